@@ -1,0 +1,49 @@
+# 颐养 Yiyang — the one-command entry points. `make run` and `make test` work on a fresh
+# machine with nothing but Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run install dev test test-fast lint bench load clean browser
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+install: $(STAMP)
+
+dev: $(DEV_STAMP)
+
+run: $(STAMP)
+	$(BIN)/yiyang init
+	$(BIN)/yiyang demo
+	@echo "颐养 Yiyang: http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	$(BIN)/yiyang run --host $(HOST) --port $(PORT)
+
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(DEV_STAMP)
+	$(BIN)/python -m pytest -x -q -m "not browser"
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(DEV_STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

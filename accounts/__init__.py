@@ -1,0 +1,1 @@
+"""Organisations, users, roles, login sessions and API tokens."""

@@ -1,0 +1,161 @@
+"""`yiyang init`, `yiyang demo` and `yiyang users …`."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlmodel import Session, select
+
+from accounts import operations as ops
+from accounts.models import Organisation, User
+from core.db import get_engine, session_scope, upgrade_database
+
+DEMO_USERS = [
+    ("admin", "系统管理员", ["admin"], "city"),
+    ("assessor1", "评估员 张敏", ["assessor"], "district1"),
+    ("assessor2", "评估员 李强", ["assessor"], "district1"),
+    ("reviewer1", "审核员 王芳", ["reviewer"], "city"),
+    ("inspector1", "检查员 赵磊", ["inspector"], "city"),
+    ("inspector2", "检查员 陈静", ["inspector"], "city"),
+    ("other_assessor", "他机构评估员 周洋", ["assessor"], "other"),
+]
+
+
+@dataclass
+class DemoContext:
+    """What the accounts seed made, handed to each domain's demo seeder."""
+
+    organisations: dict[str, Organisation]
+    users: dict[str, User]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """创建或迁移数据库到最新版本 / create or migrate the database to head."""
+    url = current_app.config["DATABASE_URL"]
+    upgrade_database(url)
+    click.echo(f"数据库已就绪 / database ready: {_safe_url(url)}")
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def demo_password(instance_path: Path) -> tuple[str, bool]:
+    """(password, newly generated). Generated once and kept in the instance folder."""
+    configured = os.environ.get("YIYANG_DEMO_PASSWORD")
+    if configured:
+        return configured, False
+    path = instance_path / "demo_password.txt"
+    if path.exists():
+        return path.read_text().strip(), False
+    password = "yy-" + secrets.token_urlsafe(9)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(password)
+    path.chmod(0o600)
+    return password, True
+
+
+def seed_accounts(session: Session, password: str) -> tuple[DemoContext, bool]:
+    """Create the demo organisations and users unless they exist; returns (context, created)."""
+    existing = session.exec(select(Organisation).where(Organisation.name == "示例省")).first()
+    if existing:
+        orgs = {o.name: o for o in session.exec(select(Organisation))}
+        context = DemoContext(
+            organisations={
+                "province": orgs["示例省"], "city": orgs["示例市"], "district1": orgs["示例市东城区"],
+                "district2": orgs["示例市西城区"], "other": orgs["另一评估机构"],
+            },
+            users={u.username: u for u in session.exec(select(User))},
+        )
+        return context, False
+    province = ops.create_organisation(session=session, name="示例省", kind="province")
+    city = ops.create_organisation(session=session, name="示例市", kind="city", parent=province)
+    district1 = ops.create_organisation(session=session, name="示例市东城区", kind="district", parent=city)
+    district2 = ops.create_organisation(session=session, name="示例市西城区", kind="district", parent=city)
+    ops.create_organisation(session=session, name="和平街道", kind="street", parent=district1)
+    other = ops.create_organisation(session=session, name="另一评估机构", kind="agency")
+    orgs = {"province": province, "city": city, "district1": district1, "district2": district2, "other": other}
+    users = {}
+    for username, name, roles, org_key in DEMO_USERS:
+        users[username] = ops.create_user(session=session, username=username, password=password,
+                                          organisation=orgs[org_key], roles=roles, display_name=name)
+    return DemoContext(organisations=orgs, users=users), True
+
+
+def run_domain_seeders(session: Session, context: DemoContext) -> list[str]:
+    """Each domain package may offer demo.seed_demo(session=, context=); run those present."""
+    done = []
+    for package in ("assessment", "rating"):
+        try:
+            module = importlib.import_module(f"{package}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name in (package, f"{package}.demo"):
+                continue
+            raise
+        module.seed_demo(session=session, context=context)
+        done.append(package)
+    return done
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """添加示例机构、用户和记录（可重复运行）/ add demo organisations, users and records."""
+    password, generated = demo_password(Path(current_app.instance_path))
+    with session_scope(get_engine()) as session:
+        context, created = seed_accounts(session, password)
+        if created:
+            run_domain_seeders(session, context)
+    if created:
+        click.echo("示例数据已创建 / demo data created.")
+    else:
+        click.echo("示例数据已存在，未重复添加 / demo data already present, nothing added.")
+    click.echo("示例账号 / demo logins:")
+    for username, name, roles, _org in DEMO_USERS:
+        click.echo(f"  {username:<15} {name}")
+    if generated:
+        click.echo(f"  密码 / password: {password}   （仅显示这一次 / shown once）")
+    elif os.environ.get("YIYANG_DEMO_PASSWORD"):
+        click.echo("  密码 / password: YIYANG_DEMO_PASSWORD 的值 / the value of YIYANG_DEMO_PASSWORD")
+    else:
+        click.echo(f"  密码保存在 / password kept in: {Path(current_app.instance_path) / 'demo_password.txt'}")
+
+
+@click.group("users")
+def users_group() -> None:
+    """管理用户 / manage users."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--org", "org_name", required=True, help="机构名称 / organisation name")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["admin", "assessor", "reviewer", "inspector"]))
+@click.password_option()
+@with_appcontext
+def create_user_command(username: str, org_name: str, roles: tuple[str, ...], password: str) -> None:
+    """创建用户 / create a user."""
+    with session_scope(get_engine()) as session:
+        org = session.exec(select(Organisation).where(Organisation.name == org_name)).first()
+        if org is None:
+            raise click.ClickException(f"找不到机构：{org_name}")
+        try:
+            ops.create_user(session=session, username=username, password=password,
+                            organisation=org, roles=list(roles))
+        except ops.AccountError as error:
+            raise click.ClickException("；".join(error.problems)) from error
+    click.echo(f"已创建用户 {username}")

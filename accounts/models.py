@@ -1,0 +1,109 @@
+"""Organisations form a tree (province → city → district → street → community; an agency is an
+organisation too). Users hold one or more roles and belong to one organisation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import PrivateAttr
+from sqlmodel import Field, SQLModel
+
+from core.timeutil import utcnow
+
+ORG_KINDS = {
+    "province": "省",
+    "city": "市",
+    "district": "区/县",
+    "street": "街道/乡镇",
+    "community": "社区/村",
+    "agency": "第三方评估机构",
+    "facility_operator": "服务机构运营方",
+}
+
+ROLE_LABELS = {
+    "admin": "管理员",
+    "assessor": "评估员",
+    "reviewer": "审核员",
+    "inspector": "检查员",
+}
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=32)
+    parent_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    # Materialised path "/1/4/9/": a subtree is every row whose path starts with this one's.
+    path: str = Field(default="/", max_length=400, index=True)
+    reassessment_months: int = Field(default=12)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True, index=True)
+    display_name: str = Field(default="", max_length=120)
+    password_hash: str = Field(max_length=255)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    roles: str = Field(default="", max_length=200)  # space separated, see ROLE_LABELS
+    is_active: bool = Field(default=True)
+    password_changed_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+    # Flask-Login protocol; get_id is the login-session token, set at login.
+    _session_token: str | None = PrivateAttr(default=None)
+
+    @property
+    def role_set(self) -> set[str]:
+        return set(self.roles.split())
+
+    def has_role(self, role: str) -> bool:
+        return role in self.role_set
+
+    def has_any_role(self, roles: tuple[str, ...] | list[str] | set[str]) -> bool:
+        return bool(self.role_set & set(roles))
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        return self._session_token
+
+    def bind_login_session(self, token: str) -> None:
+        self._session_token = token
+
+
+class LoginSession(SQLModel, table=True):
+    """A server-side record of one browser login: logout or a password change ends it, so a
+    replayed cookie stops working."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    client_address: str | None = Field(default=None, max_length=64)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None

@@ -1,0 +1,221 @@
+"""Writes for accounts. Keyword-only, take the session, flush, never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from accounts.models import ORG_KINDS, ApiToken, LoginSession, Organisation, User
+from accounts.passwords import DUMMY_HASH, hash_password, password_problems, verify_password
+from audit import record_event
+from core.auth import ROLES
+from core.timeutil import utcnow
+
+API_TOKEN_DAYS = 30
+
+
+class AccountError(ValueError):
+    """A refused account change; `problems` lists every reason in Chinese."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_organisation(
+    *, session: Session, name: str, kind: str, parent: Organisation | None = None
+) -> Organisation:
+    """Add an organisation under `parent` (or as a root) and set its subtree path."""
+    if kind not in ORG_KINDS:
+        raise AccountError([f"未知的机构类型：{kind}"])
+    org = Organisation(name=name, kind=kind, parent_id=parent.id if parent else None)
+    session.add(org)
+    session.flush()
+    org.path = f"{parent.path if parent else '/'}{org.id}/"
+    session.flush()
+    return org
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    organisation: Organisation,
+    roles: list[str] | set[str],
+    display_name: str = "",
+    actor: User | None = None,
+) -> User:
+    """Create a user after checking the name, roles and password policy."""
+    problems = password_problems(password, username=username)
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        problems.append(f"未知的角色：{'、'.join(sorted(unknown))}")
+    if not username or len(username) > 80:
+        problems.append("用户名需要 1 到 80 个字符。")
+    elif session.exec(select(User).where(User.username == username)).first():
+        problems.append("用户名已被使用。")
+    if problems:
+        raise AccountError(problems)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        organisation_id=organisation.id,  # type: ignore[arg-type]
+        roles=" ".join(sorted(set(roles))),
+    )
+    session.add(user)
+    session.flush()
+    record_event(
+        session=session,
+        action="user.create",
+        target=user,
+        changes={"username": username, "roles": user.roles, "organisation_id": organisation.id},
+        actor=actor,
+    )
+    return user
+
+
+def set_roles(*, session: Session, user: User, roles: list[str] | set[str], actor: User | None) -> None:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise AccountError([f"未知的角色：{'、'.join(sorted(unknown))}"])
+    old = user.roles
+    user.roles = " ".join(sorted(set(roles)))
+    session.flush()
+    record_event(
+        session=session, action="user.roles", target=user,
+        changes={"roles": {"old": old, "new": user.roles}}, actor=actor,
+    )
+
+
+def set_active(*, session: Session, user: User, is_active: bool, actor: User | None) -> None:
+    user.is_active = is_active
+    if not is_active:
+        end_all_sessions(session=session, user=user)
+    session.flush()
+    record_event(
+        session=session, action="user.activate" if is_active else "user.deactivate",
+        target=user, actor=actor,
+    )
+
+
+def authenticate(*, session: Session, username: str, password: str) -> User | None:
+    """The user when the password matches an active account; the same cost either way."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        verify_password(DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        return None
+    return user
+
+
+def start_login_session(*, session: Session, user: User, client_address: str | None) -> str:
+    """Open a server-side login session; the returned token goes into the signed cookie."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(token_hash=token_digest(token), user_id=user.id, client_address=client_address)  # type: ignore[arg-type]
+    )
+    user.last_login_at = utcnow()
+    session.flush()
+    user.bind_login_session(token)
+    return token
+
+
+def end_login_session(*, session: Session, token: str) -> None:
+    found = session.exec(select(LoginSession).where(LoginSession.token_hash == token_digest(token))).first()
+    if found and found.ended_at is None:
+        found.ended_at = utcnow()
+        session.flush()
+
+
+def end_all_sessions(*, session: Session, user: User) -> None:
+    """End every browser session and API token of the user (password change, deactivation)."""
+    now = utcnow()
+    for open_session in session.exec(
+        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))  # type: ignore[union-attr]
+    ):
+        open_session.ended_at = now
+    for token in session.exec(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    ):
+        token.revoked_at = now
+    session.flush()
+
+
+def change_password(*, session: Session, user: User, old_password: str, new_password: str) -> None:
+    """Check the old password and the policy, store the new hash, end every other session."""
+    problems = []
+    if not verify_password(user.password_hash, old_password):
+        problems.append("原密码不正确。")
+    problems += password_problems(new_password, username=user.username)
+    if problems:
+        raise AccountError(problems)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    end_all_sessions(session=session, user=user)
+    record_event(session=session, action="user.password_change", target=user, actor=user)
+
+
+def reset_password(*, session: Session, user: User, new_password: str, actor: User) -> None:
+    """An administrator sets a new password; the user's sessions end."""
+    problems = password_problems(new_password, username=user.username)
+    if problems:
+        raise AccountError(problems)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    end_all_sessions(session=session, user=user)
+    record_event(session=session, action="user.password_reset", target=user, actor=actor)
+
+
+def load_login_session(
+    *, session: Session, token: str, idle_minutes: int, max_hours: int
+) -> User | None:
+    """The user of a live login session; ends it when idle too long or past its lifetime."""
+    found = session.exec(select(LoginSession).where(LoginSession.token_hash == token_digest(token))).first()
+    if found is None or found.ended_at is not None:
+        return None
+    now = utcnow()
+    if now - found.last_seen_at > timedelta(minutes=idle_minutes) or now - found.created_at > timedelta(
+        hours=max_hours
+    ):
+        found.ended_at = now
+        session.flush()
+        return None
+    user = session.get(User, found.user_id)
+    if user is None or not user.is_active:
+        return None
+    if now - found.last_seen_at > timedelta(seconds=30):  # keep writes rare
+        found.last_seen_at = now
+        session.flush()
+    user.bind_login_session(token)
+    return user
+
+
+def issue_api_token(*, session: Session, user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            token_hash=token_digest(token),
+            user_id=user.id,  # type: ignore[arg-type]
+            expires_at=utcnow() + timedelta(days=API_TOKEN_DAYS),
+        )
+    )
+    session.flush()
+    return token
+
+
+def resolve_api_token(*, session: Session, token: str) -> User | None:
+    found = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+    if found is None or found.revoked_at is not None or found.expires_at < utcnow():
+        return None
+    user = session.get(User, found.user_id)
+    return user if user and user.is_active else None

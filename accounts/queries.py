@@ -1,0 +1,63 @@
+"""Reads for accounts, and the one helper that scopes every query to the user's subtree."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import abort, g
+from sqlalchemy import Select
+from sqlmodel import Session, select
+
+from accounts.models import Organisation, User
+
+T = TypeVar("T")
+
+
+def subtree_ids(session: Session, organisation_id: int) -> list[int]:
+    """Ids of the organisation and everything below it."""
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        return []
+    rows = session.exec(select(Organisation.id).where(Organisation.path.startswith(org.path)))  # type: ignore[attr-defined]
+    return [row for row in rows if row is not None]
+
+
+def visible_org_ids(session: Session, user: User) -> list[int]:
+    """Organisations the user may see, cached for the request."""
+    cache = g.setdefault("visible_orgs", {}) if _in_request() else {}
+    if user.id not in cache:
+        cache[user.id] = subtree_ids(session, user.organisation_id)
+    return cache[user.id]  # type: ignore[no-any-return]
+
+
+def _in_request() -> bool:
+    from flask import has_app_context
+
+    return has_app_context()
+
+
+def scoped(statement: Select[Any], model: Any, session: Session, user: User) -> Select[Any]:
+    """Restrict a select to rows whose organisation_id lies in the user's subtree."""
+    return statement.where(model.organisation_id.in_(visible_org_ids(session, user)))
+
+
+def get_scoped_or_404(session: Session, model: type[T], object_id: Any, user: User) -> T:
+    """Load one row the user may see; another organisation's row is a 404, never a 403."""
+    try:
+        key = int(object_id)
+    except (TypeError, ValueError):
+        abort(404)
+    obj = session.get(model, key)
+    if obj is None or getattr(obj, "organisation_id", None) not in visible_org_ids(session, user):
+        abort(404)
+    return obj
+
+
+def visible_organisations(session: Session, user: User) -> list[Organisation]:
+    ids = visible_org_ids(session, user)
+    return list(session.exec(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.path)))  # type: ignore[union-attr]
+
+
+def users_of(session: Session, user: User) -> list[User]:
+    stmt = scoped(select(User), User, session, user).order_by(User.username)  # type: ignore[arg-type]
+    return list(session.exec(stmt))  # type: ignore[call-overload]

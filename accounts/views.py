@@ -1,0 +1,206 @@
+"""Login, logout, the home page per role, password change and user administration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+
+from accounts import operations as ops
+from accounts.forms import LoginForm, PasswordChangeForm, UserCreateForm, UserEditForm
+from accounts.models import ROLE_LABELS, User
+from accounts.queries import get_scoped_or_404, users_of, visible_organisations
+from audit import record_event
+from forms.common import choices
+from core.auth import public, require_login, require_roles
+from core.db import get_session
+from core.navigation import register_home_card, register_nav
+
+bp = Blueprint("accounts", __name__)
+
+register_nav("accounts.home", _l("首页"), order=0)
+register_nav("accounts.users", _l("用户"), roles=("admin",), order=90)
+register_home_card("accounts.users", _l("用户管理"), _l("添加评估员、检查员，分配角色"), roles=("admin",), order=90)
+register_home_card("accounts.change_password", _l("修改密码"), _l("定期更换密码，保护老人信息"), order=99)
+
+LOGIN_WINDOW_S = 60
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("accounts.home")
+
+
+def login_blocked(username: str) -> bool:
+    counter = current_app.extensions["yiyang.login_counter"]
+    limit = current_app.config["LOGIN_FAILURES_PER_MINUTE"]
+    return bool(counter.count(f"login:{username.lower()}", LOGIN_WINDOW_S) >= limit)
+
+
+def note_login_failure(username: str) -> None:
+    current_app.extensions["yiyang.login_counter"].hit(f"login:{username.lower()}", LOGIN_WINDOW_S)
+
+
+def clear_login_failures(username: str) -> None:
+    current_app.extensions["yiyang.login_counter"].reset(f"login:{username.lower()}")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        db = get_session()
+        username = form.username.data.strip()
+        if login_blocked(username):
+            record_event(session=db, action="login.rate_limited", target_type="user",
+                         target_id=username, changes={"username": username})
+            db.commit()
+            return render_template("accounts/login.html", form=form,
+                                   error=_("登录失败次数过多，请一分钟后再试。")), 429
+        user = ops.authenticate(session=db, username=username, password=form.password.data)
+        if user is None:
+            note_login_failure(username)
+            record_event(session=db, action="login.failed", target_type="user",
+                         target_id=username, changes={"username": username})
+            db.commit()
+            form.password.data = ""
+            return render_template("accounts/login.html", form=form,
+                                   error=_("用户名或密码不正确。")), 401
+        clear_login_failures(username)
+        ops.start_login_session(session=db, user=user, client_address=request.remote_addr)
+        record_event(session=db, action="login", target=user, actor=user)
+        db.commit()
+        session.clear()
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    if request.method == "POST":
+        status = 422
+    return render_template("accounts/login.html", form=form, error=None), status
+
+
+@bp.route("/logout", methods=["POST"])
+@require_login
+def logout() -> Any:
+    db = get_session()
+    token = current_user.get_id()
+    if token:
+        ops.end_login_session(session=db, token=token)
+    record_event(session=db, action="logout", target=current_user._get_current_object())
+    db.commit()
+    logout_user()
+    session.clear()
+    flash(_("您已退出登录。"), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/")
+@require_login
+def home() -> Any:
+    return render_template("accounts/home.html", role_labels=ROLE_LABELS)
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+@public
+def set_language(code: str) -> Any:
+    if code in ("zh", "en"):
+        session["lang"] = code
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@require_login
+def change_password() -> Any:
+    form = PasswordChangeForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        db = get_session()
+        user = current_user._get_current_object()
+        try:
+            ops.change_password(session=db, user=user, old_password=form.old_password.data,
+                                new_password=form.new_password.data)
+        except ops.AccountError as error:
+            problems = error.problems
+        else:
+            db.commit()
+            logout_user()
+            session.clear()
+            flash(_("密码已修改，请用新密码重新登录。"), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/password.html", form=form, problems=problems), (
+        422 if problems else 200
+    )
+
+
+@bp.route("/admin/users")
+@require_roles("admin")
+def users() -> Any:
+    db = get_session()
+    return render_template("accounts/users.html", users=users_of(db, current_user),
+                           role_labels=ROLE_LABELS)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@require_roles("admin")
+def create_user() -> Any:
+    db = get_session()
+    form = UserCreateForm()
+    orgs = visible_organisations(db, current_user)
+    form.organisation_id.choices = choices((o.id, o.name) for o in orgs)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        org = next(o for o in orgs if o.id == form.organisation_id.data)
+        try:
+            ops.create_user(session=db, username=form.username.data.strip(),
+                            password=form.password.data, organisation=org, roles=form.roles.data,
+                            display_name=form.display_name.data or "", actor=current_user)
+        except ops.AccountError as error:
+            problems = error.problems
+        else:
+            db.commit()
+            flash(_("用户已创建。"), "success")
+            return redirect(url_for("accounts.users"))
+    elif request.method == "POST":
+        problems = [f"{form[name].label.text}：{'；'.join(errs)}" for name, errs in form.errors.items()]
+    return render_template("accounts/user_new.html", form=form, problems=problems), (
+        422 if problems else 200
+    )
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@require_roles("admin")
+def edit_user(user_id: int) -> Any:
+    db = get_session()
+    user = get_scoped_or_404(db, User, user_id, current_user)
+    form = UserEditForm(obj=None)
+    if request.method == "GET":
+        form.roles.data = sorted(user.role_set)
+        form.is_active.data = user.is_active
+    if form.validate_on_submit():
+        if user.id == current_user.id and "admin" not in form.roles.data:
+            abort(400)
+        if set(form.roles.data) != user.role_set:
+            ops.set_roles(session=db, user=user, roles=form.roles.data, actor=current_user)
+        if form.is_active.data != user.is_active:
+            ops.set_active(session=db, user=user, is_active=form.is_active.data, actor=current_user)
+        db.commit()
+        flash(_("已保存。"), "success")
+        return redirect(url_for("accounts.users"))
+    return render_template("accounts/user_edit.html", form=form, user=user)

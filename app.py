@@ -1,0 +1,174 @@
+"""颐养 Yiyang: the application factory. Wiring only; each step is named."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, g, request, session
+from flask.cli import FlaskGroup
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from core.config import load_config
+
+ROOT = Path(__file__).resolve().parent
+csrf = CSRFProtect()
+babel = Babel()
+login_manager = LoginManager()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; `config` (a mapping) overrides the environment, as tests do."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("YIYANG_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path), config))
+    configure_logging(app)
+    configure_db(app)
+    load_definitions(app)
+    configure_extensions(app)
+    configure_requests(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_error_handlers(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def configure_db(app: Flask) -> None:
+    from core import db
+
+    db.configure_db(app)
+
+
+def load_definitions(app: Flask) -> None:
+    """Load and validate every built-in pack; a broken pack stops the app here."""
+    import instruments
+
+    if hasattr(instruments, "builtin"):
+        app.extensions["yiyang.definitions"] = instruments.builtin()
+
+
+def configure_extensions(app: Flask) -> None:
+    from accounts.operations import load_login_session
+    from core import navigation
+    from core.db import get_session
+    from core.ratelimit import make_counter
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.session_protection = None  # the server-side login session does this job
+    app.extensions["yiyang.login_counter"] = make_counter(app.config.get("REDIS_URL"))
+    navigation.init_app(app)
+
+    @login_manager.user_loader
+    def _load_user(token: str) -> Any:
+        return load_login_session(
+            session=get_session(),
+            token=token,
+            idle_minutes=app.config["SESSION_IDLE_MINUTES"],
+            max_hours=app.config["SESSION_MAX_HOURS"],
+        )
+
+
+def select_locale() -> str:
+    wanted = request.args.get("lang") or session.get("lang")
+    if wanted in ("zh", "en"):
+        return wanted
+    return "zh"
+
+
+def configure_requests(app: Flask) -> None:
+    @app.before_request
+    def _request_id() -> None:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        if request.args.get("lang") in ("zh", "en"):
+            session["lang"] = request.args["lang"]
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("X-Request-Id", g.get("request_id", ""))
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        if app.config["YIYANG_ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if response.mimetype == "text/html" or request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_blueprints(app: Flask) -> None:
+    import importlib
+
+    from accounts import views as account_views
+    from core.api import api
+
+    app.register_blueprint(account_views.bp)
+    csrf.exempt(api)  # the API authenticates with bearer tokens, not cookies
+    importlib.import_module("accounts.api")
+    for package in ("assessment", "rating"):
+        try:
+            views = importlib.import_module(f"{package}.views")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (package, f"{package}.views"):
+                raise
+            continue
+        app.register_blueprint(views.bp)
+        try:
+            importlib.import_module(f"{package}.api")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{package}.api":
+                raise
+    app.register_blueprint(api)
+
+
+def register_cli(app: Flask) -> None:
+    from accounts.cli import demo_command, init_command, users_group
+
+    app.cli.add_command(init_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(users_group)
+    try:
+        from instruments.cli import instruments_group, rate_command, score_command
+    except ImportError:
+        return
+    app.cli.add_command(score_command)
+    app.cli.add_command(rate_command)
+    app.cli.add_command(instruments_group)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from core.errors import register
+
+    register(app)
+
+
+def _cli_app(*_args: Any) -> Flask:
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_cli_app, add_version_option=False)
+def cli() -> None:
+    """颐养 Yiyang: elder ability assessment and care facility rating."""

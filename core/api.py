@@ -1,0 +1,194 @@
+"""The JSON API under /api/v1: one blueprint that each domain's api.py adds routes to,
+bearer-token authentication, JSON errors, and the OpenAPI 3 document built from the routes.
+
+    @api_route("/elders", methods=["POST"], roles=("assessor",), summary="登记老年人",
+               body={...json schema...}, responses={201: {...}})
+    def create_elder(): ...
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from core.auth import public, require_roles
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+_OPERATIONS: list[dict[str, Any]] = []
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"item": {"type": ["string", "null"]}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def api_route(
+    rule: str,
+    *,
+    methods: list[str],
+    summary: str,
+    roles: tuple[str, ...] | None = None,
+    body: dict[str, Any] | None = None,
+    responses: dict[int, dict[str, Any]] | None = None,
+    is_public: bool = False,
+    produces: str = "application/json",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register an API view with its access rule and its OpenAPI description."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        guarded = public(view) if is_public else require_roles(*(roles or ()))(view)
+        api.add_url_rule(rule, view.__name__, guarded, methods=methods)
+        for method in methods:
+            _OPERATIONS.append(
+                {
+                    "rule": rule,
+                    "method": method.lower(),
+                    "summary": summary,
+                    "roles": roles or (),
+                    "body": body,
+                    "responses": responses or {200: {"type": "object"}},
+                    "public": is_public,
+                    "produces": produces,
+                    "operation_id": view.__name__,
+                }
+            )
+        return guarded
+
+    return decorator
+
+
+def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    params = []
+
+    def repl(match: re.Match[str]) -> str:
+        converter, name = match.group(1), match.group(2)
+        schema = {"type": "integer"} if converter == "int" else {"type": "string"}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+        return "{" + name + "}"
+
+    path = re.sub(r"<(?:(\w+):)?(\w+)>", repl, rule)
+    return "/api/v1" + path, params
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for op in _OPERATIONS:
+        path, params = _openapi_path(op["rule"])
+        responses: dict[str, Any] = {}
+        for status, schema in op["responses"].items():
+            media = op["produces"] if status < 300 else "application/json"
+            responses[str(status)] = {
+                "description": "OK" if status < 300 else "Error",
+                "content": {media: {"schema": schema}},
+            }
+        if not op["public"]:
+            responses.setdefault("401", {"description": "未登录 / no or bad token",
+                                         "content": {"application/json": {"schema": ERROR_SCHEMA}}})
+        if params:
+            responses.setdefault("404", {"description": "不存在或无权查看 / not found",
+                                         "content": {"application/json": {"schema": ERROR_SCHEMA}}})
+        operation: dict[str, Any] = {
+            "operationId": op["operation_id"] + "_" + op["method"],
+            "summary": op["summary"],
+            "parameters": params,
+            "responses": responses,
+        }
+        if op["roles"]:
+            operation["description"] = "Roles: " + ", ".join(op["roles"])
+        if op["public"]:
+            operation["security"] = []
+        if op["body"] is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": op["body"]}},
+            }
+            operation["responses"].setdefault(
+                "422", {"description": "输入有误 / invalid input",
+                        "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+            )
+        paths.setdefault(path, {})[op["method"]] = operation
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Yiyang 颐养 API", "version": "1.0.0"},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+@api.route("/openapi.json")
+@public
+def openapi_json() -> Response:
+    return jsonify(openapi_document())
+
+
+@api.before_request
+def _authenticate_bearer() -> None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        from accounts.operations import resolve_api_token
+        from core.db import get_session
+
+        g.api_user = resolve_api_token(session=get_session(), token=header[7:].strip())
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 422 listing what is wrong."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(422, "invalid_json", "请求体必须是 JSON 对象。Request body must be a JSON object.")
+    return data
+
+
+class ApiError(Exception):
+    """An error answered as JSON: {"error", "message", "errors"}."""
+
+    def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.errors = status, code, message, errors or []
+
+
+def require_fields(data: dict[str, Any], allowed: set[str], required: set[str]) -> None:
+    """Whitelist the body's keys and list every missing or unexpected one at once."""
+    errors = [{"item": key, "message": f"缺少必填字段 {key}"} for key in sorted(required - data.keys())]
+    errors += [{"item": key, "message": f"不接受的字段 {key}"} for key in sorted(data.keys() - allowed)]
+    if errors:
+        raise ApiError(422, "invalid_input", "输入有误", errors)
+
+
+@api.errorhandler(ApiError)
+def _api_error(error: ApiError) -> tuple[Response, int]:
+    return jsonify({"error": error.code, "message": error.message, "errors": error.errors}), error.status
+
+
+@api.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> tuple[Response, int]:
+    messages = {
+        401: "需要登录：请先获取令牌。Authentication required.",
+        403: "没有权限。Forbidden.",
+        404: "不存在或无权查看。Not found.",
+        405: "不支持的请求方法。Method not allowed.",
+        409: "记录已被他人修改，请刷新后再试。Conflict.",
+        429: "请求过于频繁，请稍后再试。Too many requests.",
+    }
+    status = error.code or 500
+    current_app.logger.debug("api error %s on %s", status, request.path)
+    return jsonify({"error": error.name.lower().replace(" ", "_"),
+                    "message": messages.get(status, error.description or ""), "errors": []}), status

@@ -1,0 +1,96 @@
+"""Configuration from environment variables, with a mapping that tests pass in."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_VARS = {
+    "YIYANG_ENV": "development | production (production refuses debug and a missing secret key)",
+    "YIYANG_DATABASE_URL": "SQLAlchemy URL; default sqlite:///<instance>/yiyang.sqlite",
+    "YIYANG_SECRET_KEY": "session signing key; generated into the instance folder when absent (not in production)",
+    "YIYANG_DATA_KEY": "key for sensitive fields (ID numbers, phones, diagnoses); generated into the instance folder in development",
+    "YIYANG_REDIS_URL": "redis://… for shared login rate limits and background jobs; in-process when unset",
+    "YIYANG_DEMO_PASSWORD": "password of the demo users; generated and printed once when unset",
+    "YIYANG_SESSION_IDLE_MINUTES": "idle timeout of a login session (default 30)",
+    "YIYANG_SESSION_MAX_HOURS": "absolute lifetime of a login session (default 12)",
+    "YIYANG_PUBLIC_URL": "base URL printed in certificate QR codes (default http://127.0.0.1:5000)",
+    "YIYANG_DEBUG": "1 to run Flask in debug mode (refused in production)",
+}
+
+
+class ConfigError(RuntimeError):
+    """The application cannot start with this configuration; the message says why."""
+
+
+def _instance_secret(instance_path: Path, name: str, nbytes: int = 32) -> str:
+    """Read or create a random secret kept in the instance folder (development only)."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / name
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(nbytes)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config from the environment, then apply the test mapping."""
+    env = os.environ
+    overrides = dict(overrides or {})
+    is_production = (overrides.get("YIYANG_ENV") or env.get("YIYANG_ENV", "development")) == "production"
+    debug = overrides.get("DEBUG", env.get("YIYANG_DEBUG", "") in {"1", "true", "yes"})
+    config: dict[str, Any] = {
+        "YIYANG_ENV": "production" if is_production else "development",
+        "DEBUG": debug,
+        "DATABASE_URL": env.get("YIYANG_DATABASE_URL")
+        or f"sqlite:///{instance_path / 'yiyang.sqlite'}",
+        "REDIS_URL": env.get("YIYANG_REDIS_URL") or None,
+        "PUBLIC_URL": env.get("YIYANG_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "SESSION_IDLE_MINUTES": int(env.get("YIYANG_SESSION_IDLE_MINUTES", "30")),
+        "SESSION_MAX_HOURS": int(env.get("YIYANG_SESSION_MAX_HOURS", "12")),
+        "LOGIN_FAILURES_PER_MINUTE": 10,
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ["zh", "en"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": is_production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "TESTING": False,
+    }
+    secret = env.get("YIYANG_SECRET_KEY")
+    data_key = env.get("YIYANG_DATA_KEY")
+    config.update(overrides)
+    if "SECRET_KEY" not in overrides:
+        if secret:
+            config["SECRET_KEY"] = secret
+        elif is_production:
+            raise ConfigError(
+                "YIYANG_ENV=production 需要显式设置 YIYANG_SECRET_KEY（生产环境不自动生成会话密钥）。"
+                " Production needs an explicit YIYANG_SECRET_KEY."
+            )
+        else:
+            config["SECRET_KEY"] = _instance_secret(instance_path, "secret_key")
+    if "DATA_KEY" not in overrides:
+        if data_key:
+            config["DATA_KEY"] = data_key
+        elif is_production:
+            raise ConfigError(
+                "YIYANG_ENV=production 需要显式设置 YIYANG_DATA_KEY（敏感信息加密密钥）。"
+                " Production needs an explicit YIYANG_DATA_KEY."
+            )
+        else:
+            config["DATA_KEY"] = _instance_secret(instance_path, "data_key")
+    if is_production and config["DEBUG"]:
+        raise ConfigError(
+            "YIYANG_ENV=production 时不允许开启调试模式（YIYANG_DEBUG）。"
+            " Debug mode is refused in production."
+        )
+    return config

@@ -1,0 +1,95 @@
+"""Database engine and the per-request session.
+
+Views get the session with `get_session()`; operations only flush; the view commits once.
+Tests swap in a session bound to an outer transaction (see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets foreign keys and a busy timeout."""
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not pysqlite, issue BEGIN, so SAVEPOINTs work as documented.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def configure_db(app: Flask) -> None:
+    """Attach the engine to the app and close the request session on teardown."""
+    app.extensions["yiyang.engine"] = make_engine(app.config["DATABASE_URL"])
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db", None)
+        if session is not None and not app.config.get("DB_SESSION_FACTORY"):
+            session.close()
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["yiyang.engine"]  # type: ignore[no-any-return]
+
+
+def get_session() -> Session:
+    """The request's session, opened on first use."""
+    if "db" not in g:
+        factory = current_app.config.get("DB_SESSION_FACTORY")
+        g.db = factory() if factory else Session(get_engine(), expire_on_commit=False)
+    return g.db  # type: ignore[no-any-return]
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session for CLI commands and jobs: commit on success, roll back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_database(url: str) -> None:
+    """Migrate the database to the newest revision of every branch."""
+    command.upgrade(alembic_config(url), "heads")

@@ -1,0 +1,64 @@
+"""Error pages in Chinese (JSON under /api/), never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+PAGES = {
+    400: ("请求无效", "提交的内容无法处理，请返回重试。"),
+    401: ("需要登录", "请先登录。"),
+    403: ("没有权限", "您的角色不能执行此操作。如需权限，请联系管理员。"),
+    404: ("页面不存在", "您要找的页面或记录不存在，或者您无权查看。"),
+    405: ("不支持的操作", "请通过页面上的按钮操作。"),
+    409: ("内容已被修改", "这条记录刚被其他人修改，请刷新后再试，您输入的内容不会丢失。"),
+    413: ("文件太大", "上传的文件超过了大小限制。"),
+    429: ("尝试次数过多", "请稍等一分钟后再试。"),
+    500: ("系统出错", "系统出现了意外错误，已经记录。请稍后再试。"),
+    503: ("服务暂时不可用", "数据库暂时无法连接，请稍后重试。您已保存的内容不会丢失。"),
+}
+
+
+def _render(status: int, detail: str | None = None) -> Any:
+    title, message = PAGES.get(status, PAGES[500])
+    if request.path.startswith("/api/"):
+        return jsonify({"error": title, "message": detail or message, "errors": []}), status
+    return render_template("errors.html", status=status, title=_(title),
+                           message=_(detail or message)), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> Any:
+        return _render(400, "页面已过期或来源无法验证（CSRF），请刷新页面后重新提交。")
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Any:
+        if request.path.startswith("/api/") and error.code and error.code < 500:
+            from core.api import _http_error
+
+            return _http_error(error)
+        return _render(error.code or 500)
+
+    @app.errorhandler(OperationalError)
+    def _database_down(error: Exception) -> Any:
+        app.logger.error("database unavailable: %s", type(error).__name__)
+        response = _render(503)
+        if isinstance(response, tuple):
+            body, status = response
+            return body, status, {"Retry-After": "30"}
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Any:
+        if isinstance(error, HTTPException):
+            return _http(error)
+        app.logger.exception("unhandled error")
+        if app.config.get("PROPAGATE_UNEXPECTED"):
+            raise error
+        return _render(500)

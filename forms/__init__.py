@@ -1,0 +1,1 @@
+"""WTForms built from definitions, plus the static forms' shared helpers."""

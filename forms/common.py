@@ -1,0 +1,13 @@
+"""Helpers shared by every form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from wtforms.fields.choices import SelectChoice
+
+
+def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3+ choices (plain tuples are deprecated)."""
+    return [SelectChoice(value, str(label)) for value, label in pairs]

@@ -1,0 +1,20 @@
+// 颐养 Yiyang — shared page behaviour. No inline scripts (the CSP forbids them).
+(function () {
+  "use strict";
+  // Ask before an irreversible step: <form data-confirm="确定要锁定吗？">
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      return;
+    }
+    // A double tap must not send a form twice.
+    if (form.dataset && form.dataset.submitted === "1") {
+      event.preventDefault();
+      return;
+    }
+    if (form.dataset) { form.dataset.submitted = "1"; }
+    window.setTimeout(function () { if (form.dataset) { form.dataset.submitted = ""; } }, 8000);
+  }, true);
+})();

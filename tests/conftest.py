@@ -1,0 +1,135 @@
+"""Fixtures shared by the app tests.
+
+Every test that touches the database runs twice: on SQLite and on PostgreSQL (when
+YIYANG_TEST_DATABASE_URL names one; in CI it must). The schema comes from the Alembic
+migrations; each test runs inside a transaction rolled back at the end, and the app's request
+session joins it through savepoints, so a view's commit stays inside the test.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session
+
+from core.db import make_engine, upgrade_database
+
+PG_URL = os.environ.get("YIYANG_TEST_DATABASE_URL", "")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_PASSWORD = "Correct-Horse-42"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    else:
+        if not PG_URL:
+            if IN_CI:
+                pytest.fail("CI must run the PostgreSQL suite: YIYANG_TEST_DATABASE_URL is not set")
+            pytest.skip("PostgreSQL run skipped: set YIYANG_TEST_DATABASE_URL to a test database")
+        url = PG_URL
+        try:
+            _reset_postgres(url)
+        except Exception as exc:  # server not there
+            if IN_CI:
+                raise
+            pytest.skip(f"PostgreSQL run skipped: cannot reach {url.split('@')[-1]} ({type(exc).__name__})")
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Any]:
+    from app import create_app
+
+    instance = Path(tempfile.mkdtemp(prefix="yiyang-instance-"))
+    os.environ["YIYANG_INSTANCE_PATH"] = str(instance)
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "DATA_KEY": "test-data-key",
+            "WTF_CSRF_ENABLED": False,
+            "PROPAGATE_UNEXPECTED": True,
+            "SERVER_NAME": "localhost",
+        }
+    )
+    yield application
+    application.extensions["yiyang.engine"].dispose()
+
+
+@pytest.fixture()
+def db_session(app: Any) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    from core.ratelimit import MemoryCounter
+    from tests import factories
+
+    engine = app.extensions["yiyang.engine"]
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    app.config["DB_SESSION_FACTORY"] = lambda: session
+    app.extensions["yiyang.login_counter"] = MemoryCounter()
+    factories.bind(session)
+    try:
+        yield session
+    finally:
+        factories.bind(None)
+        app.config["DB_SESSION_FACTORY"] = None
+        session.close()
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+@pytest.fixture()
+def client(app: Any, db_session: Session) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Any) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def org_tree(db_session: Session) -> dict[str, Any]:
+    """Two unrelated organisation trees: province › city › two districts, and an agency."""
+    from tests.factories import OrganisationFactory
+
+    province = OrganisationFactory(name="测试省", kind="province")
+    city = OrganisationFactory(name="测试市", kind="city", parent=province)
+    district1 = OrganisationFactory(name="测试一区", kind="district", parent=city)
+    district2 = OrganisationFactory(name="测试二区", kind="district", parent=city)
+    other = OrganisationFactory(name="无关机构", kind="agency")
+    return {"province": province, "city": city, "district1": district1, "district2": district2, "other": other}
+
+
+def login(client: Any, user: Any, password: str = TEST_PASSWORD) -> Any:
+    """Sign in through the login page."""
+    response = client.post("/login", data={"username": user.username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def api_token(client: Any, user: Any, password: str = TEST_PASSWORD) -> dict[str, str]:
+    """Headers with a bearer token for `user`."""
+    response = client.post("/api/v1/auth/login", json={"username": user.username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}

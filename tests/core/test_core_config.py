@@ -1,0 +1,48 @@
+"""Configuration rules and the fault pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from core.config import ConfigError, load_config
+
+
+def test_production_refuses_missing_secret_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("YIYANG_SECRET_KEY", raising=False)
+    monkeypatch.setenv("YIYANG_ENV", "production")
+    with pytest.raises(ConfigError, match="YIYANG_SECRET_KEY"):
+        load_config(tmp_path)
+
+
+def test_production_refuses_debug(tmp_path, monkeypatch):
+    monkeypatch.setenv("YIYANG_ENV", "production")
+    monkeypatch.setenv("YIYANG_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("YIYANG_DATA_KEY", "d" * 40)
+    monkeypatch.setenv("YIYANG_DEBUG", "1")
+    with pytest.raises(ConfigError, match="调试"):
+        load_config(tmp_path)
+
+
+def test_development_generates_and_keeps_secrets(tmp_path, monkeypatch):
+    monkeypatch.delenv("YIYANG_SECRET_KEY", raising=False)
+    monkeypatch.delenv("YIYANG_ENV", raising=False)
+    first = load_config(tmp_path)
+    second = load_config(tmp_path)
+    assert first["SECRET_KEY"] == second["SECRET_KEY"] and len(first["SECRET_KEY"]) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert first["DATABASE_URL"] == f"sqlite:///{tmp_path / 'yiyang.sqlite'}"
+
+
+def test_database_down_is_a_503_page_without_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("YIYANG_INSTANCE_PATH", str(tmp_path))
+    broken = create_app({"TESTING": True, "SECRET_KEY": "x", "DATA_KEY": "y", "WTF_CSRF_ENABLED": False,
+                         "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"})
+    client = broken.test_client()
+    response = client.post("/login", data={"username": "someone", "password": "whatever-1"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "数据库暂时无法连接" in text and "Traceback" not in text
+    assert response.headers["Retry-After"] == "30"
+    api = client.post("/api/v1/auth/login", json={"username": "someone", "password": "whatever-1"})
+    assert api.status_code == 503 and "数据库" in api.get_json()["message"]
