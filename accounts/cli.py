@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
 from accounts import operations as ops
-from accounts.models import Organisation, User
+from accounts.models import ROLE_LABELS, Organisation, User
 from core.db import get_engine, session_scope, upgrade_database
 
 DEMO_USERS = [
@@ -144,7 +144,7 @@ def users_group() -> None:
 @click.argument("username")
 @click.option("--org", "org_name", required=True, help="机构名称 / organisation name")
 @click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["admin", "assessor", "reviewer", "inspector"]))
+              type=click.Choice(list(ROLE_LABELS)))
 @click.password_option()
 @with_appcontext
 def create_user_command(username: str, org_name: str, roles: tuple[str, ...], password: str) -> None:

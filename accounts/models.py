@@ -25,6 +25,7 @@ ROLE_LABELS = {
     "assessor": "评估员",
     "reviewer": "审核员",
     "inspector": "检查员",
+    "operator": "机构运营方",  # a care facility's own account: submits rectification evidence
 }
 
 

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ROLES = ("admin", "assessor", "reviewer", "inspector")
+ROLES = ("admin", "assessor", "reviewer", "inspector", "operator")
 
 
 def current_actor() -> Any:
