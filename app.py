@@ -123,9 +123,12 @@ def register_blueprints(app: Flask) -> None:
     import importlib
 
     from accounts import views as account_views
+    from audit import views as audit_views
     from core.api import api
 
     app.register_blueprint(account_views.bp)
+    app.register_blueprint(audit_views.bp)
+    app.jinja_env.filters["dict_without"] = lambda d, *keys: {k: v for k, v in d.items() if k not in keys}
     csrf.exempt(api)  # the API authenticates with bearer tokens, not cookies
     importlib.import_module("accounts.api")
     for package in ("assessment", "rating"):
@@ -146,10 +149,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from accounts.cli import demo_command, init_command, users_group
+    from audit.cli import audit_group
 
     app.cli.add_command(init_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(users_group)
+    app.cli.add_command(audit_group)
     try:
         from instruments.cli import instruments_group, rate_command, score_command
     except ImportError:
