@@ -1,0 +1,449 @@
+"""A small, safe expression language: tokenizer, parser, JSON form and closure compiler.
+
+Grammar (lowest to highest precedence)::
+
+    expr    := or
+    or      := and ("or" and)*
+    and     := not ("and" not)*
+    not     := "not" not | compare
+    compare := sum (("==" | "=" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in") sum)?
+    sum     := product (("+" | "-") product)*
+    product := unary (("*" | "/") unary)*
+    unary   := "-" unary | primary
+    primary := NUMBER | STRING | true | false | null | "." | NAME | NAME "(" args ")"
+             | "${" any-id "}" | "(" expr ")" | "[" items "]"
+
+Names are item ids (``B.1.1``, ``A.2.14.1``), calculated items and rule variables,
+``facts.NAME`` for facts, ``section.ID`` for a section score, ``total``, ``max_total``,
+``percent`` and ``level``. ``.`` is the item's own value (in constraints). An unanswered item is
+``null``: comparisons with null are false, arithmetic with null is null, sum/count/min/max skip
+nulls. Nothing is ever passed to Python's ``eval``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ExpressionError
+
+Node = tuple[Any, ...]
+Compiled = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<number>\d+(?:\.\d+)?|\.\d+)
+  | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+  | (?P<braced>\$\{[^}]*\})
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)
+  | (?P<op>==|!=|<=|>=|[<>=+\-*/(),\[\].])
+    """,
+    re.VERBOSE,
+)
+
+KEYWORDS = {"and", "or", "not", "in", "true", "false", "null"}
+COMPARATORS = {"==", "=", "!=", "<", "<=", ">", ">=", "in", "not in"}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One lexical token: kind, text and 1-based column."""
+
+    kind: str
+    text: str
+    column: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split an expression into tokens, raising ExpressionError at the first bad character."""
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise ExpressionError(f"unexpected character {text[pos]!r}", pos + 1)
+        kind = match.lastgroup or ""
+        value = match.group()
+        if kind != "ws":
+            if kind == "name" and value in KEYWORDS:
+                kind = "keyword"
+            elif kind == "braced":
+                kind, value = "name", value[2:-1].strip()
+            tokens.append(Token(kind, value, pos + 1))
+        pos = match.end()
+    tokens.append(Token("end", "", len(text) + 1))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = tokenize(text)
+        self.index = 0
+
+    @property
+    def current(self) -> Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def accept(self, *texts: str) -> Token | None:
+        token = self.current
+        if token.kind in ("op", "keyword") and token.text in texts:
+            self.index += 1
+            return token
+        return None
+
+    def expect(self, text: str) -> Token:
+        token = self.accept(text)
+        if token is None:
+            found = self.current.text or "end of expression"
+            raise ExpressionError(f"expected {text!r}, found {found!r}", self.current.column)
+        return token
+
+    def parse(self) -> Node:
+        node = self.parse_or()
+        if self.current.kind != "end":
+            raise ExpressionError(f"unexpected {self.current.text!r}", self.current.column)
+        return node
+
+    def parse_or(self) -> Node:
+        node = self.parse_and()
+        while self.accept("or"):
+            node = ("or", node, self.parse_and())
+        return node
+
+    def parse_and(self) -> Node:
+        node = self.parse_not()
+        while self.accept("and"):
+            node = ("and", node, self.parse_not())
+        return node
+
+    def parse_not(self) -> Node:
+        if self.accept("not"):
+            return ("not", self.parse_not())
+        return self.parse_compare()
+
+    def parse_compare(self) -> Node:
+        node = self.parse_sum()
+        token = self.current
+        if token.kind in ("op", "keyword"):
+            op = token.text
+            if op == "not" and self.tokens[self.index + 1].text == "in":
+                self.index += 2
+                return ("cmp", "not in", node, self.parse_sum())
+            if op in COMPARATORS:
+                self.index += 1
+                return ("cmp", "==" if op == "=" else op, node, self.parse_sum())
+        return node
+
+    def parse_sum(self) -> Node:
+        node = self.parse_product()
+        while True:
+            token = self.accept("+", "-")
+            if token is None:
+                return node
+            node = ("arith", token.text, node, self.parse_product())
+
+    def parse_product(self) -> Node:
+        node = self.parse_unary()
+        while True:
+            token = self.accept("*", "/")
+            if token is None:
+                return node
+            node = ("arith", token.text, node, self.parse_unary())
+
+    def parse_unary(self) -> Node:
+        if self.accept("-"):
+            return ("neg", self.parse_unary())
+        return self.parse_primary()
+
+    def parse_primary(self) -> Node:
+        token = self.advance()
+        if token.kind == "number":
+            number: float | int = float(token.text) if "." in token.text else int(token.text)
+            return ("lit", number)
+        if token.kind == "string":
+            body = token.text[1:-1]
+            return ("lit", re.sub(r"\\(.)", r"\1", body))
+        if token.kind == "keyword" and token.text in ("true", "false", "null"):
+            return ("lit", {"true": True, "false": False, "null": None}[token.text])
+        if token.kind == "name":
+            if self.current.text == "(" and self.current.kind == "op":
+                if token.text not in FUNCTIONS:
+                    raise ExpressionError(
+                        f"unknown function {token.text}", token.column, "unknown_function",
+                        name=token.text,
+                    )
+                self.advance()
+                args: list[Node] = []
+                if not self.accept(")"):
+                    args.append(self.parse_or())
+                    while self.accept(","):
+                        args.append(self.parse_or())
+                    self.expect(")")
+                return ("call", token.text, *args)
+            if not token.text:
+                raise ExpressionError("empty ${} reference", token.column)
+            return ("ref", token.text)
+        if token.kind == "op" and token.text == ".":
+            return ("self",)
+        if token.kind == "op" and token.text == "(":
+            node = self.parse_or()
+            self.expect(")")
+            return node
+        if token.kind == "op" and token.text == "[":
+            items: list[Node] = []
+            if not self.accept("]"):
+                items.append(self.parse_or())
+                while self.accept(","):
+                    items.append(self.parse_or())
+                self.expect("]")
+            return ("list", *items)
+        found = token.text or "end of expression"
+        raise ExpressionError(f"unexpected {found!r}", token.column)
+
+
+# --- runtime helpers -------------------------------------------------------------------
+
+
+def _flatten(values: Sequence[Any]) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, list | tuple | set | frozenset):
+            out.extend(v for v in value if v is not None)
+        elif value is not None:
+            out.append(value)
+    return out
+
+
+def _num(value: Any) -> Any:
+    return 1 if value is True else 0 if value is False else value
+
+
+def _fn_sum(*args: Any) -> Any:
+    return sum(_num(v) for v in _flatten(args))
+
+
+def _fn_count(*args: Any) -> int:
+    return sum(1 for v in _flatten(args) if v is not False and v != "")
+
+
+def _fn_min(*args: Any) -> Any:
+    values = _flatten(args)
+    return min(values) if values else None
+
+
+def _fn_max(*args: Any) -> Any:
+    values = _flatten(args)
+    return max(values) if values else None
+
+
+def _fn_abs(value: Any) -> Any:
+    return None if value is None else abs(value)
+
+
+def _fn_round(value: Any, digits: Any = 0) -> Any:
+    return None if value is None else round(value, int(digits))
+
+
+def _fn_if(cond: Any, then: Any, otherwise: Any = None) -> Any:
+    return then if cond else otherwise
+
+
+def _fn_answered(value: Any) -> bool:
+    return value is not None and value != [] and value != ""
+
+
+def _fn_len(value: Any) -> int:
+    return 0 if value is None else len(value)
+
+
+def _fn_contains(collection: Any, value: Any) -> bool:
+    return collection is not None and value in collection
+
+
+def _fn_any_in(collection: Any, values: Any) -> bool:
+    if collection is None or values is None:
+        return False
+    return any(v in collection for v in values)
+
+
+def _fn_coalesce(*args: Any) -> Any:
+    return next((a for a in args if a is not None), None)
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "sum": _fn_sum,
+    "count": _fn_count,
+    "min": _fn_min,
+    "max": _fn_max,
+    "abs": _fn_abs,
+    "round": _fn_round,
+    "if": _fn_if,
+    "answered": _fn_answered,
+    "len": _fn_len,
+    "contains": _fn_contains,
+    "any_in": _fn_any_in,
+    "coalesce": _fn_coalesce,
+}
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    if op == "==":
+        return bool(left == right)
+    if op == "!=":
+        return bool(left != right)
+    if op in ("in", "not in"):
+        found = right is not None and left in right
+        return found if op == "in" else not found
+    if left is None or right is None:
+        return False
+    try:
+        if op == "<":
+            return bool(left < right)
+        if op == "<=":
+            return bool(left <= right)
+        if op == ">":
+            return bool(left > right)
+        return bool(left >= right)
+    except TypeError:
+        return False
+
+
+def _arith(op: str, left: Any, right: Any) -> Any:
+    if left is None or right is None:
+        return None
+    left, right = _num(left), _num(right)
+    try:
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "*":
+            return left * right
+        return None if right == 0 else left / right
+    except TypeError:
+        return None
+
+
+# --- compiler --------------------------------------------------------------------------
+
+
+def _compile(node: Node, self_name: str | None) -> Compiled:
+    kind = node[0]
+    if kind == "lit":
+        value = node[1]
+        return lambda v, f: value
+    if kind == "ref":
+        name: str = node[1]
+        if name.startswith("facts."):
+            key = name[6:]
+            return lambda v, f: f.get(key)
+        return lambda v, f: v.get(name)
+    if kind == "self":
+        own = self_name or ""
+        return lambda v, f: v.get(own)
+    if kind == "and":
+        a, b = _compile(node[1], self_name), _compile(node[2], self_name)
+        return lambda v, f: bool(a(v, f)) and bool(b(v, f))
+    if kind == "or":
+        a, b = _compile(node[1], self_name), _compile(node[2], self_name)
+        return lambda v, f: bool(a(v, f)) or bool(b(v, f))
+    if kind == "not":
+        a = _compile(node[1], self_name)
+        return lambda v, f: not a(v, f)
+    if kind == "neg":
+        a = _compile(node[1], self_name)
+        return lambda v, f: _arith("-", 0, a(v, f))
+    if kind == "cmp":
+        op = node[1]
+        a, b = _compile(node[2], self_name), _compile(node[3], self_name)
+        if op == "==":
+            return lambda v, f: bool(a(v, f) == b(v, f))
+        if op == ">=":
+            def ge(v: Mapping[str, Any], f: Mapping[str, Any]) -> bool:
+                x, y = a(v, f), b(v, f)
+                return _compare(">=", x, y)
+            return ge
+        return lambda v, f: _compare(op, a(v, f), b(v, f))
+    if kind == "arith":
+        op = node[1]
+        a, b = _compile(node[2], self_name), _compile(node[3], self_name)
+        return lambda v, f: _arith(op, a(v, f), b(v, f))
+    if kind == "list":
+        parts = [_compile(n, self_name) for n in node[1:]]
+        return lambda v, f: [p(v, f) for p in parts]
+    if kind == "call":
+        fn = FUNCTIONS[node[1]]
+        args = [_compile(n, self_name) for n in node[2:]]
+        if fn is _fn_sum and all(n[0] == "ref" and not n[1].startswith("facts.") for n in node[2:]):
+            names = tuple(n[1] for n in node[2:])
+
+            def fast_sum(v: Mapping[str, Any], f: Mapping[str, Any]) -> Any:
+                return _fn_sum(*[v.get(n) for n in names])
+
+            return fast_sum
+        return lambda v, f: fn(*[a(v, f) for a in args])
+    raise ValueError(f"unknown node {kind}")  # pragma: no cover
+
+
+def _references(node: Node, out: set[str]) -> None:
+    if node[0] == "ref":
+        out.add(node[1])
+    for child in node[1:]:
+        if isinstance(child, tuple):
+            _references(child, out)
+
+
+def _to_json(node: Node) -> Any:
+    kind = node[0]
+    if kind == "lit":
+        return node[1] if not isinstance(node[1], list) else ["list", *node[1]]
+    if kind == "ref":
+        return {"ref": node[1]}
+    if kind == "self":
+        return {"self": True}
+    if kind in ("cmp", "arith", "call"):
+        return [node[1], *(_to_json(n) for n in node[2:])]
+    return [kind, *(_to_json(n) for n in node[1:])]
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed expression: source text, AST, referenced names and a compiled evaluator."""
+
+    source: str
+    ast: Node
+    references: frozenset[str]
+    self_name: str | None = None
+    _fn: Compiled = field(repr=False, compare=False, default=lambda v, f: None)
+
+    def evaluate(self, values: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> Any:
+        """Evaluate against item values (and facts); unknown names are null."""
+        return self._fn(values, facts or {})
+
+    def to_json(self) -> Any:
+        """Return the AST as plain JSON (lists, dicts, literals) for a browser to evaluate."""
+        return _to_json(self.ast)
+
+
+def parse_expression(text: str, *, self_name: str | None = None) -> Expression:
+    """Parse and compile an expression once; raise ExpressionError with the column."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("empty expression", 1)
+    ast = _Parser(text).parse()
+    refs: set[str] = set()
+    _references(ast, refs)
+    return Expression(text, ast, frozenset(refs), self_name, _compile(ast, self_name))
+
+
+def is_truthy(value: Any) -> bool:
+    """Truth of an expression result: null, false, 0, empty are false."""
+    return bool(value) and not (isinstance(value, float) and math.isnan(value))
