@@ -150,11 +150,14 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from accounts.cli import demo_command, init_command, users_group
     from audit.cli import audit_group
+    from core.cli import backup_command, restore_command
 
     app.cli.add_command(init_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(users_group)
     app.cli.add_command(audit_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     try:
         from instruments.cli import instruments_group, rate_command, score_command
     except ImportError:

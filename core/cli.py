@@ -1,0 +1,56 @@
+"""`yiyang backup` and `yiyang restore`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from core import backup as bk
+from core.db import get_engine
+
+
+@click.command("backup")
+@click.argument("target", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(target: Path | None) -> None:
+    """备份数据库 / back up the database (SQLite file copy or pg_dump)."""
+    url = current_app.config["DATABASE_URL"]
+    if target is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        target = Path(current_app.instance_path) / "backups" / f"yiyang-{stamp}.backup"
+    try:
+        bk.backup(url, target)
+    except bk.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    counts = bk.row_counts(get_engine())
+    click.echo(f"已备份到 / backed up to: {target}  ({sum(counts.values())} 行 / rows)")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="不再确认 / do not ask for confirmation")
+@with_appcontext
+def restore_command(source: Path, yes: bool) -> None:
+    """从备份恢复数据库（覆盖现有数据）/ restore the database from a backup (replaces its data)."""
+    if not yes:
+        click.confirm("恢复会覆盖当前数据库的全部数据，确定继续吗？ Restore replaces all current data. Continue?",
+                      abort=True)
+    engine = get_engine()
+    engine.dispose()
+    try:
+        bk.restore(current_app.config["DATABASE_URL"], source)
+    except bk.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    engine.dispose()
+    problems = bk.check_invariants(engine)
+    counts = bk.row_counts(engine)
+    click.echo(f"已恢复 / restored: {sum(counts.values())} 行 / rows in {len(counts)} 张表 / tables")
+    if problems:
+        for problem in problems:
+            click.echo(f"  ✗ {problem}", err=True)
+        raise SystemExit(1)
+    click.echo("  ✓ 审计链与各项校验通过 / audit chain and invariants hold")
