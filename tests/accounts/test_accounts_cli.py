@@ -18,7 +18,11 @@ def test_init_then_demo_twice_does_not_duplicate(tmp_path, monkeypatch):
     assert "assessor1" in first.output and "other_assessor" in first.output
     password = (tmp_path / "demo_password.txt").read_text().strip()
     assert password in first.output
+    from core.backup import row_counts
+
+    counts = row_counts(app.extensions["yiyang.engine"])
     second = runner.invoke(args=["demo"])
+    assert row_counts(app.extensions["yiyang.engine"]) == counts
     assert second.exit_code == 0 and "已存在" in second.output and password not in second.output
     from sqlmodel import Session, func, select
 
