@@ -24,11 +24,8 @@ def _fail(errors: list[dict[str, Any]]) -> None:
 
 def _read_input(source: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
-        if source == "-":
-            text = click.get_text_stream("stdin").read()
-        else:
-            with open(source, encoding="utf-8") as fh:
-                text = fh.read()
+        with click.open_file(source, "r", encoding="utf-8") as fh:  # "-" is stdin
+            text = fh.read()
         data = json.loads(text)
     except OSError as exc:
         _fail([{"item": None, "message": f"无法读取输入文件：{exc}",
