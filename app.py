@@ -98,8 +98,11 @@ def configure_requests(app: Flask) -> None:
     @app.before_request
     def _request_id() -> None:
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        g.csp_nonce = secrets.token_urlsafe(16)
         if request.args.get("lang") in ("zh", "en"):
             session["lang"] = request.args["lang"]
+
+    app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
 
     @app.after_request
     def _headers(response: Any) -> Any:
@@ -109,7 +112,8 @@ def configure_requests(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            f"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+            f"script-src 'self' 'nonce-{g.get('csp_nonce', '')}'; object-src 'none'; "
             "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
         )
         if app.config["YIYANG_ENV"] == "production":
