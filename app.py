@@ -58,8 +58,7 @@ def load_definitions(app: Flask) -> None:
     """Load and validate every built-in pack; a broken pack stops the app here."""
     import instruments
 
-    if hasattr(instruments, "builtin"):
-        app.extensions["yiyang.definitions"] = instruments.builtin()
+    app.extensions["yiyang.definitions"] = instruments.builtin()
 
 
 def configure_extensions(app: Flask) -> None:
@@ -155,6 +154,7 @@ def register_cli(app: Flask) -> None:
     from accounts.cli import demo_command, init_command, users_group
     from audit.cli import audit_group
     from core.cli import backup_command, restore_command
+    from instruments.cli import instruments_group, rate_command, score_command
 
     app.cli.add_command(init_command)
     app.cli.add_command(demo_command)
@@ -162,10 +162,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
-    try:
-        from instruments.cli import instruments_group, rate_command, score_command
-    except ImportError:
-        return
     app.cli.add_command(score_command)
     app.cli.add_command(rate_command)
     app.cli.add_command(instruments_group)
