@@ -1,0 +1,131 @@
+"""Elders (with their sensitive fields encrypted), assessments, signatures and entitlements.
+
+Sensitive values (citizen ID number, phone numbers) are stored as ciphertext next to a keyed
+hash for exact lookup and duplicate detection, and a masked form for lists and search.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.timeutil import utcnow
+
+GENDERS = {"male": "男", "female": "女"}
+LEGAL_BASES = {"statutory": "履行法定职责", "consent": "本人或监护人同意"}
+REASONS = {
+    "initial": "首次评估",
+    "routine": "常规评估",
+    "immediate": "即时评估",
+    "review": "复评",
+}
+STATUSES = {
+    "draft": "草稿",
+    "submitted": "已提交",
+    "signed": "评估员已签名",
+    "approved": "已审核锁定",
+}
+LOCKED_STATUSES = ("approved",)
+
+
+class Elder(SQLModel, table=True):
+    __tablename__ = "elder"
+    __table_args__ = (UniqueConstraint("organisation_id", "id_number_hash", name="uq_elder_org_id_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str = Field(max_length=100, index=True)
+    gender: str = Field(max_length=8)
+    birth_date: date
+    id_number_enc: str = Field(max_length=200)
+    id_number_hash: str = Field(max_length=64, index=True)
+    id_number_masked: str = Field(max_length=32, index=True)
+    phone_enc: str | None = Field(default=None, max_length=200)
+    phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    phone_masked: str | None = Field(default=None, max_length=32)
+    address: str = Field(default="", max_length=300)
+    community: str = Field(default="", max_length=120)
+    contact_name: str = Field(default="", max_length=100)
+    contact_phone_enc: str | None = Field(default=None, max_length=200)
+    contact_phone_masked: str | None = Field(default=None, max_length=32)
+    legal_basis: str = Field(default="statutory", max_length=16)
+    consent_by: str = Field(default="", max_length=100)
+    consent_at: date | None = None
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Assessment(SQLModel, table=True):
+    """One version of one assessment. An amendment is a new row pointing at the one it amends."""
+
+    __tablename__ = "assessment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    elder_id: int = Field(foreign_key="elder.id", index=True)
+    instrument_id: str = Field(max_length=64)
+    instrument_version: str = Field(max_length=32)
+    reason: str = Field(max_length=16)
+    status: str = Field(default="draft", max_length=16, index=True)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    answers_hash: str | None = Field(default=None, max_length=64)
+    # Optimistic locking: every write checks and bumps it; a stale writer gets a conflict.
+    version: int = Field(default=1)
+    current_section: str | None = Field(default=None, max_length=64)
+    place: str = Field(default="", max_length=200)
+    submit_token: str | None = Field(default=None, max_length=64)
+    revision: int = Field(default=1)
+    amends_id: int | None = Field(default=None, foreign_key="assessment.id", index=True)
+    amendment_reason: str | None = Field(default=None, max_length=1000)
+    superseded_by_id: int | None = Field(default=None, foreign_key="assessment.id")
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    submitted_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    reviewer_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+    approved_at: datetime | None = None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in LOCKED_STATUSES
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == "draft"
+
+
+class AssessmentSignature(SQLModel, table=True):
+    """A signature by an assessor or the reviewer, bound to the hash of the answers signed."""
+
+    __tablename__ = "assessment_signature"
+    __table_args__ = (UniqueConstraint("assessment_id", "user_id", name="uq_signature_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id")
+    role: str = Field(max_length=16)  # assessor | reviewer
+    answers_hash: str = Field(max_length=64)
+    signed_at: datetime = Field(default_factory=utcnow)
+
+
+class Entitlement(SQLModel, table=True):
+    """What a care level entitles a person to in one organisation: services and a subsidy."""
+
+    __tablename__ = "entitlement"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "instrument_id", "level_code", name="uq_entitlement_level"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    instrument_id: str = Field(max_length=64)
+    level_code: int
+    services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    monthly_subsidy_fen: int = Field(default=0)  # money in fen (分): no float rounding
+    note: str = Field(default="", max_length=300)

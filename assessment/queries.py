@@ -1,0 +1,184 @@
+"""Reads for elders and assessments, always scoped to the user's organisation subtree."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask import abort, current_app
+from sqlmodel import Session, col, select
+
+from accounts.models import Organisation, User
+from accounts.queries import get_scoped_or_404, visible_org_ids
+from assessment.idnumber import normalise_id_number
+from assessment.models import Assessment, AssessmentSignature, Elder, Entitlement
+from core.crypto import cipher
+from scoring import Definition
+
+DUE_SOON_DAYS = 30
+
+
+def assessment_definitions() -> dict[str, Definition]:
+    """Installed assessment instruments by id (rating schemes excluded), GB/T 42195 first."""
+    found = current_app.extensions.get("yiyang.definitions")
+    if found is None:
+        import instruments
+
+        found = instruments.builtin()
+        current_app.extensions["yiyang.definitions"] = found
+    packs = {k: d for k, d in found.items() if d.kind == "assessment"}
+    default = current_app.config.get("ASSESSMENT_DEFAULT_INSTRUMENT", "gbt42195-2022")
+    return dict(sorted(packs.items(), key=lambda kv: (kv[0] != default, kv[0])))
+
+
+def definition_for(assessment: Assessment) -> Definition:
+    """The definition an assessment was captured with (404 when the pack is gone)."""
+    definition = assessment_definitions().get(assessment.instrument_id)
+    if definition is None:
+        abort(404)
+    return definition
+
+
+def required_signatures() -> int:
+    """How many assessors sign before review (the standard has two present)."""
+    return max(1, int(current_app.config.get("ASSESSMENT_REQUIRED_SIGNATURES", 2)))
+
+
+def get_elder(session: Session, elder_id: Any, user: User) -> Elder:
+    return get_scoped_or_404(session, Elder, elder_id, user)
+
+
+def get_assessment(session: Session, assessment_id: Any, user: User) -> Assessment:
+    return get_scoped_or_404(session, Assessment, assessment_id, user)
+
+
+def search_elders(session: Session, user: User, query: str = "", limit: int = 100) -> list[Elder]:
+    """By full ID number (exact, via the keyed hash), masked ID number, or name."""
+    stmt = select(Elder).where(col(Elder.organisation_id).in_(visible_org_ids(session, user)))
+    text = query.strip()
+    number = normalise_id_number(text)
+    if re.fullmatch(r"\d{17}[\dX]", number):
+        stmt = stmt.where(Elder.id_number_hash == cipher().lookup_hash(number))
+    elif "*" in number and re.fullmatch(r"[\dX*]+", number):
+        head, _, tail = number.partition("*")
+        tail = tail.strip("*")
+        stmt = stmt.where(col(Elder.id_number_masked).startswith(head))
+        if tail:
+            stmt = stmt.where(col(Elder.id_number_masked).endswith(tail))
+    elif text:
+        stmt = stmt.where(col(Elder.name).contains(text))
+    return list(session.exec(stmt.order_by(col(Elder.name), col(Elder.id)).limit(limit)))
+
+
+def assessments_of(session: Session, elder: Elder) -> list[Assessment]:
+    stmt = select(Assessment).where(Assessment.elder_id == elder.id)
+    return list(session.exec(stmt.order_by(col(Assessment.created_at).desc(), col(Assessment.id).desc())))
+
+
+def recent_assessments(session: Session, user: User, limit: int = 50, status: str | None = None
+                       ) -> list[tuple[Assessment, Elder]]:
+    stmt = (select(Assessment, Elder).join(Elder, col(Elder.id) == Assessment.elder_id)
+            .where(col(Assessment.organisation_id).in_(visible_org_ids(session, user))))
+    if status:
+        stmt = stmt.where(Assessment.status == status)
+    stmt = stmt.order_by(col(Assessment.updated_at).desc(), col(Assessment.id).desc()).limit(limit)
+    return [(a, e) for a, e in session.exec(stmt)]
+
+
+def signatures_with_users(session: Session, assessment: Assessment) -> list[tuple[AssessmentSignature, User]]:
+    stmt = (select(AssessmentSignature, User).join(User, col(User.id) == AssessmentSignature.user_id)
+            .where(AssessmentSignature.assessment_id == assessment.id)
+            .order_by(col(AssessmentSignature.signed_at), col(AssessmentSignature.id)))
+    return [(s, u) for s, u in session.exec(stmt)]
+
+
+def history_of(session: Session, assessment: Assessment) -> list[Assessment]:
+    """Every version of this assessment, oldest first (following amendments both ways)."""
+    first = assessment
+    while first.amends_id:
+        previous = session.get(Assessment, first.amends_id)
+        if previous is None:
+            break
+        first = previous
+    chain = [first]
+    while True:
+        following = session.exec(select(Assessment).where(Assessment.amends_id == chain[-1].id)).first()
+        if following is None:
+            break
+        chain.append(following)
+    return chain
+
+
+def entitlement_for(session: Session, assessment: Assessment) -> Entitlement | None:
+    """The nearest organisation's (own, then ancestors') entitlement for the final level."""
+    level = (assessment.result or {}).get("level") or {}
+    if level.get("code") is None:
+        return None
+    org = session.get(Organisation, assessment.organisation_id)
+    if org is None:
+        return None
+    ancestors = [int(p) for p in org.path.strip("/").split("/") if p]
+    rows = session.exec(select(Entitlement).where(
+        col(Entitlement.organisation_id).in_(ancestors), Entitlement.instrument_id == assessment.instrument_id,
+        Entitlement.level_code == level["code"]))
+    by_org = {row.organisation_id: row for row in rows}
+    for org_id in reversed(ancestors):
+        if org_id in by_org:
+            return by_org[org_id]
+    return None
+
+
+def entitlements_table(session: Session, organisation: Organisation, instrument_id: str) -> dict[int, Entitlement]:
+    rows = session.exec(select(Entitlement).where(Entitlement.organisation_id == organisation.id,
+                                                  Entitlement.instrument_id == instrument_id))
+    return {row.level_code: row for row in rows}
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass
+class DueEntry:
+    elder: Elder
+    assessment: Assessment
+    due_on: date
+    days_left: int
+
+
+def reassessment_due(session: Session, user: User, today: date | None = None,
+                     soon_days: int = DUE_SOON_DAYS) -> tuple[list[DueEntry], list[DueEntry]]:
+    """(due soon, overdue): each elder's latest approved assessment plus the organisation's
+    reassessment interval; elders with a newer assessment under way are not listed."""
+    today = today or date.today()
+    org_ids = visible_org_ids(session, user)
+    months = {o.id: o.reassessment_months for o in session.exec(
+        select(Organisation).where(col(Organisation.id).in_(org_ids)))}
+    rows = session.exec(select(Assessment, Elder).join(Elder, col(Elder.id) == Assessment.elder_id)
+                        .where(col(Assessment.organisation_id).in_(org_ids))
+                        .order_by(col(Assessment.created_at), col(Assessment.id)))
+    latest: dict[int, tuple[Assessment, Elder]] = {}
+    in_progress: set[int] = set()
+    for assessment, elder in rows:
+        if assessment.status == "approved" and not assessment.superseded_by_id:
+            latest[elder.id or 0] = (assessment, elder)
+            in_progress.discard(elder.id or 0)
+        elif assessment.status != "approved" and not assessment.amends_id:
+            in_progress.add(elder.id or 0)
+    soon: list[DueEntry] = []
+    overdue: list[DueEntry] = []
+    for elder_id, (assessment, elder) in latest.items():
+        if elder_id in in_progress or assessment.approved_at is None:
+            continue
+        due = add_months(assessment.approved_at.date(), months.get(assessment.organisation_id, 12) or 12)
+        entry = DueEntry(elder, assessment, due, (due - today).days)
+        if due < today:
+            overdue.append(entry)
+        elif due <= today + timedelta(days=soon_days):
+            soon.append(entry)
+    return sorted(soon, key=lambda e: e.due_on), sorted(overdue, key=lambda e: e.due_on)
