@@ -204,6 +204,7 @@ class Definition(Model):
     _plan: Any = PrivateAttr(default=None)
     _raw: Any = PrivateAttr(default=None)
     _source: str = PrivateAttr(default="<string>")
+    _names: dict[Any, Any] = PrivateAttr(default_factory=dict)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -59,6 +59,7 @@ class SectionPlan:
     static_max: float
     scored: bool
     relevant: Expression | None = None
+    scorers: list[tuple[ItemPlan, str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -73,6 +74,9 @@ class Plan:
     calculated: list[ItemPlan] = field(default_factory=list)
     with_defaults: list[ItemPlan] = field(default_factory=list)
     veto_codes: frozenset[str] = frozenset()
+    fast_choices: dict[str, frozenset[Any]] = field(default_factory=dict)
+    has_relevance: bool = False
+    level_dicts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def _type_name(value: Any) -> str:
@@ -298,8 +302,10 @@ def _compile(definition: Definition, source: str) -> Plan:
         if not plans and scored and section.max is None:
             errors.append(definition_error(source, section.id, "rule", field=f"sections[{si}]",
                                            detail="a section without items needs max"))
-        sections.append(SectionPlan(section, plans, static_max if plans else
-                                    float(section.max or 0), scored, rel))
+        top_max = static_max if plans else float(section.max or 0)
+        sections.append(SectionPlan(section, plans, int(top_max) if top_max.is_integer()
+                                    else top_max, scored, rel,
+                                    [(p, p.item.id, p.score) for p in plans if p.score]))
     if definition.total.method not in TOTAL_METHODS:
         errors.append(definition_error(source, None, "rule", field="total.method",
                                        detail=f"unknown method; known: {sorted(TOTAL_METHODS)}"))
@@ -314,16 +320,31 @@ def _compile(definition: Definition, source: str) -> Plan:
         dynamic=dynamic, calculated=[p for p in items.values() if p.calculate is not None],
         with_defaults=[p for p in items.values() if p.item.default is not None],
         veto_codes=frozenset(definition.veto_codes),
+        fast_choices={
+            p.item.id: frozenset(o.value for o in p.item.options)
+            for p in items.values()
+            if p.item.type == "single_choice" and p.calculate is None
+            and all(type(o.value) is int for o in p.item.options)
+        } | {
+            p.item.id: frozenset(range(int(p.item.min or 0), int(p.item.max) + 1))
+            for p in items.values()
+            if p.item.type in ("count", "integer") and p.calculate is None
+            and p.item.max is not None and p.item.max - (p.item.min or 0) <= 1000
+            and not p.item.step and (p.item.min is not None or p.item.type == "count")
+        },
+        has_relevance=any(p.relevant is not None for p in items.values())
+        or any(s.relevant is not None for s in sections),
+        level_dicts={lv.code: _level_dict_uncached(lv) for lv in definition.levels},
     )
 
 
 def get_plan(definition: Definition) -> Plan:
     """Return the compiled plan of a definition, compiling it on first use."""
-    plan = definition._plan
+    plan = definition.__pydantic_private__.get("_plan")  # type: ignore[union-attr,unused-ignore]
     if plan is None:
         plan = _compile(definition, definition._source)
         definition._plan = plan
-    return plan  # type: ignore[no-any-return]
+    return plan  # type: ignore[no-any-return,unused-ignore]
 
 
 def _loc_to_item(data: Any, loc: tuple[Any, ...]) -> tuple[str | None, str]:
@@ -425,7 +446,13 @@ def _prepare(
     direct: set[str] = set()
     invalid: set[str] = set()
     is_rating = definition.kind == "rating"
+    fast = plan.fast_choices
     for key, value in answers.items():
+        if type(value) is int:
+            table = fast.get(key)
+            if table is not None and value in table:
+                values[key] = value
+                continue
         ip = items.get(key)
         if ip is None:
             if is_rating and any(sp.section.id == key and sp.scored for sp in plan.sections):
@@ -487,7 +514,7 @@ def _prepare(
                 warnings.append((f"{iid} 未作答，按默认值 {scalar_text(ip.item.default)} 计",
                                  f"{iid} not answered; default {scalar_text(ip.item.default)} used"))
     hidden: set[str] = set()
-    for sp in plan.sections:
+    for sp in plan.sections if plan.has_relevance else ():
         section_on = sp.relevant is None or bool(sp.relevant.evaluate(values, facts))
         for ip in sp.items:
             iid = ip.item.id
@@ -653,9 +680,14 @@ class Result:
 def _level_dict(definition: Definition, code: int | None) -> dict[str, Any] | None:
     if code is None:
         return None
-    level = definition.level(code)
-    if level is None:
+    cached = get_plan(definition).level_dicts.get(code)
+    if cached is None:
         return {"code": code, "label": str(code), "label_en": str(code)}
+    return dict(cached)
+
+
+def _level_dict_uncached(level: Any) -> dict[str, Any]:
+    code = level.code
     out: dict[str, Any] = {"code": code, "label": level.label.zh, "label_en": level.label.get("en")}
     if level.stars is not None:
         out["stars"] = level.stars
@@ -702,11 +734,7 @@ def score(
         total: float = 0
         top = sp.static_max
         na_count = 0
-        for ip in sp.items:
-            scorer = ip.score
-            if scorer is None:
-                continue
-            iid = ip.item.id
+        for ip, iid, scorer in sp.scorers:
             if iid in na:
                 top -= ip.max
                 na_count += 1

@@ -378,18 +378,26 @@ def _compile(node: Node, self_name: str | None) -> Compiled:
         a, b = _compile(node[2], self_name), _compile(node[3], self_name)
         return lambda v, f: _arith(op, a(v, f), b(v, f))
     if kind == "list":
+        if all(n[0] == "lit" for n in node[1:]):
+            constant = tuple(n[1] for n in node[1:])
+            return lambda v, f: constant
         parts = [_compile(n, self_name) for n in node[1:]]
         return lambda v, f: [p(v, f) for p in parts]
     if kind == "call":
         fn = FUNCTIONS[node[1]]
         args = [_compile(n, self_name) for n in node[2:]]
-        if fn is _fn_sum and all(n[0] == "ref" and not n[1].startswith("facts.") for n in node[2:]):
+        plain_refs = all(n[0] == "ref" and not n[1].startswith("facts.") for n in node[2:])
+        if fn in (_fn_sum, _fn_max) and plain_refs and node[2:]:
             names = tuple(n[1] for n in node[2:])
+            slow = fn
 
-            def fast_sum(v: Mapping[str, Any], f: Mapping[str, Any]) -> Any:
-                return _fn_sum(*[v.get(n) for n in names])
+            def fast(v: Mapping[str, Any], f: Mapping[str, Any]) -> Any:
+                got = [v.get(n) for n in names]
+                if all(type(x) is int for x in got):
+                    return sum(got) if slow is _fn_sum else max(got)  # type: ignore[type-var]
+                return slow(*got)
 
-            return fast_sum
+            return fast
         return lambda v, f: fn(*[a(v, f) for a in args])
     raise ValueError(f"unknown node {kind}")  # pragma: no cover
 

@@ -30,6 +30,10 @@ def _num(value: float) -> float | int:
 
 def fmt(value: Any) -> str:
     """Format a number for explanations: 57, 27.5, 0.9."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is float and value.is_integer():
+        return str(int(value))
     if isinstance(value, float):
         if math.isfinite(value) and value == int(value):
             return str(int(value))
@@ -79,10 +83,15 @@ class State:
         """Return (zh, en) names of a level code."""
         if code is None:
             return "无等级", "no level"
+        cache = self.definition.__pydantic_private__["_names"]  # type: ignore[index]
+        key = (scale, code)
+        if key in cache:
+            return cache[key]  # type: ignore[no-any-return]
         level = self.definition.level(code, scale)
-        if level is None:
-            return str(code), str(code)
-        return level.label.zh, level.label.get("en")
+        names = (str(code), str(code)) if level is None else (level.label.zh,
+                                                                 level.label.get("en"))
+        cache[key] = names
+        return names
 
     def use_policy(self, name: str) -> tuple[str, str]:
         """Record that a policy decided something; return its (zh, en) mention."""
