@@ -174,11 +174,13 @@ def _deadline(seconds: float) -> Iterator[None]:
     # rendering thread at its next bytecode. The lock keeps it from firing after exit.
     target = threading.get_ident()
     lock = threading.Lock()
-    finished = False
+    finished = fired = False
 
     def interrupt() -> None:
+        nonlocal fired
         with lock:
             if not finished:
+                fired = True
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(
                     ctypes.c_ulong(target), ctypes.py_object(_Deadline))
 
@@ -191,6 +193,8 @@ def _deadline(seconds: float) -> Iterator[None]:
         with lock:
             finished = True
             timer.cancel()
+            if fired:  # drop a _Deadline still pending, so it cannot fire after exit
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
 
 
 # --- Rendering -------------------------------------------------------------------------------
