@@ -125,6 +125,10 @@ def configure_requests(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     import importlib
 
+    from core.urls import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # ids beyond BIGINT are a 404, not an overflow
+
     from accounts import views as account_views
     from audit import views as audit_views
     from core.api import api

@@ -9,6 +9,7 @@ from sqlalchemy import Select
 from sqlmodel import Session, select
 
 from accounts.models import Organisation, User
+from core.db import valid_id
 
 T = TypeVar("T")
 
@@ -43,9 +44,8 @@ def scoped(statement: Select[Any], model: Any, session: Session, user: User) -> 
 
 def get_scoped_or_404(session: Session, model: type[T], object_id: Any, user: User) -> T:
     """Load one row the user may see; another organisation's row is a 404, never a 403."""
-    try:
-        key = int(object_id)
-    except (TypeError, ValueError):
+    key = valid_id(object_id)
+    if key is None:
         abort(404)
     obj = session.get(model, key)
     if obj is None or getattr(obj, "organisation_id", None) not in visible_org_ids(session, user):

@@ -93,3 +93,17 @@ def alembic_config(url: str) -> Config:
 def upgrade_database(url: str) -> None:
     """Migrate the database to the newest revision of every branch."""
     command.upgrade(alembic_config(url), "heads")
+
+
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: the largest key PostgreSQL holds there
+
+
+def valid_id(value: object) -> int | None:
+    """`value` as a row id, or None when it cannot be one (wrong type, negative, too large)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        key = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    return key if 0 < key <= MAX_ID else None

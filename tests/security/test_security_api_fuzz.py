@@ -1,0 +1,53 @@
+"""Schemathesis against /api/v1/openapi.json, in process: generated requests (valid and
+invalid) for every operation must never produce a server error.
+
+Cases per operation: YIYANG_FUZZ_EXAMPLES (default 40 on SQLite, a quarter on PostgreSQL);
+`make fuzz` sets it high enough that one run exceeds 10,000 cases and prints the count."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+
+from tests.conftest import TEST_PASSWORD
+from tests.factories import UserFactory
+
+EXAMPLES = int(os.environ.get("YIYANG_FUZZ_EXAMPLES", "40"))
+
+
+def test_api_never_answers_with_a_server_error(app: Any, db_session: Any, org_tree: dict[str, Any],
+                                               database_url: str) -> None:
+    user = UserFactory(organisation=org_tree["city"], roles="admin assessor reviewer inspector", username="fuzzer")
+    client = app.test_client()
+    token = client.post("/api/v1/auth/login", json={"username": user.username, "password": TEST_PASSWORD})
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    examples = EXAMPLES if database_url.startswith("sqlite") else max(EXAMPLES // 4, 5)
+    counted = {"cases": 0}
+    failures: list[str] = []
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.path == "/auth/login":
+            continue  # argon2 makes every login slow on purpose; login is covered by its own tests
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def run(case: Any) -> None:
+            counted["cases"] += 1
+            try:
+                response = case.call(headers=headers)
+                case.validate_response(response, checks=[not_a_server_error])
+            except Exception as error:  # collect all, report together
+                failures.append(f"{operation.method.upper()} {case.formatted_path} {case.body!r:.200}: "
+                                f"{type(error).__name__}: {str(error)[:300]}")
+
+        run()
+    print(f"\nfuzzed {counted['cases']} API cases on {database_url.split(':')[0]}: {len(failures)} server errors")
+    assert counted["cases"] > 0
+    assert not failures, "\n".join(failures[:10])
