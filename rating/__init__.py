@@ -1,0 +1,1 @@
+"""Facility inspection and grading: facilities, plans, inspections, corrective actions, grades, certificates."""

@@ -1,0 +1,403 @@
+"""JSON API for facilities, plans, inspections, corrective actions, grades and certificates."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, request
+from sqlmodel import Session, select
+
+from accounts.queries import visible_org_ids
+from core.api import ApiError, api_route, json_body, require_fields
+from core.auth import current_actor
+from core.db import get_session
+from rating import operations as ops
+from rating import queries
+from rating.documents import certificate_context, notice_context, verify_url
+from rating.models import Certificate, CorrectiveAction, Facility, Grade, Inspection, InspectionPlan
+from rating.operations.actions import aware
+
+OBJ = {"type": "object"}
+STAFF = ("admin", "inspector")
+
+
+def _fail(exc: ops.RatingError) -> ApiError:
+    status = exc.status
+    return ApiError(status, "conflict" if status == 409 else "invalid_input", str(exc), exc.errors)
+
+
+def _date(value: Any, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ApiError(422, "invalid_input", "日期格式应为 YYYY-MM-DD",
+                       [{"item": field, "message": "日期格式应为 YYYY-MM-DD"}]) from None
+
+
+def facility_json(session: Session, facility: Facility) -> dict[str, Any]:
+    grade = queries.current_grade(session, facility)
+    return {
+        "id": facility.id, "name": facility.name, "kind": facility.kind, "district": facility.district,
+        "address": facility.address, "beds": facility.beds, "operator": facility.operator,
+        "filing_status": facility.filing_status, "organisation_id": facility.organisation_id,
+        "opened_on": facility.opened_on.isoformat() if facility.opened_on else None,
+        "is_disqualified": facility.is_disqualified,
+        "disqualified_reason": facility.disqualified_reason,
+        "current_grade": grade_json(session, grade) if grade else None,
+    }
+
+
+def inspection_json(inspection: Inspection) -> dict[str, Any]:
+    return {
+        "id": inspection.id, "facility_id": inspection.facility_id, "scheme": inspection.scheme,
+        "scheme_version": inspection.scheme_version, "status": inspection.status,
+        "version": inspection.version, "answers": inspection.answers, "facts": inspection.facts,
+        "known_facts": inspection.auto_facts, "notes": inspection.notes, "result": inspection.result,
+        "plan_id": inspection.plan_id, "is_reinspection": inspection.is_reinspection,
+        "previous_inspection_id": inspection.previous_inspection_id,
+        "is_unqualified": inspection.is_unqualified,
+        "rectification_due_at": _iso(inspection.rectification_due_at),
+    }
+
+
+def action_json(action: CorrectiveAction) -> dict[str, Any]:
+    return {
+        "id": action.id, "inspection_id": action.inspection_id, "facility_id": action.facility_id,
+        "item": action.item_id or None, "description": action.description,
+        "required_action": action.required_action, "severity": action.severity,
+        "due_at": _iso(action.due_at), "status": ops.display_status(action),
+        "is_overdue": ops.is_overdue(action), "is_rectification": action.is_rectification,
+        "evidence_note": action.evidence_note,
+    }
+
+
+def grade_json(session: Session, grade: Grade) -> dict[str, Any]:
+    facility = session.get(Facility, grade.facility_id)
+    assert facility is not None
+    return {
+        "id": grade.id, "facility_id": grade.facility_id, "inspection_id": grade.inspection_id,
+        "scheme": grade.scheme, "code": grade.code, "label": grade.label, "stars": grade.stars,
+        "medal": grade.medal, "valid_from": grade.valid_from.isoformat(),
+        "valid_until": grade.valid_until.isoformat(),
+        "status": ops.grade_status(grade=grade, facility=facility),
+        "superseded_by_id": grade.superseded_by_id,
+    }
+
+
+def certificate_json(session: Session, certificate: Certificate) -> dict[str, Any]:
+    grade = session.get(Grade, certificate.grade_id)
+    facility = session.get(Facility, certificate.facility_id)
+    assert grade is not None and facility is not None
+    status, reason = ops.certificate_status(certificate=certificate, grade=grade, facility=facility)
+    return {
+        "id": certificate.id, "serial": certificate.serial, "facility_id": certificate.facility_id,
+        "grade_id": certificate.grade_id, "grade": {"code": grade.code, "label": grade.label,
+                                                    "stars": grade.stars, "medal": grade.medal},
+        "issued_on": certificate.issued_on.isoformat(), "valid_until": certificate.valid_until.isoformat(),
+        "status": status, "status_reason": reason, "verify_url": verify_url(certificate, with_payload=False),
+        "qr_url": verify_url(certificate),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return aware(value).isoformat() if value else None
+
+
+def _actor() -> Any:
+    return current_actor()
+
+
+@api_route("/facilities", methods=["POST"], roles=STAFF, summary="登记养老服务机构 / register a facility",
+           body={"type": "object", "required": ["name", "kind"], "properties": {
+               "name": {"type": "string"}, "kind": {"enum": ["institution", "community_center", "station"]},
+               "district": {"type": "string"}, "address": {"type": "string"}, "beds": {"type": "integer"},
+               "operator": {"type": "string"}, "filing_status": {"enum": ["filed", "not_filed"]},
+               "opened_on": {"type": "string", "format": "date"}, "organisation_id": {"type": "integer"}}},
+           responses={201: OBJ})
+def create_facility() -> Any:
+    data = json_body()
+    require_fields(data, {"name", "kind", "district", "address", "beds", "operator", "filing_status",
+                          "opened_on", "organisation_id"}, {"name", "kind"})
+    session = get_session()
+    actor = _actor()
+    org_id = data.pop("organisation_id", None) or actor.organisation_id
+    if org_id not in visible_org_ids(session, actor):
+        raise ApiError(422, "invalid_input", "不能在该机构下登记", [{"item": "organisation_id", "message": "无权在该机构下登记"}])
+    data["opened_on"] = _date(data.get("opened_on"), "opened_on")
+    try:
+        facility = ops.create_facility(session=session, actor=actor, organisation_id=org_id, data=data)
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return facility_json(session, facility), 201
+
+
+@api_route("/facilities", methods=["GET"], roles=("admin", "inspector", "operator"), summary="机构列表 / facilities")
+def list_facilities() -> Any:
+    session = get_session()
+    return {"facilities": [facility_json(session, f) for f in queries.facilities(session, _actor())]}
+
+
+@api_route("/facilities/<int:facility_id>", methods=["GET"], roles=("admin", "inspector", "operator"),
+           summary="机构详情及等级历史 / a facility with its grade history")
+def get_facility(facility_id: int) -> Any:
+    session = get_session()
+    facility = queries.get_or_404(session, Facility, facility_id, _actor())
+    out = facility_json(session, facility)
+    out["grade_history"] = [grade_json(session, g) for g in queries.grade_history(session, facility)]
+    return out
+
+
+@api_route("/plans", methods=["POST"], roles=("admin",), summary="制定检查计划（双随机） / create an inspection plan",
+           body={"type": "object", "required": ["name", "scheme", "method"], "properties": {
+               "name": {"type": "string"}, "scheme": {"type": "string"},
+               "method": {"enum": ["manual", "share", "count"]}, "share": {"type": "number"},
+               "count": {"type": "integer"}, "facility_ids": {"type": "array", "items": {"type": "integer"}},
+               "seed": {"type": "string"}}}, responses={201: OBJ})
+def create_plan() -> Any:
+    data = json_body()
+    require_fields(data, {"name", "scheme", "method", "share", "count", "facility_ids", "seed"},
+                   {"name", "scheme", "method"})
+    session = get_session()
+    actor = _actor()
+    try:
+        plan = ops.create_plan(session=session, actor=actor, organisation_id=actor.organisation_id,
+                               name=str(data["name"]), scheme=str(data["scheme"]), method=str(data["method"]),
+                               share=data.get("share"), count=data.get("count"),
+                               facility_ids=[int(i) for i in data.get("facility_ids") or []],
+                               seed=data.get("seed"))
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return plan_json(plan), 201
+
+
+def plan_json(plan: InspectionPlan) -> dict[str, Any]:
+    return {"id": plan.id, "name": plan.name, "scheme": plan.scheme, "method": plan.method,
+            "share": plan.share, "count": plan.count, "seed": plan.seed,
+            "candidate_ids": plan.candidate_ids, "target_ids": plan.target_ids,
+            "inspector_ids": plan.inspector_ids, "inspector_pool_ids": plan.inspector_pool_ids,
+            "is_published": plan.is_published, "repeatable": ops.redraw_matches(plan)}
+
+
+@api_route("/plans/<int:plan_id>", methods=["GET"], roles=STAFF, summary="检查计划及抽取结果 / a plan and its draw")
+def get_plan(plan_id: int) -> Any:
+    session = get_session()
+    return plan_json(queries.get_or_404(session, InspectionPlan, plan_id, _actor()))
+
+
+@api_route("/inspections", methods=["POST"], roles=STAFF, summary="开始一次检查 / start an inspection",
+           body={"type": "object", "required": ["facility_id", "scheme"], "properties": {
+               "facility_id": {"type": "integer"}, "scheme": {"type": "string"}}},
+           responses={201: {"type": "object", "properties": {
+               "id": {"type": "integer"}, "status": {"type": "string"}, "version": {"type": "integer"}}}})
+def create_inspection() -> Any:
+    data = json_body()
+    require_fields(data, {"facility_id", "scheme"}, {"facility_id", "scheme"})
+    session = get_session()
+    facility = queries.get_or_404(session, Facility, data["facility_id"], _actor())
+    try:
+        inspection = ops.start_inspection(session=session, actor=_actor(), facility=facility,
+                                          scheme=str(data["scheme"]))
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return inspection_json(inspection), 201
+
+
+@api_route("/inspections/<int:inspection_id>", methods=["GET"], roles=STAFF, summary="检查详情 / an inspection")
+def get_inspection(inspection_id: int) -> Any:
+    session = get_session()
+    inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
+    out = inspection_json(inspection)
+    out["actions"] = [action_json(a) for a in queries.actions(session, _actor(), which="all",
+                                                              inspection_id=inspection.id)]
+    return out
+
+
+@api_route("/inspections/<int:inspection_id>/answers", methods=["PUT"], roles=STAFF,
+           summary="保存检查表（乐观锁） / save the checklist (optimistic locking)",
+           body={"type": "object", "required": ["answers", "version"], "properties": {
+               "answers": OBJ, "facts": OBJ, "notes": OBJ, "version": {"type": "integer"}}},
+           responses={200: OBJ, 409: OBJ})
+def save_answers(inspection_id: int) -> Any:
+    data = json_body()
+    require_fields(data, {"answers", "facts", "notes", "version"}, {"answers", "version"})
+    session = get_session()
+    inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
+    try:
+        problems = ops.save_answers(session=session, actor=_actor(), inspection=inspection,
+                                    answers=data["answers"], facts=data.get("facts"),
+                                    notes=data.get("notes"), version=data["version"])
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return {"id": inspection.id, "status": inspection.status, "version": inspection.version,
+            "problems": problems}
+
+
+@api_route("/inspections/<int:inspection_id>/submit", methods=["POST"], roles=STAFF,
+           summary="提交检查：评分、拟定等级、生成整改项 / submit: score, propose a grade, create actions")
+def submit_inspection(inspection_id: int) -> Any:
+    session = get_session()
+    inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
+    try:
+        ops.submit_inspection(session=session, actor=_actor(), inspection=inspection)
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    actions = queries.actions(session, _actor(), which="all", inspection_id=inspection.id)
+    return {"id": inspection.id, "status": inspection.status, "version": inspection.version,
+            "result": inspection.result, "actions": [action_json(a) for a in actions]}
+
+
+@api_route("/inspections/<int:inspection_id>/approve", methods=["POST"], roles=("admin",),
+           summary="审批拟定等级并授予 / approve and award the grade")
+def approve_inspection(inspection_id: int) -> Any:
+    session = get_session()
+    inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
+    try:
+        grade = ops.approve_inspection(session=session, actor=_actor(), inspection=inspection)
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return grade_json(session, grade)
+
+
+@api_route("/inspections/<int:inspection_id>/reinspection", methods=["POST"], roles=STAFF,
+           summary="整改期满后复查 / re-inspect after the rectification deadline", responses={201: OBJ})
+def create_reinspection(inspection_id: int) -> Any:
+    session = get_session()
+    previous = queries.get_or_404(session, Inspection, inspection_id, _actor())
+    try:
+        inspection = ops.create_reinspection(session=session, actor=_actor(), previous=previous)
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return inspection_json(inspection), 201
+
+
+@api_route("/inspections/<int:inspection_id>/notice.pdf", methods=["GET"], roles=STAFF,
+           summary="整改通知书 PDF / rectification notice", produces="application/pdf")
+def notice_pdf(inspection_id: int) -> Any:
+    from reports import render_pdf
+
+    session = get_session()
+    inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
+    actions = queries.actions(session, _actor(), which="all", inspection_id=inspection.id)
+    if inspection.status not in ("submitted", "approved"):
+        raise ApiError(409, "conflict", "检查提交后才能生成整改通知书")
+    pdf = render_pdf("rectification_notice.html", notice_context(session, inspection, actions))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename=notice-{inspection.id}.pdf"})
+
+
+@api_route("/actions", methods=["GET"], roles=("admin", "inspector", "operator"),
+           summary="整改项列表（open / due_soon / overdue / closed / all） / corrective actions")
+def list_actions() -> Any:
+    session = get_session()
+    which = request.args.get("which", "open")
+    if which not in ("open", "due_soon", "overdue", "closed", "all"):
+        raise ApiError(422, "invalid_input", "which 应为 open / due_soon / overdue / closed / all")
+    return {"actions": [action_json(a) for a in queries.actions(session, _actor(), which=which)]}
+
+
+@api_route("/actions/<int:action_id>", methods=["GET"], roles=("admin", "inspector", "operator"),
+           summary="整改项详情 / a corrective action")
+def get_action(action_id: int) -> Any:
+    session = get_session()
+    return action_json(queries.get_or_404(session, CorrectiveAction, action_id, _actor()))
+
+
+@api_route("/actions/<int:action_id>/evidence", methods=["POST"], roles=("admin", "inspector", "operator"),
+           summary="提交整改材料 / submit rectification evidence",
+           body={"type": "object", "required": ["note"], "properties": {"note": {"type": "string"}}})
+def action_evidence(action_id: int) -> Any:
+    data = json_body()
+    require_fields(data, {"note"}, {"note"})
+    session = get_session()
+    action = queries.get_or_404(session, CorrectiveAction, action_id, _actor())
+    try:
+        ops.submit_evidence(session=session, actor=_actor(), action=action, note=str(data["note"]))
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return action_json(action)
+
+
+@api_route("/actions/<int:action_id>/verify", methods=["POST"], roles=STAFF,
+           summary="核验整改（accept=false 退回） / verify and close, or send back",
+           body={"type": "object", "properties": {"accept": {"type": "boolean"}, "reason": {"type": "string"}}})
+def action_verify(action_id: int) -> Any:
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        raise ApiError(422, "invalid_json", "请求体必须是 JSON 对象")
+    require_fields(data, {"accept", "reason"}, set())
+    session = get_session()
+    action = queries.get_or_404(session, CorrectiveAction, action_id, _actor())
+    try:
+        ops.verify_action(session=session, actor=_actor(), action=action,
+                          accept=bool(data.get("accept", True)), reason=data.get("reason"))
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return action_json(action)
+
+
+@api_route("/certificates", methods=["POST"], roles=("admin",), summary="发放等级证书 / issue a certificate",
+           body={"type": "object", "required": ["inspection_id"], "properties": {"inspection_id": {"type": "integer"}}},
+           responses={201: {"type": "object", "properties": {
+               "id": {"type": "integer"}, "serial": {"type": "string"}, "verify_url": {"type": "string"},
+               "valid_until": {"type": "string"}}}})
+def issue_certificate() -> Any:
+    data = json_body()
+    require_fields(data, {"inspection_id"}, {"inspection_id"})
+    session = get_session()
+    inspection = queries.get_or_404(session, Inspection, data["inspection_id"], _actor())
+    grade = session.exec(select(Grade).where(Grade.inspection_id == inspection.id)).first()
+    if grade is None:
+        raise ApiError(409, "conflict", "该检查的等级尚未审批，不能发证")
+    try:
+        certificate, created = ops.issue_certificate(session=session, actor=_actor(), grade=grade)
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return certificate_json(session, certificate), 201 if created else 200
+
+
+@api_route("/certificates/<int:certificate_id>", methods=["GET"], roles=("admin", "inspector", "operator"),
+           summary="证书详情及当前状态 / a certificate and its current status")
+def get_certificate(certificate_id: int) -> Any:
+    session = get_session()
+    return certificate_json(session, queries.get_or_404(session, Certificate, certificate_id, _actor()))
+
+
+@api_route("/certificates/<int:certificate_id>/pdf", methods=["GET"], roles=("admin", "inspector", "operator"),
+           summary="证书 PDF / certificate PDF", produces="application/pdf")
+def certificate_pdf(certificate_id: int) -> Any:
+    from reports import render_pdf
+
+    session = get_session()
+    certificate = queries.get_or_404(session, Certificate, certificate_id, _actor())
+    pdf = render_pdf("certificate.html", certificate_context(session, certificate))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename={certificate.serial}.pdf"})
+
+
+@api_route("/certificates/<int:certificate_id>/revoke", methods=["POST"], roles=("admin",),
+           summary="撤销证书（须填原因） / revoke a certificate (reason required)",
+           body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+def revoke_certificate(certificate_id: int) -> Any:
+    data = json_body()
+    require_fields(data, {"reason"}, {"reason"})
+    session = get_session()
+    certificate = queries.get_or_404(session, Certificate, certificate_id, _actor())
+    try:
+        ops.revoke_certificate(session=session, actor=_actor(), certificate=certificate, reason=str(data["reason"]))
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return certificate_json(session, certificate)

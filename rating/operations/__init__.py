@@ -1,0 +1,59 @@
+"""Writes of the rating package: keyword-only, typed, take the session, flush, never commit."""
+
+from rating.operations.actions import (
+    display_status,
+    escalate_overdue,
+    is_due_soon,
+    is_overdue,
+    submit_evidence,
+    verify_action,
+)
+from rating.operations.certificates import (
+    build_payload,
+    certificate_status,
+    check_token,
+    grade_status,
+    issuable_grades,
+    issue_batch,
+    issue_certificate,
+    revoke_certificate,
+)
+from rating.operations.facilities import (
+    RatingError,
+    create_facility,
+    disqualify_facility,
+    known_facts,
+    merge_facts,
+    update_facility,
+)
+from rating.operations.inspections import (
+    VersionConflict,
+    approve_inspection,
+    create_reinspection,
+    definition_of,
+    rectification_days,
+    save_answers,
+    save_photo,
+    start_inspection,
+    submit_inspection,
+)
+from rating.operations.plans import (
+    create_plan,
+    draw,
+    eligible_facility_ids,
+    inspector_pool_ids,
+    publish_plan,
+    redraw_matches,
+    start_plan_inspections,
+)
+
+__all__ = [
+    "RatingError", "VersionConflict", "approve_inspection", "build_payload", "certificate_status",
+    "check_token", "create_facility", "create_plan", "create_reinspection", "definition_of",
+    "disqualify_facility", "display_status", "draw", "eligible_facility_ids", "escalate_overdue",
+    "grade_status", "inspector_pool_ids", "is_due_soon", "is_overdue", "issuable_grades",
+    "issue_batch", "issue_certificate", "known_facts", "merge_facts", "publish_plan",
+    "rectification_days", "redraw_matches", "revoke_certificate", "save_answers", "save_photo",
+    "start_inspection", "start_plan_inspections", "submit_evidence", "submit_inspection",
+    "update_facility", "verify_action",
+]

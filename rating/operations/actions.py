@@ -1,0 +1,102 @@
+"""Corrective actions: evidence, verification, and escalation of overdue actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from audit import record_event
+from core.timeutil import utcnow
+from rating.models import CorrectiveAction
+from rating.operations.facilities import RatingError
+
+DUE_SOON_DAYS = 7
+EVIDENCE_MAX = 2000
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite may hand back naive datetimes; they are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def is_overdue(action: CorrectiveAction, now: datetime | None = None) -> bool:
+    """Past its deadline and still waiting for the facility (computed, never stored)."""
+    return action.status in ("open", "escalated") and aware(action.due_at) < (now or utcnow())
+
+
+def is_due_soon(action: CorrectiveAction, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return action.status == "open" and now <= aware(action.due_at) < now + timedelta(days=DUE_SOON_DAYS)
+
+
+def display_status(action: CorrectiveAction, now: datetime | None = None) -> str:
+    """The state shown to users: overdue is derived from the deadline."""
+    if action.status == "open" and is_overdue(action, now):
+        return "overdue"
+    return action.status
+
+
+def submit_evidence(*, session: Session, actor: Any, action: CorrectiveAction, note: str,
+                    now: datetime | None = None) -> CorrectiveAction:
+    """The facility (or the inspector) reports what was done."""
+    note = (note or "").strip()
+    if not note:
+        raise RatingError([{"item": "note", "message": "请说明整改情况"}])
+    if action.status == "closed":
+        raise RatingError("该整改项已核验关闭", status=409)
+    old = action.status
+    action.status = "evidence_submitted"
+    action.evidence_note = note[:EVIDENCE_MAX]
+    action.evidence_at = now or utcnow()
+    action.evidence_by_id = getattr(actor, "id", None)
+    session.add(action)
+    session.flush()
+    record_event(session=session, action="rating.action.evidence", target=action, actor=actor,
+                 changes={"old": {"status": old}, "new": {"status": action.status}})
+    return action
+
+
+def verify_action(*, session: Session, actor: Any, action: CorrectiveAction, accept: bool = True,
+                  reason: str | None = None, now: datetime | None = None) -> CorrectiveAction:
+    """Accept the evidence and close the action, or send it back with a reason."""
+    if action.status == "closed":
+        return action
+    if action.status != "evidence_submitted":
+        raise RatingError("尚未提交整改材料，无法核验", status=409)
+    old = action.status
+    if accept:
+        action.status = "closed"
+        action.verified_at = now or utcnow()
+        action.verified_by_id = getattr(actor, "id", None)
+    else:
+        if not (reason or "").strip():
+            raise RatingError([{"item": "reason", "message": "退回整改需要说明原因"}])
+        action.status = "escalated" if action.escalated_at else "open"
+    session.add(action)
+    session.flush()
+    record_event(session=session, action="rating.action.verify" if accept else "rating.action.reject",
+                 target=action, actor=actor, changes={"old": {"status": old}, "new": {"status": action.status}},
+                 reason=reason)
+    return action
+
+
+def escalate_overdue(*, session: Session, actor: Any, organisation_ids: list[int],
+                     now: datetime | None = None) -> list[CorrectiveAction]:
+    """Mark every open action past its deadline as escalated (逾期升级), once."""
+    now = now or utcnow()
+    rows = session.exec(select(CorrectiveAction).where(
+        CorrectiveAction.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
+        CorrectiveAction.status == "open", CorrectiveAction.due_at < now))
+    escalated = []
+    for action in rows:
+        action.status = "escalated"
+        action.escalated_at = now
+        session.add(action)
+        record_event(session=session, action="rating.action.escalate", target=action, actor=actor,
+                     changes={"old": {"status": "open"}, "new": {"status": "escalated"}},
+                     reason="逾期未整改")
+        escalated.append(action)
+    session.flush()
+    return escalated

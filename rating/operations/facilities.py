@@ -1,0 +1,142 @@
+"""Writes for the facility registry, and the facts the system knows about a facility."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from audit import record_event
+from core.timeutil import utcnow
+from rating.models import FACILITY_KINDS, FILING_STATUSES, Facility, Grade
+from scoring import Definition
+
+
+class RatingError(ValueError):
+    """A rating step refused; `errors` lists every problem as {"item", "message"}."""
+
+    def __init__(self, errors: list[dict[str, Any]] | str, status: int = 422) -> None:
+        if isinstance(errors, str):
+            errors = [{"item": None, "message": errors}]
+        self.errors = errors
+        self.status = status
+        super().__init__("；".join(e["message"] for e in errors))
+
+
+FACILITY_FIELDS = ("name", "kind", "district", "address", "beds", "operator", "filing_status",
+                   "opened_on", "operator_organisation_id")
+
+
+def check_facility(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every problem with facility fields, at once."""
+    errors: list[dict[str, Any]] = []
+    if not str(data.get("name") or "").strip():
+        errors.append({"item": "name", "message": "请填写机构名称"})
+    if data.get("kind") not in FACILITY_KINDS:
+        errors.append({"item": "kind", "message": "机构类型应为 institution / community_center / station"})
+    if data.get("filing_status", "filed") not in FILING_STATUSES:
+        errors.append({"item": "filing_status", "message": "备案状态应为 filed 或 not_filed"})
+    beds = data.get("beds", 0)
+    if beds is None:
+        beds = 0
+    if isinstance(beds, bool) or not isinstance(beds, int) or beds < 0:
+        errors.append({"item": "beds", "message": "床位数应为不小于 0 的整数"})
+    opened = data.get("opened_on")
+    if opened is not None and not isinstance(opened, date):
+        errors.append({"item": "opened_on", "message": "开业日期格式应为 YYYY-MM-DD"})
+    elif isinstance(opened, date) and opened > utcnow().date():
+        errors.append({"item": "opened_on", "message": "开业日期不能晚于今天"})
+    return errors
+
+
+def create_facility(*, session: Session, actor: Any, organisation_id: int, data: dict[str, Any]) -> Facility:
+    """Register a facility under an organisation."""
+    errors = check_facility(data)
+    if errors:
+        raise RatingError(errors)
+    facility = Facility(
+        organisation_id=organisation_id,
+        name=str(data["name"]).strip(),
+        kind=data["kind"],
+        district=str(data.get("district") or "").strip(),
+        address=str(data.get("address") or "").strip(),
+        beds=int(data.get("beds") or 0),
+        operator=str(data.get("operator") or "").strip(),
+        filing_status=data.get("filing_status") or "filed",
+        opened_on=data.get("opened_on"),
+        operator_organisation_id=data.get("operator_organisation_id"),
+    )
+    session.add(facility)
+    session.flush()
+    record_event(session=session, action="rating.facility.create", target=facility, actor=actor,
+                 changes={"new": {k: _plain(getattr(facility, k)) for k in FACILITY_FIELDS}})
+    return facility
+
+
+def update_facility(*, session: Session, actor: Any, facility: Facility, data: dict[str, Any]) -> Facility:
+    """Change a facility's registry fields; the audit log keeps old and new values."""
+    merged = {k: getattr(facility, k) for k in FACILITY_FIELDS} | data
+    errors = check_facility(merged)
+    if errors:
+        raise RatingError(errors)
+    old = {k: _plain(getattr(facility, k)) for k in FACILITY_FIELDS}
+    for key in FACILITY_FIELDS:
+        if key in data:
+            value = data[key]
+            setattr(facility, key, value.strip() if isinstance(value, str) else value)
+    session.add(facility)
+    session.flush()
+    new = {k: _plain(getattr(facility, k)) for k in FACILITY_FIELDS}
+    record_event(session=session, action="rating.facility.update", target=facility, actor=actor,
+                 changes={"old": {k: v for k, v in old.items() if new[k] != v},
+                          "new": {k: v for k, v in new.items() if old[k] != v}})
+    return facility
+
+
+def disqualify_facility(*, session: Session, actor: Any, facility: Facility, reason: str,
+                        now: datetime | None = None) -> Facility:
+    """Withdraw the facility's right to provide services (取消服务提供资格)."""
+    if facility.is_disqualified:
+        return facility
+    facility.is_disqualified = True
+    facility.disqualified_at = now or utcnow()
+    facility.disqualified_reason = reason
+    session.add(facility)
+    session.flush()
+    record_event(session=session, action="rating.facility.disqualify", target=facility, actor=actor,
+                 changes={"old": {"is_disqualified": False}, "new": {"is_disqualified": True}},
+                 reason=reason)
+    return facility
+
+
+def known_facts(*, session: Session, facility: Facility, definition: Definition, on: date) -> dict[str, Any]:
+    """Facts the registry already knows, in the scheme's vocabulary: the vetoes it can tell
+    (not filed, operating under a year) and whether this is a first application."""
+    codes = definition.veto_codes
+    veto: list[str] = []
+    if "not_filed" in codes and facility.filing_status != "filed":
+        veto.append("not_filed")
+    if "operating_under_1y" in codes and facility.opened_on is not None:
+        try:
+            anniversary = facility.opened_on.replace(year=facility.opened_on.year + 1)
+        except ValueError:  # opened on 29 February
+            anniversary = facility.opened_on.replace(year=facility.opened_on.year + 1, day=28)
+        if on < anniversary:
+            veto.append("operating_under_1y")
+    earlier = session.exec(
+        select(Grade.id).where(Grade.facility_id == facility.id, Grade.scheme == definition.id)
+    ).first()
+    return {"veto": veto, "first_application": earlier is None}
+
+
+def merge_facts(auto: dict[str, Any], entered: dict[str, Any]) -> dict[str, Any]:
+    """The inspector's facts plus the known ones; vetoes are the union."""
+    merged = dict(auto) | dict(entered)
+    veto = list(dict.fromkeys([*auto.get("veto", []), *(entered.get("veto") or [])]))
+    merged["veto"] = veto
+    return merged
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value

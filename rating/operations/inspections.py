@@ -1,0 +1,333 @@
+"""Inspections: start, autosave with optimistic locking, photos, submit (score, propose a grade,
+turn findings into corrective actions), approve (award the grade), re-inspect."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from audit import record_event
+from core.timeutil import utcnow
+from rating.models import (
+    CorrectiveAction,
+    EvidencePhoto,
+    Facility,
+    Grade,
+    Inspection,
+    InspectionPlan,
+)
+from rating.operations.facilities import RatingError, disqualify_facility, known_facts, merge_facts
+from rating.schemes import facility_kinds_for, get_scheme
+from scoring import AnswerError, Definition, score, validate_answers
+
+PHOTO_MAX_BYTES = 10 * 1024 * 1024  # what we accept from the camera
+PHOTO_MAX_EDGE = 1600  # what we keep: long edge in pixels
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
+NOTE_MAX = 1000
+
+
+class VersionConflict(RatingError):
+    """Someone saved the inspection since this copy was loaded."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__([{"item": "version", "message": f"检查记录已被他人修改（当前版本 {current}），请刷新后再试"}],
+                         status=409)
+        self.current = current
+
+
+def start_inspection(*, session: Session, actor: Any, facility: Facility, scheme: str,
+                     plan: InspectionPlan | None = None, inspector_ids: list[int] | None = None,
+                     previous: Inspection | None = None) -> Inspection:
+    """Open an inspection of a facility under a scheme, pinned to the scheme's version."""
+    try:
+        definition = get_scheme(scheme)
+    except LookupError as exc:
+        raise RatingError([{"item": "scheme", "message": str(exc)}]) from None
+    if facility.kind not in facility_kinds_for(definition):
+        raise RatingError([{"item": "scheme", "message": f"方案 {scheme} 不适用于该类型的机构"}])
+    if facility.is_disqualified:
+        raise RatingError([{"item": "facility_id", "message": "该机构已被取消服务提供资格，不能再检查评定"}])
+    inspectors = inspector_ids or ([actor.id] if getattr(actor, "id", None) else [])
+    inspection = Inspection(
+        organisation_id=facility.organisation_id, facility_id=facility.id, scheme=definition.id,
+        scheme_version=definition.version, plan_id=plan.id if plan else None,
+        previous_inspection_id=previous.id if previous else None, is_reinspection=previous is not None,
+        inspector_ids=inspectors, created_by_id=getattr(actor, "id", None), status="in_progress",
+        auto_facts=known_facts(session=session, facility=facility, definition=definition, on=utcnow().date()),
+    )
+    session.add(inspection)
+    session.flush()
+    record_event(session=session, action="rating.inspection.start", target=inspection, actor=actor,
+                 changes={"new": {"facility_id": facility.id, "scheme": definition.id,
+                                  "version": definition.version, "reinspection_of": inspection.previous_inspection_id}})
+    return inspection
+
+
+def definition_of(inspection: Inspection) -> Definition:
+    """The scheme the inspection was captured with (refuses a changed version)."""
+    definition = get_scheme(inspection.scheme)
+    if definition.version != inspection.scheme_version:
+        raise RatingError(f"方案 {inspection.scheme} 已更新为第 {definition.version} 版；"
+                          f"本检查按第 {inspection.scheme_version} 版记录，请按原版本处理")
+    return definition
+
+
+def _clean_answers(answers: Any) -> dict[str, Any]:
+    if not isinstance(answers, dict):
+        raise RatingError([{"item": "answers", "message": "answers 应为对象"}])
+    return {str(k): v for k, v in answers.items() if v is not None and v != ""}
+
+
+def save_answers(*, session: Session, actor: Any, inspection: Inspection, answers: Any,
+                 facts: Any = None, notes: Any = None, version: Any) -> list[dict[str, Any]]:
+    """Autosave the checklist: the whole answer set replaces the stored one when `version`
+    matches (else VersionConflict); returns the problems found so far (kept, not refused)."""
+    if inspection.status not in ("planned", "in_progress"):
+        raise RatingError([{"item": None, "message": "检查已提交，不能再修改"}], status=409)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise RatingError([{"item": "version", "message": "缺少版本号 version（整数）"}])
+    if version != inspection.version:
+        raise VersionConflict(inspection.version)
+    clean = _clean_answers(answers)
+    if facts is not None and not isinstance(facts, dict):
+        raise RatingError([{"item": "facts", "message": "facts 应为对象"}])
+    if notes is not None and not isinstance(notes, dict):
+        raise RatingError([{"item": "notes", "message": "notes 应为对象"}])
+    definition = definition_of(inspection)
+    new_facts = dict(facts) if facts is not None else dict(inspection.facts)
+    problems = validate_answers(definition, clean, merge_facts(inspection.auto_facts, new_facts), partial=True)
+    changed = {k for k in set(clean) | set(inspection.answers) if clean.get(k) != inspection.answers.get(k)}
+    inspection.answers = clean
+    inspection.facts = new_facts
+    if notes is not None:
+        inspection.notes = {str(k): str(v)[:NOTE_MAX] for k, v in notes.items() if v}
+    inspection.version += 1
+    inspection.status = "in_progress"
+    inspection.updated_at = utcnow()
+    session.add(inspection)
+    session.flush()
+    record_event(session=session, action="rating.inspection.save", target=inspection, actor=actor,
+                 changes={"items": sorted(changed)[:50], "version": inspection.version})
+    return problems
+
+
+def save_photo(*, session: Session, actor: Any, storage: Path, organisation_id: int, data: bytes,
+               content_type: str, inspection: Inspection | None = None,
+               action: CorrectiveAction | None = None, item_id: str = "") -> EvidencePhoto:
+    """Store an evidence photo: checked, resized (long edge 1600 px), kept under the instance folder."""
+    if len(data) > PHOTO_MAX_BYTES:
+        raise RatingError([{"item": "photo", "message": "照片超过 10 MB，请压缩后再上传"}], status=413)
+    if content_type not in PHOTO_TYPES:
+        raise RatingError([{"item": "photo", "message": "只接受 JPEG、PNG 或 WebP 照片"}])
+    data, content_type = _resize(data, content_type)
+    ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[content_type]
+    name = f"{uuid.uuid4().hex}.{ext}"
+    folder = storage / str(organisation_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    photo = EvidencePhoto(organisation_id=organisation_id, inspection_id=inspection.id if inspection else None,
+                          action_id=action.id if action else None, item_id=item_id[:64], stored_name=name,
+                          content_type=content_type, size=len(data), uploaded_by_id=getattr(actor, "id", None))
+    session.add(photo)
+    session.flush()
+    record_event(session=session, action="rating.photo.add", target=photo, actor=actor,
+                 changes={"new": {"item": item_id, "inspection_id": photo.inspection_id,
+                                  "action_id": photo.action_id, "size": len(data)}})
+    return photo
+
+
+def _resize(data: bytes, content_type: str) -> tuple[bytes, str]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise RatingError([{"item": "photo", "message": "文件不是有效的图片"}]) from None
+    if max(image.size) <= PHOTO_MAX_EDGE and content_type == "image/jpeg":
+        return data, content_type
+    image.thumbnail((PHOTO_MAX_EDGE, PHOTO_MAX_EDGE))
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85, optimize=True)
+    return out.getvalue(), "image/jpeg"
+
+
+def _add_days(now: datetime, days: int) -> datetime:
+    return now + timedelta(days=days)
+
+
+def submit_inspection(*, session: Session, actor: Any, inspection: Inspection,
+                      now: datetime | None = None) -> Inspection:
+    """Score the checklist, propose the grade and turn findings into corrective actions with
+    deadlines by severity; unqualified results get a rectification deadline. Submitting twice
+    changes nothing."""
+    if inspection.status in ("submitted", "approved"):
+        return inspection
+    now = now or utcnow()
+    definition = definition_of(inspection)
+    facility = session.get(Facility, inspection.facility_id)
+    assert facility is not None
+    auto = known_facts(session=session, facility=facility, definition=definition, on=now.date())
+    facts = merge_facts(auto, inspection.facts)
+    missing = missing_sections(definition, inspection.answers)
+    try:
+        result = score(definition, inspection.answers, facts).to_dict()
+    except AnswerError as exc:
+        raise RatingError(list(exc.errors) + missing) from None
+    if missing:
+        raise RatingError(missing)
+    inspection.auto_facts = auto
+    inspection.result = result
+    grade = result.get("grade") or {}
+    inspection.proposed_grade_code = grade.get("code")
+    inspection.is_unqualified = bool(result.get("unqualified"))
+    inspection.status = "submitted"
+    inspection.submitted_at = now
+    inspection.submitted_by_id = getattr(actor, "id", None)
+    inspection.version += 1
+    session.add(inspection)
+    session.flush()
+    for finding in result.get("findings", []):
+        severity = finding.get("severity") or definition.default_severity
+        days = definition.deadline_days.get(severity, definition.deadline_days["major"])
+        label = finding.get("label") or finding.get("item")
+        note = inspection.notes.get(finding.get("item", ""), "")
+        session.add(CorrectiveAction(
+            organisation_id=inspection.organisation_id, facility_id=inspection.facility_id,
+            inspection_id=inspection.id, item_id=finding.get("item", ""), section=finding.get("section", ""),
+            description=f"{label}（扣 {finding.get('points_lost')} 分）{('：' + note) if note else ''}"[:500],
+            required_action=f"按《{definition.title.zh}》该项要求整改，并提交整改照片或材料"[:500],
+            severity=severity, points_lost=finding.get("points_lost"), due_at=_add_days(now, days)))
+    if inspection.is_unqualified:
+        days = rectification_days(definition)
+        inspection.rectification_due_at = _add_days(now, days)
+        session.add(CorrectiveAction(
+            organisation_id=inspection.organisation_id, facility_id=inspection.facility_id,
+            inspection_id=inspection.id, is_rectification=True, severity="critical",
+            description=f"综合得分 {result.get('total')} 分，低于合格线，评定为不合格",
+            required_action=f"限期 {days} 天内整体整改，期满后复查；复查仍不合格的，取消服务提供资格",
+            due_at=inspection.rectification_due_at))
+    session.flush()
+    record_event(session=session, action="rating.inspection.submit", target=inspection, actor=actor,
+                 changes={"new": {"total": result.get("total"), "grade": grade.get("code"),
+                                  "unqualified": inspection.is_unqualified,
+                                  "findings": len(result.get("findings", []))}})
+    if inspection.is_reinspection:
+        _conclude_reinspection(session=session, actor=actor, inspection=inspection, facility=facility, now=now)
+    return inspection
+
+
+def missing_sections(definition: Definition, answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """Required sections that have no items and no entered score (the engine scores only what
+    it is given, so an item-less section left blank would silently count as absent)."""
+    return [{"item": s.id, "message": f"请录入“{s.title.zh}”的分项得分（满分 {s.max:g}）"}
+            for s in definition.sections
+            if s.required and not s.items and s.scored and s.id not in answers and s.max is not None]
+
+
+def rectification_days(definition: Definition) -> int:
+    """The scheme's rectification period; when it names none, the deadline for a major finding
+    (policy documented in docs/rating.md)."""
+    return definition.rectification_days or definition.deadline_days["major"]
+
+
+def _conclude_reinspection(*, session: Session, actor: Any, inspection: Inspection,
+                           facility: Facility, now: datetime) -> None:
+    previous = session.get(Inspection, inspection.previous_inspection_id)
+    if inspection.is_unqualified:
+        disqualify_facility(session=session, actor=actor, facility=facility, now=now,
+                            reason=f"复查（检查 #{inspection.id}）仍不合格：取消服务提供资格")
+        return
+    if previous is None:
+        return
+    for action in session.exec(select(CorrectiveAction).where(
+            CorrectiveAction.inspection_id == previous.id, CorrectiveAction.is_rectification == True,  # noqa: E712
+            CorrectiveAction.status != "closed")):
+        action.status = "closed"
+        action.verified_at = now
+        action.verified_by_id = getattr(actor, "id", None)
+        session.add(action)
+        record_event(session=session, action="rating.action.close", target=action, actor=actor,
+                     reason=f"复查（检查 #{inspection.id}）合格")
+    session.flush()
+
+
+def create_reinspection(*, session: Session, actor: Any, previous: Inspection,
+                        now: datetime | None = None) -> Inspection:
+    """Re-inspect an unqualified facility once its rectification deadline has passed."""
+    now = now or utcnow()
+    if not previous.is_unqualified or previous.rectification_due_at is None:
+        raise RatingError("只有不合格的检查才需要复查")
+    due = previous.rectification_due_at
+    if due.tzinfo is None:
+        from datetime import UTC
+
+        due = due.replace(tzinfo=UTC)
+    if now < due:
+        raise RatingError(f"整改期限（{due.date().isoformat()}）未到，期满后才能复查")
+    existing = session.exec(select(Inspection).where(Inspection.previous_inspection_id == previous.id)).first()
+    if existing is not None:
+        return existing
+    facility = session.get(Facility, previous.facility_id)
+    assert facility is not None
+    return start_inspection(session=session, actor=actor, facility=facility, scheme=previous.scheme,
+                            previous=previous, inspector_ids=list(previous.inspector_ids))
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def approve_inspection(*, session: Session, actor: Any, inspection: Inspection,
+                       now: datetime | None = None) -> Grade:
+    """Award the proposed grade with the scheme's validity; the facility's earlier grades are
+    superseded. Approving twice returns the same grade."""
+    existing = session.exec(select(Grade).where(Grade.inspection_id == inspection.id)).first()
+    if existing is not None:
+        return existing
+    if inspection.status != "submitted" or not inspection.result:
+        raise RatingError("只能审批已提交的检查", status=409)
+    now = now or utcnow()
+    definition = definition_of(inspection)
+    proposed = inspection.result.get("grade") or {"code": 0, "label": "未评定"}
+    years = definition.validity_years or 3
+    valid_from = now.date()
+    grade = Grade(
+        organisation_id=inspection.organisation_id, facility_id=inspection.facility_id,
+        inspection_id=inspection.id, plan_id=inspection.plan_id, scheme=definition.id,
+        scheme_version=definition.version, code=int(proposed.get("code") or 0),
+        label=str(proposed.get("label") or ""), stars=proposed.get("stars"), medal=proposed.get("medal"),
+        awarded_at=now, valid_from=valid_from, valid_until=add_years(valid_from, years) - timedelta(days=1),
+        approved_by_id=getattr(actor, "id", None))
+    session.add(grade)
+    session.flush()
+    older = session.exec(select(Grade).where(Grade.facility_id == inspection.facility_id,
+                                             Grade.id != grade.id, Grade.superseded_by_id == None))  # noqa: E711
+    for old in older:
+        old.superseded_by_id = grade.id
+        old.superseded_at = now
+        session.add(old)
+        record_event(session=session, action="rating.grade.supersede", target=old, actor=actor,
+                     changes={"old": {"code": old.code}, "new": {"code": grade.code, "grade_id": grade.id}})
+    inspection.status = "approved"
+    inspection.approved_at = now
+    inspection.approved_by_id = getattr(actor, "id", None)
+    inspection.version += 1
+    session.add(inspection)
+    session.flush()
+    record_event(session=session, action="rating.inspection.approve", target=inspection, actor=actor,
+                 changes={"new": {"grade": grade.code, "label": grade.label,
+                                  "valid_until": grade.valid_until.isoformat()}})
+    return grade
