@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install dev test test-fast lint bench load clean browser
+.PHONY: run install dev test test-fast lint bench load fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,7 @@ bench: $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# 50 simulated assessors for two minutes against gunicorn + PostgreSQL (needs a local server).
+load: $(DEV_STAMP)
+	$(BIN)/python -m loadtest --users 50 --seconds 120

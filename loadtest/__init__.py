@@ -1,0 +1,1 @@
+"""`make load`: a scripted mix of simulated assessors against gunicorn and PostgreSQL."""

@@ -1,0 +1,302 @@
+"""Load run: N simulated assessors for a fixed time against gunicorn with PostgreSQL.
+
+Each assessor logs in (page and token), then loops: register an elder, start a GB/T 42195
+assessment, open the form page, answer a few items every few seconds with an autosave each time,
+submit, open the result page and download the report PDF. Afterwards every submission the
+clients saw acknowledged is looked up in the database ("lost" counts the missing ones).
+
+    python -m loadtest --users 50 --seconds 120          (what `make load` runs)
+
+Only loopback addresses are used. Figures are printed and written to docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "Load-Test-Pass-2026"
+AUTOSAVE_ITEMS = 3  # items answered between two autosaves
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_number(birth: date, serial: int) -> str:
+    """A valid GB 11643 citizen ID number (MOD 11-2 check digit)."""
+    body = f"110105{birth:%Y%m%d}{serial % 1000:03d}"
+    total = sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
+@dataclass
+class Stats:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    timings: dict[str, list[float]] = field(default_factory=lambda: {"page": [], "api": [], "pdf": []})
+    errors: list[str] = field(default_factory=list)
+    submitted: list[int] = field(default_factory=list)
+
+    def add(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            self.timings[kind].append(seconds)
+
+    def error(self, what: str) -> None:
+        with self.lock:
+            self.errors.append(what)
+
+
+def p95(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+class Assessor(threading.Thread):
+    def __init__(self, base: str, username: str, stats: Stats, deadline: float, answers_plan: list[dict],
+                 seed: int) -> None:
+        super().__init__(daemon=True)
+        self.base, self.username, self.stats, self.deadline = base, username, stats, deadline
+        self.plan = answers_plan
+        self.random = random.Random(seed)
+        self.http = requests.Session()
+        self.token = ""
+
+    def call(self, kind: str, method: str, path: str, expect: tuple[int, ...], **kwargs) -> requests.Response | None:
+        started = time.perf_counter()
+        try:
+            response = self.http.request(method, self.base + path, timeout=60, **kwargs)
+        except requests.RequestException as exc:
+            self.stats.error(f"{method} {path}: {type(exc).__name__}")
+            return None
+        self.stats.add(kind, time.perf_counter() - started)
+        if response.status_code not in expect:
+            self.stats.error(f"{method} {re.sub(r'/[0-9]+', '/N', path)} -> {response.status_code}")
+            return None
+        return response
+
+    def api(self, method: str, path: str, expect: tuple[int, ...] = (200,), **kwargs) -> requests.Response | None:
+        return self.call("api", method, "/api/v1" + path, expect,
+                         headers={"Authorization": f"Bearer {self.token}"}, **kwargs)
+
+    def login(self) -> bool:
+        page = self.call("page", "GET", "/login", (200,))
+        if page is None:
+            return False
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+        form = {"username": self.username, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
+        if self.call("page", "POST", "/login", (200, 302), data=form, allow_redirects=False) is None:
+            return False
+        got = self.call("api", "POST", "/api/v1/auth/login", (200,),
+                        json={"username": self.username, "password": PASSWORD})
+        if got is None:
+            return False
+        self.token = got.json()["token"]
+        return True
+
+    def run(self) -> None:
+        if not self.login():
+            return
+        serial = 0
+        while time.monotonic() < self.deadline:
+            serial += 1
+            self.one_assessment(serial)
+
+    def one_assessment(self, serial: int) -> None:
+        birth = date(1930 + self.random.randrange(30), 1 + self.random.randrange(12), 1 + self.random.randrange(28))
+        ident = id_number(birth, self.random.randrange(1000))
+        elder = self.api("POST", "/elders", (201, 409), json={
+            "name": f"压测老人{self.username[-2:]}{serial}", "gender": self.random.choice(["male", "female"]),
+            "birth_date": birth.isoformat(), "id_number": ident, "phone": f"139{self.random.randrange(10**8):08d}",
+            "address": "示例市东城区和平街道1号"})
+        if elder is None:
+            return
+        elder_id = elder.json().get("id") or elder.json().get("existing_id")
+        created = self.api("POST", "/assessments", (201,), json={
+            "elder_id": elder_id, "instrument": "gbt42195-2022", "reason": "initial"})
+        if created is None:
+            return
+        assessment_id, version = created.json()["id"], created.json()["version"]
+        self.call("page", "GET", f"/assessments/{assessment_id}/fill", (200,))
+        for part in self.plan:
+            if time.monotonic() >= self.deadline:
+                return
+            time.sleep(self.random.uniform(2.0, 4.0))  # an assessor answers, the page autosaves
+            chunk = {item: self.random.choice(values) for item, values in part.items()}
+            saved = self.api("PUT", f"/assessments/{assessment_id}/answers", json={"answers": chunk, "version": version})
+            if saved is None:
+                return
+            version = saved.json()["version"]
+        submitted = self.api("POST", f"/assessments/{assessment_id}/submit", json={"version": version})
+        if submitted is None or submitted.json().get("status") != "submitted":
+            if submitted is not None:
+                self.stats.error(f"submit returned status {submitted.json().get('status')}")
+            return
+        with self.stats.lock:
+            self.stats.submitted.append(assessment_id)
+        self.call("page", "GET", f"/assessments/{assessment_id}", (200,))
+        report = self.call("pdf", "GET", f"/assessments/{assessment_id}/report.pdf", (200,))
+        if report is not None and not report.content.startswith(b"%PDF"):
+            self.stats.error("report is not a PDF")
+
+
+def answer_plan() -> list[dict[str, list]]:
+    """Autosave parts of a few items each, covering every item, with the values each item allows."""
+    sys.path.insert(0, str(ROOT))
+    import instruments
+
+    definition = instruments.get("gbt42195-2022")
+    items = {}
+    for section in definition.sections:
+        for item in section.items:
+            if item.type == "single_choice":
+                items[item.id] = [o.value for o in item.options]
+            elif item.type == "boolean":
+                items[item.id] = [False]
+            elif item.type == "count":
+                items[item.id] = [0, 1]
+            elif item.type == "multiple_choice":
+                items[item.id] = [[]]
+    keys = sorted(items)
+    return [{k: items[k] for k in keys[i:i + AUTOSAVE_ITEMS]} for i in range(0, len(keys), AUTOSAVE_ITEMS)]
+
+
+def prepare(db_url: str, instance: Path, users: int) -> dict[str, str]:
+    admin_url, name = db_url.rsplit("/", 1)
+    engine = create_engine(admin_url + "/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    env = {**os.environ, "YIYANG_DATABASE_URL": db_url, "YIYANG_INSTANCE_PATH": str(instance),
+           "YIYANG_SECRET_KEY": "load-secret-" + "x" * 32, "YIYANG_DATA_KEY": "load-data-" + "y" * 32,
+           "YIYANG_DEMO_PASSWORD": PASSWORD, "YIYANG_ENV": "development"}
+    yiyang = str(Path(sys.executable).parent / "yiyang")
+    subprocess.run([yiyang, "init"], env=env, check=True, capture_output=True)
+    subprocess.run([yiyang, "demo"], env=env, check=True, capture_output=True)
+    script = (
+        "from app import create_app\n"
+        "from core.db import session_scope, get_engine\n"
+        "from accounts import operations as ops\n"
+        "from accounts.models import Organisation\n"
+        "from sqlmodel import select\n"
+        "app = create_app()\n"
+        "with app.app_context(), session_scope(get_engine()) as s:\n"
+        "    org = s.exec(select(Organisation).where(Organisation.name == '示例市东城区')).one()\n"
+        f"    for n in range({users}):\n"
+        f"        ops.create_user(session=s, username=f'load{{n:02d}}', password='{PASSWORD}',"
+        " organisation=org, roles=['assessor'])\n"
+    )
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, cwd=ROOT)
+    return env
+
+
+def write_report(lines: list[str]) -> None:
+    path = ROOT / "docs" / "performance.md"
+    text_now = path.read_text() if path.exists() else "# Performance\n"
+    block = "## Load (make load)\n\n" + "\n".join(lines) + "\n"
+    pattern = re.compile(r"## Load \(make load\)\n.*?(?=\n## |\Z)", re.S)
+    text_new = pattern.sub(block.rstrip("\n"), text_now) if pattern.search(text_now) else text_now.rstrip("\n") + "\n\n" + block
+    path.write_text(text_new)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=120)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--port", type=int, default=5077)
+    parser.add_argument("--db", default=os.environ.get("YIYANG_LOAD_DATABASE_URL",
+                                                       "postgresql+psycopg://postgres@127.0.0.1:5432/yiyang_load"))
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    args = parser.parse_args()
+
+    instance = Path(tempfile.mkdtemp(prefix="yiyang-load-"))
+    print(f"preparing {args.db.rsplit('@', 1)[-1]} with {args.users} assessors …", flush=True)
+    env = prepare(args.db, instance, args.users)
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    server = subprocess.Popen(
+        [gunicorn, "-w", str(args.workers), "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}",
+         "--timeout", "120", "--log-level", "warning", "app:create_app()"],
+        env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        for _ in range(120):
+            try:
+                if requests.get(base + "/login", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        else:
+            print("server did not start", file=sys.stderr)
+            return 1
+        stats = Stats()
+        plan = answer_plan()
+        deadline = time.monotonic() + args.seconds
+        crowd = [Assessor(base, f"load{n:02d}", stats, deadline, plan, seed=n) for n in range(args.users)]
+        started = time.monotonic()
+        for person in crowd:
+            person.start()
+            time.sleep(0.05)
+        while any(p.is_alive() for p in crowd):
+            time.sleep(5)
+            done = len(stats.submitted)
+            print(f"  {time.monotonic() - started:5.0f} s  submitted {done}  errors {len(stats.errors)}", flush=True)
+        elapsed = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    engine = create_engine(args.db)
+    with engine.connect() as conn:
+        stored = set(conn.execute(text("SELECT id FROM assessment WHERE status <> 'draft'")).scalars())
+    engine.dispose()
+    lost = [i for i in stats.submitted if i not in stored]
+    pages, apis, pdfs = stats.timings["page"], stats.timings["api"], stats.timings["pdf"]
+    requests_total = len(pages) + len(apis) + len(pdfs)
+    lines = [
+        f"Measured {datetime.now():%Y-%m-%d %H:%M} on this 2-core machine: `make load` "
+        f"(`python -m loadtest --users {args.users} --seconds {args.seconds}`), gunicorn {args.workers} workers × "
+        f"{args.threads} threads, PostgreSQL on the same machine.",
+        "",
+        "| figure | value |",
+        "| --- | --- |",
+        f"| simulated assessors | {args.users} |",
+        f"| duration | {elapsed:.0f} s |",
+        f"| requests | {requests_total} ({requests_total / elapsed:.1f}/s) |",
+        f"| errors | {len(stats.errors)} |",
+        f"| submitted assessments | {len(stats.submitted)} |",
+        f"| lost submissions | {len(lost)} |",
+        f"| page p95 / median | {p95(pages) * 1000:.0f} ms / {statistics.median(pages) * 1000 if pages else 0:.0f} ms |",
+        f"| API p95 / median | {p95(apis) * 1000:.0f} ms / {statistics.median(apis) * 1000 if apis else 0:.0f} ms |",
+        f"| report PDF p95 / median | {p95(pdfs) * 1000:.0f} ms / {statistics.median(pdfs) * 1000 if pdfs else 0:.0f} ms |",
+    ]
+    print("\n".join(lines))
+    if stats.errors:
+        print("first errors:", *sorted(set(stats.errors))[:10], sep="\n  ")
+    if not args.no_write:
+        write_report(lines)
+    print("summary:")
+    print(f"load_errors: {len(stats.errors)}")
+    print(f"load_lost_submissions: {len(lost)}")
+    print(f"load_page_p95_ms: {p95(pages) * 1000:.0f}")
+    return 0 if not stats.errors and not lost else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
