@@ -100,10 +100,10 @@ MAX_ID = 2**31 - 1  # ids are INTEGER columns: the largest key PostgreSQL holds 
 
 def valid_id(value: object) -> int | None:
     """`value` as a row id, or None when it cannot be one (wrong type, negative, too large)."""
-    if isinstance(value, bool):
-        return None
-    try:
-        key = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+    if isinstance(value, int) and not isinstance(value, bool):
+        key = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        key = int(value)
+    else:
         return None
     return key if 0 < key <= MAX_ID else None
