@@ -1,0 +1,158 @@
+"""A full GB/T 42195 assessment in a real browser at tablet size (768×1024), against a live
+server on 127.0.0.1 with its own SQLite database (migrated and seeded like `yiyang init`/`demo`).
+
+Playwright drives the system Chromium (/usr/bin/chromium); its own browser download does not
+work here. Without Chromium the test is skipped, except in CI where it must run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PASSWORD = "Browser-Test-Pass-42"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not CHROMIUM.exists() and not IN_CI:
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium); browser test skipped")
+    from werkzeug.serving import make_server
+
+    from accounts.cli import seed_accounts
+    from app import create_app
+    from assessment.demo import seed_demo
+    from core.db import get_engine, session_scope, upgrade_database
+
+    instance = tmp_path_factory.mktemp("browser-instance")
+    url = f"sqlite:///{instance / 'yiyang.sqlite'}"
+    saved_env = os.environ.get("YIYANG_INSTANCE_PATH")
+    os.environ["YIYANG_INSTANCE_PATH"] = str(instance)
+    try:
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-secret", "DATA_KEY": "browser-data-key"})
+    finally:
+        if saved_env is None:
+            os.environ.pop("YIYANG_INSTANCE_PATH", None)
+        else:
+            os.environ["YIYANG_INSTANCE_PATH"] = saved_env
+    upgrade_database(url)
+    with app.app_context(), session_scope(get_engine()) as session:
+        context, _ = seed_accounts(session, PASSWORD)
+        seed_demo(session=session, context=context)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        app.extensions["yiyang.engine"].dispose()
+
+
+@pytest.fixture()
+def page(live_server: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN")
+        tab = context.new_page()
+        tab.set_default_timeout(15000)
+        errors: list[str] = []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        tab.on("console", lambda msg: errors.append(f"{msg.text} ({msg.location.get('url')})")
+               if msg.type == "error" and not str(msg.location.get("url", "")).endswith("/favicon.ico")
+               else None)
+        yield tab
+        context.close()
+        browser.close()
+        assert not errors, f"browser errors: {errors}"
+
+
+def _answer_section(page: Any) -> None:
+    """Answer every visible item on the page: first option, 否 for yes/no, 0 for counts."""
+    for fieldset in page.locator("fieldset.item:visible").all():
+        radios = fieldset.locator("input[type=radio]")
+        if radios.count():
+            labels = fieldset.locator("label.option")
+            choice = labels.filter(has_text="否") if labels.filter(has_text="否").count() else labels.first
+            choice.first.click()
+            continue
+        number = fieldset.locator("input[type=number]")
+        if number.count():
+            number.first.fill("0")
+
+
+def test_full_gbt42195_assessment_on_a_tablet(live_server: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{live_server}/login")
+    page.fill("#username", "assessor1")
+    page.fill("#password", PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(f"{live_server}/")
+
+    page.goto(f"{live_server}/elders/new")
+    page.fill("#name", "孙淑珍")
+    page.check("#gender-1")
+    page.fill("#birth_date", "1942-05-17")
+    page.fill("#id_number", _id_number("110101", "19420517", "002"))
+    page.fill("#address", "示例市东城区和平街 9 号")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_selector("#start-assessment")
+    page.click("#start-assessment")
+    page.wait_for_selector("#assessment-form")
+
+    # Autosave: a change is saved within seconds, without pressing anything, and survives a reload.
+    page.locator("a, button").filter(has_text="自理能力").first.click()
+    page.wait_for_selector("fieldset[data-item='B.1.1']")
+    page.locator("fieldset[data-item='B.1.1'] label.option").nth(1).click()
+    expect(page.locator("#save-status")).to_contain_text("已自动保存", timeout=10000)
+    page.reload()
+    assert page.locator("fieldset[data-item='B.1.1'] input[type=radio]").nth(1).is_checked()
+
+    # Back to the first page, then answer every section page by page.
+    page.locator(".section-tabs button").first.click()
+    page.wait_for_selector("fieldset[data-item='A.5.11']")
+    pages = 0
+    while True:
+        pages += 1
+        _answer_section(page)
+        if page.locator("#to-review").count():
+            page.click("#to-review")
+            break
+        page.click("#next-page")
+        page.wait_for_load_state()
+        assert pages < 10
+    page.wait_for_selector("#submit-assessment")
+    assert page.locator(".problems").count() == 0, page.locator(".problems").inner_text()
+    page.click("#submit-assessment")
+    page.wait_for_selector("#final-level")
+    level = page.locator("#final-level").inner_text()
+    assert "能力" in level
+    assert page.locator(".chart svg").count() == 1
+    assert page.locator("#explanation li").count() >= 5
+    assert page.locator("#entitlement-services").count() == 1
+    # The final level is shown large on a 768-wide screen and nothing overflows sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    font_size = page.evaluate("parseFloat(getComputedStyle(document.getElementById('final-level')).fontSize)")
+    assert font_size >= 36
+
+
+def _id_number(region: str, birth: str, sequence: str) -> str:
+    from assessment.idnumber import check_digit
+
+    first17 = region + birth + sequence
+    return first17 + check_digit(first17)
