@@ -4,11 +4,15 @@ The hand-written scorer below does the same job as the engine for this one instr
 checks every answer (unknown ids, options, required), sums the domains, bands the total,
 applies the C.4 adjustments with the default policies and builds the bilingual explanation
 and the result dict. Run: `python -m benchmarks scoring`.
+
+Figures are the best of several interleaved repeats, on two clocks: CPU time of this process
+(`time.process_time`, little affected by other work on the machine) and wall time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 import time
 from typing import Any
@@ -99,14 +103,32 @@ def sample_answers(n: int, seed: int = 42) -> list[dict[str, Any]]:
     return out
 
 
-def _rate(fn: Any, batch: list[dict[str, Any]], seconds: float = 2.0) -> float:
-    done = 0
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        for answers in batch:
-            fn(answers)
-        done += len(batch)
-    return done / (time.perf_counter() - started)
+REPEATS = 9
+"""Timed repeats per scorer; each repeat scores the whole batch once on each clock."""
+
+
+def _time(fn: Any, batch: list[dict[str, Any]]) -> tuple[float, float]:
+    """Score the batch once; return (CPU seconds of this process, wall seconds)."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    for answers in batch:
+        fn(answers)
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def _best(engine: Any, hand: Any, batch: list[dict[str, Any]],
+          repeats: int) -> dict[str, tuple[float, float]]:
+    """Best (lowest) CPU and wall time of each scorer over `repeats` interleaved runs.
+
+    Best-of-N is the usual micro-benchmark practice: other processes on the machine only ever
+    add time, so the minimum is the closest to the code's own cost. Engine and hand-written runs
+    alternate so that both see the same background load.
+    """
+    best = {"engine": (math.inf, math.inf), "hand": (math.inf, math.inf)}
+    for _ in range(repeats):
+        for name, fn in (("engine", engine), ("hand", hand)):
+            cpu, wall = _time(fn, batch)
+            best[name] = (min(best[name][0], cpu), min(best[name][1], wall))
+    return best
 
 
 def run() -> dict[str, float]:
@@ -119,16 +141,25 @@ def run() -> dict[str, float]:
         score(definition, {"B.1.1": 9})
 
     def engine(answers: dict[str, Any]) -> dict[str, Any]:
+        # the realistic path: callers (assessment, rating) always take the dict
         return score(definition, answers).to_dict()
 
-    engine_rate = _rate(engine, batch)
-    hand_rate = _rate(handwritten, batch)
+    _best(engine, handwritten, batch, 2)  # warm-up
+    best = _best(engine, handwritten, batch, REPEATS)
+    n = len(batch)
+    (e_cpu, e_wall), (h_cpu, h_wall) = best["engine"], best["hand"]
     figures = {
-        "gbt42195_scored_per_s": round(engine_rate, 1),
-        "handwritten_scored_per_s": round(hand_rate, 1),
-        "engine_over_handwritten": round(hand_rate / engine_rate, 2),
-        "gbt42195_us_per_assessment": round(1e6 / engine_rate, 1),
+        "gbt42195_scored_per_s_cpu": round(n / e_cpu, 1),
+        "gbt42195_scored_per_s_wall": round(n / e_wall, 1),
+        "handwritten_scored_per_s_cpu": round(n / h_cpu, 1),
+        "handwritten_scored_per_s_wall": round(n / h_wall, 1),
+        "engine_over_handwritten_cpu": round(e_cpu / h_cpu, 2),
+        "engine_over_handwritten_wall": round(e_wall / h_wall, 2),
+        "gbt42195_us_per_assessment_cpu": round(1e6 * e_cpu / n, 1),
     }
+    print(f"{n} GB/T 42195 answer sets through score(...).to_dict() and the hand-written "
+          f"scorer; best of {REPEATS} interleaved repeats per scorer, CPU time of this process "
+          "(time.process_time) and wall time (time.perf_counter); each ratio uses one clock")
     for key, value in figures.items():
         print(f"{key}: {value}")
     return figures

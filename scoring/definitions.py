@@ -285,10 +285,13 @@ class Definition(Model):
 
     @property
     def rectification_days(self) -> int | None:
-        """Days an unqualified facility has to rectify, if defined."""
+        """Days an unqualified facility has to rectify, if defined (a number or a policy)."""
         for rule in self.rules:
             if rule.type == "unqualified":
                 days = getattr(rule, "rectification_days", None)
+                name = getattr(days, "policy", None)
+                if isinstance(name, str):  # {policy: NAME}
+                    days = self.policies[name].value if name in self.policies else None
                 return int(days) if days is not None else None
         return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import math
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,13 @@ class SectionPlan:
     scored: bool
     relevant: Expression | None = None
     scorers: list[tuple[ItemPlan, str, Any]] = field(default_factory=list)
+    # precomputed for the hot path
+    key: str = ""
+    title_zh: str = ""
+    title_en: str = ""
+    max_text: str = ""
+    max_out: Any = None
+    sum_values: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
 
 
 @dataclass
@@ -77,6 +85,9 @@ class Plan:
     fast_choices: dict[str, frozenset[Any]] = field(default_factory=dict)
     has_relevance: bool = False
     level_dicts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    required_ids: frozenset[str] = frozenset()
+    has_constraints: bool = False
+    default_ids: frozenset[str] = frozenset()
 
 
 def _type_name(value: Any) -> str:
@@ -218,6 +229,32 @@ def _make_score(item: Item) -> Callable[[Any], float | int | None] | None:
     return lambda v: v * weight if weight != 1 else v
 
 
+def _is_identity(ip: ItemPlan) -> bool:
+    """Whether an item's score is its answer itself (integer options scoring their value)."""
+    item = ip.item
+    return (item.type == "single_choice" and bool(item.options) and item.weight == 1
+            and ip.calculate is None and ip.relevant is None
+            and not item.not_applicable_allowed and all(
+                type(o.value) is int and type(o.points) is int and o.points == o.value
+                for o in item.options))
+
+
+def _identity_getter(definition: Definition, plans: list[ItemPlan],
+                     scorers: list[tuple[ItemPlan, str, Any]]
+                     ) -> Callable[[Mapping[str, Any]], tuple[Any, ...]] | None:
+    """For an assessment section whose items all score their answer (GB/T 42195, Barthel):
+    a getter of every item's value at once; KeyError when one is missing (then the item loop
+    runs). Sections with anything else (not-applicable, skip logic, findings) return None."""
+    if definition.kind != "assessment" or not scorers or len(scorers) != len(plans):
+        return None
+    if not all(_is_identity(p) for p in plans):
+        return None
+    getter = operator.itemgetter(*(iid for _, iid, _ in scorers))
+    if len(scorers) == 1:
+        return lambda values: (getter(values),)
+    return getter
+
+
 def _compile(definition: Definition, source: str) -> Plan:
     errors: list[dict[str, Any]] = []
     names: set[str] = set(RESERVED)
@@ -303,9 +340,14 @@ def _compile(definition: Definition, source: str) -> Plan:
             errors.append(definition_error(source, section.id, "rule", field=f"sections[{si}]",
                                            detail="a section without items needs max"))
         top_max = static_max if plans else float(section.max or 0)
-        sections.append(SectionPlan(section, plans, int(top_max) if top_max.is_integer()
-                                    else top_max, scored, rel,
-                                    [(p, p.item.id, p.score) for p in plans if p.score]))
+        top_out = int(top_max) if top_max.is_integer() else top_max
+        scorers = [(p, p.item.id, p.score) for p in plans if p.score]
+        sections.append(SectionPlan(
+            section, plans, top_out, scored, rel, scorers, key=f"section.{section.id}",
+            title_zh=section.title.zh, title_en=section.title.get("en"),
+            max_text=fmt(top_out), max_out=num(top_out),
+            sum_values=_identity_getter(definition, plans, scorers),
+        ))
     if definition.total.method not in TOTAL_METHODS:
         errors.append(definition_error(source, None, "rule", field="total.method",
                                        detail=f"unknown method; known: {sorted(TOTAL_METHODS)}"))
@@ -335,6 +377,9 @@ def _compile(definition: Definition, source: str) -> Plan:
         has_relevance=any(p.relevant is not None for p in items.values())
         or any(s.relevant is not None for s in sections),
         level_dicts={lv.code: _level_dict_uncached(lv) for lv in definition.levels},
+        required_ids=frozenset(p.item.id for p in items.values() if p.required),
+        has_constraints=any(p.constraint is not None for p in items.values()),
+        default_ids=frozenset(p.item.id for p in items.values() if p.item.default is not None),
     )
 
 
@@ -425,10 +470,12 @@ def _prepare(
     answers: Mapping[str, Any],
     facts: Mapping[str, Any] | None,
     partial: bool,
+    plan: Plan | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]], set[str], set[str],
            list[tuple[str, str]]]:
     """Check and coerce answers: (values, facts, errors, not-applicable, direct sections, warns)."""
-    plan = get_plan(definition)
+    if plan is None:
+        plan = get_plan(definition)
     errors: list[dict[str, Any]] = []
     warnings: list[tuple[str, str]] = []
     if not isinstance(answers, Mapping):
@@ -489,13 +536,15 @@ def _prepare(
         else:
             values[key] = coerced
     _check_facts(definition, plan, facts, errors)
-    for sid in direct:
-        sp = next(s for s in plan.sections if s.section.id == sid)
+    for sp in plan.sections if direct else ():  # in definition order, not set order
+        sid = sp.section.id
+        if sid not in direct:
+            continue
         both = [p.item.id for p in sp.items if p.item.id in values or p.item.id in na]
         if both:
             errors.append(answer_error(sid, "section_and_items", section=sid, items=both))
     if not plan.dynamic:
-        if not partial:
+        if not partial and not plan.required_ids <= values.keys():
             for sp in plan.sections:
                 if sp.section.id in direct:
                     continue
@@ -506,7 +555,7 @@ def _prepare(
         elif is_rating:
             pass
         return values, dict(facts), errors, na, direct, warnings
-    for ip in plan.with_defaults:
+    for ip in plan.with_defaults if not plan.default_ids <= values.keys() else ():
         iid = ip.item.id
         if iid not in values and iid not in na and ip.item.id not in answers:
             values[iid] = ip.item.default
@@ -531,7 +580,9 @@ def _prepare(
         if ip.item.id in hidden or ip.calculate is None:
             continue
         values[ip.item.id] = ip.calculate.evaluate(values, facts)
-    for sp in plan.sections:
+    # Without constraints, and with every required item answered, the loop below finds nothing.
+    complete = not plan.has_constraints and (partial or plan.required_ids <= values.keys())
+    for sp in plan.sections if not complete else ():
         if sp.section.id in direct:
             continue
         for ip in sp.items:
@@ -677,10 +728,10 @@ class Result:
         }
 
 
-def _level_dict(definition: Definition, code: int | None) -> dict[str, Any] | None:
+def _level_dict(levels: dict[int, dict[str, Any]], code: int | None) -> dict[str, Any] | None:
     if code is None:
         return None
-    cached = get_plan(definition).level_dicts.get(code)
+    cached = levels.get(code)
     if cached is None:
         return {"code": code, "label": str(code), "label_en": str(code)}
     return dict(cached)
@@ -703,7 +754,8 @@ def score(
 ) -> Result:
     """Score answers against a definition; raise AnswerError listing every problem."""
     plan = get_plan(definition)
-    values, facts_, errors, na, direct, pre_warnings = _prepare(definition, answers, facts, False)
+    values, facts_, errors, na, direct, pre_warnings = _prepare(definition, answers, facts, False,
+                                                                plan)
     if errors:
         raise AnswerError(errors)
     is_rating = definition.kind == "rating"
@@ -715,23 +767,47 @@ def score(
     state.warnings.extend(pre_warnings)
     explain = state.steps.append
     severity_default = definition.default_severity
+    sections_out = state.sections
+    scores: list[Any] = []  # the section scores and maxima, for the usual total (a sum)
+    maxima: list[Any] = []
     for sp in plan.sections:
-        section = sp.section
         if not sp.scored:
             continue
+        section = sp.section
         sid = section.id
+        if sp.sum_values is not None:
+            try:
+                answered = sp.sum_values(values)
+            except KeyError:  # an item is missing: the item loop below handles it
+                pass
+            else:
+                total = sum(answered)
+                if section.normalise_to is None:
+                    score_out = num(total)
+                    values[sp.key] = score_out
+                    sections_out[sid] = {"score": score_out, "max": sp.max_out,
+                                         "label": sp.title_zh, "label_en": sp.title_en}
+                    scores.append(score_out)
+                    maxima.append(sp.max_out)
+                    text = fmt(total)
+                    explain((f"{sp.title_zh} {text}/{sp.max_text}",
+                             f"{sp.title_en} {text}/{sp.max_text}"))
+                    continue
         if sid in direct:
-            value = values[f"section.{sid}"]
+            value = values[sp.key]
             top = section.max if section.max is not None else sp.static_max
-            state.sections[sid] = {"score": num(value), "max": num(top), "label": section.title.zh,
-                                   "label_en": section.title.get("en"), "entered": True}
-            explain((f"{section.title.zh} {fmt(value)}/{fmt(top)}（直接录入分项得分）",
-                     f"{section.title.get('en')} {fmt(value)}/{fmt(top)} (entered as a section "
-                     "score)"))
+            entry = {"score": num(value), "max": num(top), "label": sp.title_zh,
+                     "label_en": sp.title_en, "entered": True}
+            sections_out[sid] = entry
+            values[sp.key] = entry["score"]
+            scores.append(entry["score"])
+            maxima.append(entry["max"])
+            explain((f"{sp.title_zh} {fmt(value)}/{fmt(top)}（直接录入分项得分）",
+                     f"{sp.title_en} {fmt(value)}/{fmt(top)} (entered as a section score)"))
             continue
         if not sp.items:
             continue
-        total: float = 0
+        total = 0
         top = sp.static_max
         na_count = 0
         for ip, iid, scorer in sp.scorers:
@@ -759,17 +835,21 @@ def score(
                                          "label_en": label.get("en"), "item": iid})
         if section.normalise_to is not None and top > 0:
             total, top = total / top * section.normalise_to, section.normalise_to
-        values[f"section.{sid}"] = total
-        entry = {"score": num(total), "max": num(top), "label": section.title.zh,
-                 "label_en": section.title.get("en")}
+        entry = {"score": num(total), "max": num(top), "label": sp.title_zh,
+                 "label_en": sp.title_en}
         if na_count:
             entry["not_applicable"] = na_count
-        state.sections[sid] = entry
-        explain((f"{section.title.zh} {fmt(total)}/{fmt(top)}",
-                 f"{section.title.get('en')} {fmt(total)}/{fmt(top)}"))
-    for sid, sec in state.sections.items():
-        values[f"section.{sid}"] = sec["score"]
-    total_value, max_total = TOTAL_METHODS[definition.total.method](state)
+        sections_out[sid] = entry
+        values[sp.key] = entry["score"]
+        scores.append(entry["score"])
+        maxima.append(entry["max"])
+        explain((f"{sp.title_zh} {fmt(total)}/{fmt(top)}",
+                 f"{sp.title_en} {fmt(total)}/{fmt(top)}"))
+    method = TOTAL_METHODS[definition.total.method]
+    if method is _total_sum:  # the same sums, without walking the section dicts again
+        total_value, max_total = sum(scores), sum(maxima)
+    else:
+        total_value, max_total = method(state)
     if definition.total.normalise_to is not None and total_value is not None and max_total:
         total_value = total_value / max_total * definition.total.normalise_to
         max_total = definition.total.normalise_to
@@ -791,24 +871,32 @@ def score(
         g_zh, g_en = state.level_name(grade)
         explain((f"一票否决：{names_zh} → {g_zh}", f"veto: {names_en} → {g_en}"))
         state.level = grade
-    return Result(
+    steps, warns = state.steps, state.warnings
+    explanation, explanation_en = zip(*steps, strict=True) if steps else ((), ())
+    warnings, warnings_en = zip(*warns, strict=True) if warns else ((), ())
+    levels = plan.level_dicts
+    # Result is a frozen dataclass; filling its __dict__ in one call is the same as __init__
+    # with every field given, without nineteen frozen-attribute writes.
+    result: Result = object.__new__(Result)
+    result.__dict__.update(
         kind=definition.kind,
         definition_id=definition.id,
         version=definition.version,
         total=num(total_value) if total_value is not None else None,
         max_total=num(max_total) if total_value is not None else None,
         sections=state.sections,
-        preliminary_level=_level_dict(definition, state.preliminary),
-        level=_level_dict(definition, state.level),
+        preliminary_level=_level_dict(levels, state.preliminary),
+        level=_level_dict(levels, state.level),
         adjustments=state.adjustments,
         vetoed=vetoed,
         vetoes=state.vetoes,
         floors_failed=state.floors_failed,
         unqualified=state.unqualified,
         findings=state.findings,
-        explanation=tuple(zh for zh, _ in state.steps),
-        explanation_en=tuple(en for _, en in state.steps),
-        warnings=tuple(zh for zh, _ in state.warnings),
-        warnings_en=tuple(en for _, en in state.warnings),
+        explanation=explanation,
+        explanation_en=explanation_en,
+        warnings=warnings,
+        warnings_en=warnings_en,
         policies_applied=tuple(state.policies_used),
     )
+    return result

@@ -23,6 +23,7 @@ nulls. Nothing is ever passed to Python's ``eval``.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -335,6 +336,24 @@ def _arith(op: str, left: Any, right: Any) -> Any:
 
 # --- compiler --------------------------------------------------------------------------
 
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+def _compare_number(op: str, a: Compiled, const: float) -> Compiled:
+    """`a OP const` for a numeric literal: plain numbers compare directly (same result)."""
+    cmp = _ORDER[op]
+
+    def compare(v: Mapping[str, Any], f: Mapping[str, Any]) -> bool:
+        x = a(v, f)
+        if type(x) is int or type(x) is float:
+            return cmp(x, const)
+        return _compare(op, x, const)
+
+    return compare
+
+
 
 def _compile(node: Node, self_name: str | None) -> Compiled:
     kind = node[0]
@@ -365,13 +384,18 @@ def _compile(node: Node, self_name: str | None) -> Compiled:
     if kind == "cmp":
         op = node[1]
         a, b = _compile(node[2], self_name), _compile(node[3], self_name)
+        right = node[3]
+        if right[0] == "lit" and op in _ORDER and type(right[1]) in (int, float):
+            # `x >= 2` and friends: compare plain numbers directly, anything else as before
+            return _compare_number(op, a, right[1])
         if op == "==":
+            if right[0] == "lit":
+                const = right[1]
+                if node[2][0] == "ref" and not node[2][1].startswith("facts."):
+                    ref_name: str = node[2][1]
+                    return lambda v, f: bool(v.get(ref_name) == const)
+                return lambda v, f: bool(a(v, f) == const)
             return lambda v, f: bool(a(v, f) == b(v, f))
-        if op == ">=":
-            def ge(v: Mapping[str, Any], f: Mapping[str, Any]) -> bool:
-                x, y = a(v, f), b(v, f)
-                return _compare(">=", x, y)
-            return ge
         return lambda v, f: _compare(op, a(v, f), b(v, f))
     if kind == "arith":
         op = node[1]
@@ -398,6 +422,12 @@ def _compile(node: Node, self_name: str | None) -> Compiled:
                 return slow(*got)
 
             return fast
+        if len(args) == 1:
+            a0 = args[0]
+            return lambda v, f: fn(a0(v, f))
+        if len(args) == 2:
+            a0, a1 = args
+            return lambda v, f: fn(a0(v, f), a1(v, f))
         return lambda v, f: fn(*[a(v, f) for a in args])
     raise ValueError(f"unknown node {kind}")  # pragma: no cover
 
@@ -432,6 +462,11 @@ class Expression:
     references: frozenset[str]
     self_name: str | None = None
     _fn: Compiled = field(repr=False, compare=False, default=lambda v, f: None)
+
+    @property
+    def compiled(self) -> Compiled:
+        """The compiled closure `(values, facts) -> value`; facts must be a mapping."""
+        return self._fn
 
     def evaluate(self, values: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> Any:
         """Evaluate against item values (and facts); unknown names are null."""

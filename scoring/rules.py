@@ -41,9 +41,13 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class State:
-    """Working state of one scoring call; rules read and write it."""
+    """Working state of one scoring call; rules read and write it.
+
+    The constructor is written out (same fields, same defaults as the dataclass would give)
+    because it runs once per scoring call and the generated one with factories is slower.
+    """
 
     definition: Definition
     values: dict[str, Any]
@@ -64,6 +68,46 @@ class State:
     findings: list[dict[str, Any]] = field(default_factory=list)
     policies_used: list[str] = field(default_factory=list)
 
+    def __init__(
+        self,
+        definition: Definition,
+        values: dict[str, Any],
+        facts: Mapping[str, Any],
+        sections: dict[str, dict[str, Any]],
+        total: float | None = None,
+        max_total: float = 0.0,
+        level: int | None = None,
+        preliminary: int | None = None,
+        adjusted: bool = False,
+        adjustments: list[dict[str, Any]] | None = None,
+        vetoes: list[dict[str, Any]] | None = None,
+        veto_grade: int | None = None,
+        floors_failed: list[dict[str, Any]] | None = None,
+        unqualified: bool | None = None,
+        steps: list[tuple[str, str]] | None = None,
+        warnings: list[tuple[str, str]] | None = None,
+        findings: list[dict[str, Any]] | None = None,
+        policies_used: list[str] | None = None,
+    ) -> None:
+        self.definition = definition
+        self.values = values
+        self.facts = facts
+        self.sections = sections
+        self.total = total
+        self.max_total = max_total
+        self.level = level
+        self.preliminary = preliminary
+        self.adjusted = adjusted
+        self.adjustments = [] if adjustments is None else adjustments
+        self.vetoes = [] if vetoes is None else vetoes
+        self.veto_grade = veto_grade
+        self.floors_failed = [] if floors_failed is None else floors_failed
+        self.unqualified = unqualified
+        self.steps = [] if steps is None else steps
+        self.warnings = [] if warnings is None else warnings
+        self.findings = [] if findings is None else findings
+        self.policies_used = [] if policies_used is None else policies_used
+
     def explain(self, zh: str, en: str) -> None:
         """Append one explanation step."""
         self.steps.append((zh, en))
@@ -83,28 +127,43 @@ class State:
         """Return (zh, en) names of a level code."""
         if code is None:
             return "无等级", "no level"
-        cache = self.definition.__pydantic_private__["_names"]  # type: ignore[index]
-        key = (scale, code)
-        if key in cache:
-            return cache[key]  # type: ignore[no-any-return]
-        level = self.definition.level(code, scale)
-        names = (str(code), str(code)) if level is None else (level.label.zh,
-                                                                 level.label.get("en"))
-        cache[key] = names
-        return names
+        return level_names(self.definition, code, scale)
 
     def use_policy(self, name: str) -> tuple[str, str]:
         """Record that a policy decided something; return its (zh, en) mention."""
-        policy = self.definition.policies[name]
         if name not in self.policies_used:
             self.policies_used.append(name)
-        title = policy.title
-        zh_title = f"（{title.zh}）" if title else ""
-        en_title = f" ({title.get('en')})" if title else ""
-        return (
-            f"按政策设置 {name} = {policy.value}{zh_title}",
-            f"by policy setting {name} = {policy.value}{en_title}",
-        )
+        return policy_mention(self.definition, name)
+
+
+def policy_mention(definition: Definition, name: str) -> tuple[str, str]:
+    """The (zh, en) words naming a policy setting and its value, cached per definition."""
+    cache = definition.__pydantic_private__["_names"]  # type: ignore[index]
+    key = ("policy", name)
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    policy = definition.policies[name]
+    title = policy.title
+    zh_title = f"（{title.zh}）" if title else ""
+    en_title = f" ({title.get('en')})" if title else ""
+    mention = (
+        f"按政策设置 {name} = {policy.value}{zh_title}",
+        f"by policy setting {name} = {policy.value}{en_title}",
+    )
+    cache[key] = mention
+    return mention
+
+
+def level_names(definition: Definition, code: int, scale: str | None = None) -> tuple[str, str]:
+    """(zh, en) names of a level code of the main or a named scale, cached per definition."""
+    cache = definition.__pydantic_private__["_names"]  # type: ignore[index]
+    key = (scale, code)
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    level = definition.level(code, scale)
+    names = (str(code), str(code)) if level is None else (level.label.zh, level.label.get("en"))
+    cache[key] = names
+    return names
 
 
 class PolicyRef(Model):
@@ -234,7 +293,7 @@ def _store(state: State, target: str, code: int | None, section: str | None,
         state.sections[section]["grade"] = {"code": code, "label": zh, "label_en": en}
 
 
-def _source_name(source: str, state: State) -> tuple[str, str]:
+def _source_name(source: str, definition: Definition) -> tuple[str, str]:
     if source == "total":
         return "总分", "total"
     if source == "percent":
@@ -242,7 +301,7 @@ def _source_name(source: str, state: State) -> tuple[str, str]:
     if source.startswith("section."):
         sid = source[8:]
         try:
-            title = state.definition.section(sid).title
+            title = definition.section(sid).title
             return title.zh, title.get("en")
         except KeyError:
             pass
@@ -292,6 +351,7 @@ def compile_bands(rule: BandsRule, ctx: Context) -> Step:
                 ctx.error("band_gap", "bands", low=fmt(lo_max), high=fmt(hi_min))
     elif any(b.max is not None for b in rule.bands) or any(b.min is None for b in rule.bands):
         ctx.error("rule", "bands", detail="give every band min and max, or only min (threshold)")
+        ordered = list(rule.bands)
     else:
         ordered = sorted(rule.bands, key=lambda b: -(b.min or 0))
         mins = [b.min for b in ordered]
@@ -303,13 +363,42 @@ def compile_bands(rule: BandsRule, ctx: Context) -> Step:
     threshold_bands = [(float(b.min or 0), b.code, b.section_floor) for b in ordered] if not closed \
         else []
     eps = 1e-9
+    source_fn = source.compiled
+    from_total = source_text == "total"
+    target, section, scale = rule.target, rule.section, rule.scale
+    name_zh, name_en = _source_name(source_text, ctx.definition)
+    # the range shown for a code: the first closed band with that code
+    ranges: dict[int, str] = {}
+    for lo, hi, c in closed_bands:
+        ranges.setdefault(c, f"{fmt(lo)}–{fmt(hi)}")
+    # Closed bands with whole-number edges: every whole score that falls in exactly one band is
+    # looked up directly, with its explanation rendered once here (the same text as below).
+    by_int: dict[int, tuple[int, str, str]] = {}
+    if closed and closed_bands and all(
+        lo.is_integer() and hi.is_integer() for lo, hi, _ in closed_bands
+    ):
+        first = int(min(lo for lo, _, _ in closed_bands))
+        last = int(max(hi for _, hi, _ in closed_bands))
+        if last - first <= 2000:
+            for n in range(first, last + 1):
+                hits = [c for lo, hi, c in closed_bands if lo - eps <= n <= hi + eps]
+                if len(hits) == 1:
+                    c = hits[0]
+                    lvl_zh, lvl_en = level_names(ctx.definition, c, scale)
+                    by_int[n] = (c, f"{name_zh} {n}（{ranges[c]}）→ {lvl_zh}",
+                                 f"{name_en} {n} ({ranges[c]}) → {lvl_en}")
 
     def apply(state: State) -> None:
-        value = source.evaluate(state.values, state.facts) if source_text != "total" else state.total
-        name_zh, name_en = _source_name(source_text, state)
+        value = state.total if from_total else source_fn(state.values, state.facts)
+        if type(value) is int:
+            hit = by_int.get(value)
+            if hit is not None:
+                _store(state, target, hit[0], section, scale)
+                state.steps.append((hit[1], hit[2]))
+                return
         if value is None:
             state.warn(f"{name_zh}缺失，无法定级", f"{name_en} missing; no level")
-            _store(state, rule.target, None, rule.section, rule.scale)
+            _store(state, target, None, section, scale)
             return
         code: int | None = None
         if closed:
@@ -323,8 +412,7 @@ def compile_bands(rule: BandsRule, ctx: Context) -> Step:
                 if len(matches) > 1:
                     state.warn(f"{name_zh} {fmt(value)} 落在多个重叠分数段，取最高代码 {code}",
                                f"{name_en} {fmt(value)} is in overlapping bands; took code {code}")
-            lo_hi = next(((lo, hi) for lo, hi, c in closed_bands if c == code), None)
-            rng = f"{fmt(lo_hi[0])}–{fmt(lo_hi[1])}" if lo_hi else "—"
+            rng = ranges.get(code, "—") if code is not None else "—"
         else:
             rng = "—"
             for lo, c, floor in threshold_bands:
@@ -395,7 +483,7 @@ class DecisionTableRule(RuleBase):
 @register("decision_table", DecisionTableRule)
 def compile_decision_table(rule: DecisionTableRule, ctx: Context) -> Step:
     """Compile a decision table (first / highest / lowest match) with a gap default."""
-    conds = [(ctx.expr(r.when, f"rows[{i}].when").evaluate, r.result)
+    conds = [(ctx.expr(r.when, f"rows[{i}].when").compiled, r.result)
              for i, r in enumerate(rule.rows)]
     for i, r in enumerate(rule.rows):
         ctx.level_code(r.result, f"rows[{i}].result", rule.scale)
@@ -412,9 +500,9 @@ def compile_decision_table(rule: DecisionTableRule, ctx: Context) -> Step:
             ctx.error("bad_policy_value", "fallback", policy=fallback_policy, value=chosen,
                       choices=sorted(rule.fallback.cases))
         else:
-            fallback = ctx.expr(rule.fallback.cases[str(chosen)], "fallback").evaluate
+            fallback = ctx.expr(rule.fallback.cases[str(chosen)], "fallback").compiled
     elif rule.fallback is not None:
-        fallback = ctx.expr(rule.fallback, "fallback").evaluate
+        fallback = ctx.expr(rule.fallback, "fallback").compiled
     label = rule.label or Text(zh=rule.target, en=rule.target)
 
     def apply(state: State) -> None:
@@ -517,13 +605,57 @@ class AdjustmentsRule(RuleBase):
     cap: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _CompiledAdjustment:
+    """One adjustment with its condition and every text it may add, rendered at load."""
+
+    adj: Adjustment
+    cond: Any
+    others: tuple[Any, ...]
+    switch_policy: str | None
+    to: int | None
+    to_policy: str | None
+    record: dict[str, Any]
+    text: tuple[str, str]
+    decided: tuple[str, str]
+    not_decided: tuple[str, str]
+
+
+def _compile_adjustment(definition: Definition, adj: Adjustment, cond: Any,
+                        others: tuple[Any, ...], switch_policy: str | None, to: int | None,
+                        to_policy: str | None) -> _CompiledAdjustment:
+    label_zh, label_en = adj.label.zh, adj.label.get("en")
+    note_zh = f"（{adj.note.zh}）" if adj.note else ""
+    note_en = f" ({adj.note.get('en')})" if adj.note else ""
+    record = {"id": adj.id, "label": label_zh, "label_en": label_en, "effect": adj.effect,
+              **({"by": adj.by} if adj.effect == "raise" else {"to": to})}
+    if adj.effect == "raise":
+        text = (f"{label_zh} → 在原等级上提高{adj.by}级{note_zh}",
+                f"{label_en} → raise {adj.by} level(s){note_en}")
+    elif to is not None:
+        if to_policy and to_policy in definition.policies:
+            p_zh, p_en = policy_mention(definition, to_policy)
+            note_zh += f"；{p_zh}"
+            note_en += f"; {p_en}"
+        to_zh, to_en = level_names(definition, to)
+        text = (f"{label_zh} → 直接评定为{to_zh}{note_zh}", f"{label_en} → set to {to_en}{note_en}")
+    else:
+        text = ("", "")
+    decided = not_decided = ("", "")
+    if switch_policy is not None and switch_policy in definition.policies:
+        p_zh, p_en = policy_mention(definition, switch_policy)
+        decided = (f"{label_zh}：{p_zh}，适用", f"{label_en}: {p_en}, applies")
+        not_decided = (f"{label_zh}：{p_zh}，不适用", f"{label_en}: {p_en}, does not apply")
+    return _CompiledAdjustment(adj, cond, others, switch_policy, to, to_policy, record, text,
+                               decided, not_decided)
+
+
 @register("adjustments", AdjustmentsRule)
 def compile_adjustments(rule: AdjustmentsRule, ctx: Context) -> Step:
     """Compile adjustments: raises (stacked per policy), 'set at least', then the cap."""
     stacking, stacking_policy = ctx.policy(rule.stacking, "stacking")
     ctx.level_code(rule.cap, "cap")
-    compiled: list[tuple[Adjustment, Any, dict[str, Any], str | None, int | None,
-                         str | None]] = []
+    compiled: list[_CompiledAdjustment] = []
     for i, adj in enumerate(rule.adjustments):
         where = f"adjustments[{i}]"
         alternatives: dict[str, Any] = {}
@@ -532,21 +664,25 @@ def compile_adjustments(rule: AdjustmentsRule, ctx: Context) -> Step:
             switch_policy = adj.when.policy
             chosen, _ = ctx.policy(PolicyRef(policy=adj.when.policy), f"{where}.when")
             for case, text in adj.when.cases.items():
-                alternatives[case] = ctx.expr(text, f"{where}.when.cases.{case}").evaluate
+                alternatives[case] = ctx.expr(text, f"{where}.when.cases.{case}").compiled
             if chosen is not None and str(chosen) not in alternatives:
                 ctx.error("bad_policy_value", f"{where}.when", policy=adj.when.policy,
                           value=chosen, choices=sorted(alternatives))
             cond = alternatives.get(str(chosen), lambda v, f: False)
         else:
-            cond = ctx.expr(adj.when, f"{where}.when").evaluate
+            cond = ctx.expr(adj.when, f"{where}.when").compiled
         to, to_policy = ctx.policy(adj.to, f"{where}.to")
         if adj.effect == "set":
             if to is None:
                 ctx.error("rule", f"{where}.to", detail="effect 'set' needs 'to'")
             else:
                 ctx.level_code(int(to), f"{where}.to")
-        compiled.append((adj, cond, alternatives, switch_policy,
-                         int(to) if to is not None else None, to_policy))
+        # the other choices of the policy: if one of them gives a different outcome, the
+        # policy decides this adjustment and the explanation says so
+        others = tuple(alt for alt in alternatives.values() if alt is not cond)
+        to_code = int(to) if to is not None else None
+        compiled.append(_compile_adjustment(ctx.definition, adj, cond, others, switch_policy,
+                                            to_code, to_policy))
     cap = rule.cap
 
     def apply(state: State) -> None:
@@ -556,58 +692,44 @@ def compile_adjustments(rule: AdjustmentsRule, ctx: Context) -> Step:
         if base is None:
             return
         fired = []
-        for adj, cond, alternatives, switch_policy, to, to_policy in compiled:
-            hit = bool(cond(v, f))
-            if switch_policy is not None and alternatives:
-                outcomes = {bool(alt(v, f)) for alt in alternatives.values()}
-                if len(outcomes) > 1:  # the policy decides whether this adjustment applies
-                    p_zh, p_en = state.use_policy(switch_policy)
-                    verdict_zh = "适用" if hit else "不适用"
-                    verdict_en = "applies" if hit else "does not apply"
-                    state.explain(f"{adj.label.zh}：{p_zh}，{verdict_zh}",
-                                  f"{adj.label.get('en')}: {p_en}, {verdict_en}")
+        for a in compiled:
+            hit = bool(a.cond(v, f))
+            # the policy decides whether this adjustment applies: say so
+            if a.switch_policy is not None and a.others and any(
+                bool(alt(v, f)) is not hit for alt in a.others
+            ):
+                state.use_policy(a.switch_policy)
+                state.steps.append(a.decided if hit else a.not_decided)
             if hit:
-                fired.append((adj, to, to_policy))
+                fired.append(a)
         if not fired:
             return
-        raises = [adj for adj, _, _ in fired if adj.effect == "raise"]
+        raises = [a for a in fired if a.adj.effect == "raise"]
         level = base
-        base_zh, base_en = state.level_name(base)
         if raises:
             if stacking == "raise_once":
-                step = max(a.by for a in raises)
+                step = max(a.adj.by for a in raises)
             else:
-                step = sum(a.by for a in raises)
+                step = sum(a.adj.by for a in raises)
             level = base + step
-            for adj in raises:
-                note_zh = f"（{adj.note.zh}）" if adj.note else ""
-                note_en = f" ({adj.note.get('en')})" if adj.note else ""
-                state.explain(f"{adj.label.zh} → 在原等级上提高{adj.by}级{note_zh}",
-                              f"{adj.label.get('en')} → raise {adj.by} level(s){note_en}")
+            for a in raises:
+                state.steps.append(a.text)
             if len(raises) > 1 and stacking_policy:
                 p_zh, p_en = state.use_policy(stacking_policy)
                 how_zh = "只提高一次" if stacking == "raise_once" else "逐项累加"
                 how_en = "raised once" if stacking == "raise_once" else "raises added up"
                 state.explain(f"{len(raises)} 项提高条件同时满足：{p_zh}，{how_zh}",
                               f"{len(raises)} raise conditions hold: {p_en}, {how_en}")
+            base_zh, base_en = state.level_name(base)
             new_zh, new_en = state.level_name(min(level, cap) if cap is not None else level)
             state.explain(f"{base_zh} → {new_zh}", f"{base_en} → {new_en}")
-        for adj, to, to_policy in fired:
-            state.adjustments.append({
-                "id": adj.id, "label": adj.label.zh, "label_en": adj.label.get("en"),
-                "effect": adj.effect, **({"by": adj.by} if adj.effect == "raise" else {"to": to}),
-            })
-            if adj.effect == "set" and to is not None:
-                note_zh = f"（{adj.note.zh}）" if adj.note else ""
-                note_en = f" ({adj.note.get('en')})" if adj.note else ""
-                if to_policy:
-                    p_zh, p_en = state.use_policy(to_policy)
-                    note_zh += f"；{p_zh}"
-                    note_en += f"; {p_en}"
-                to_zh, to_en = state.level_name(to)
-                state.explain(f"{adj.label.zh} → 直接评定为{to_zh}{note_zh}",
-                              f"{adj.label.get('en')} → set to {to_en}{note_en}")
-                level = max(level, to)
+        for a in fired:
+            state.adjustments.append(dict(a.record))
+            if a.adj.effect == "set" and a.to is not None:
+                if a.to_policy:
+                    state.use_policy(a.to_policy)
+                state.steps.append(a.text)
+                level = max(level, a.to)
         if cap is not None and level > cap:
             cap_zh, cap_en = state.level_name(cap)
             state.explain(f"调整后超过上限，按上限 {cap_zh}", f"capped at {cap_en}")
@@ -632,7 +754,7 @@ class CapRule(RuleBase):
 @register("cap", CapRule)
 def compile_cap(rule: CapRule, ctx: Context) -> Step:
     """Compile a cap; it may be switched on or off by a policy."""
-    cond = ctx.expr(rule.when, "when").evaluate
+    cond = ctx.expr(rule.when, "when").compiled
     enabled, policy = ctx.policy(rule.enabled, "enabled")
     ctx.level_code(rule.max, "max")
     label = rule.label or Text(zh="等级上限", en="level cap")
@@ -750,25 +872,39 @@ class UnqualifiedRule(RuleBase):
     type: Literal["unqualified"]
     below: float
     source: str = "total"
-    rectification_days: int | None = None
+    rectification_days: int | PolicyRef | None = None
 
 
 @register("unqualified", UnqualifiedRule)
 def compile_unqualified(rule: UnqualifiedRule, ctx: Context) -> Step:
-    """Compile the unqualified threshold ('below' excludes the number itself)."""
-    source = ctx.expr(rule.source, "source").evaluate
+    """Compile the unqualified threshold ('below' excludes the number itself).
+
+    `rectification_days` (a number or `{policy: NAME}`) is the deadline stated when the result
+    is unqualified; when it comes from a policy, the explanation names the policy.
+    """
+    source = ctx.expr(rule.source, "source").compiled
+    days, days_policy = ctx.policy(rule.rectification_days, "rectification_days")
+    if days is not None and (type(days) is not int or days <= 0):
+        ctx.error("rule", "rectification_days", detail="a positive whole number of days")
+        days = None
+    if days:
+        by_zh, by_en = policy_mention(ctx.definition, days_policy) if days_policy else ("", "")
+        days_zh = f"，限 {days} 天内整改" + (f"；{by_zh}" if by_zh else "")
+        days_en = f"; rectify within {days} days" + (f", {by_en}" if by_en else "")
+    else:
+        days_zh = days_en = ""
+    below = rule.below
 
     def apply(state: State) -> None:
         value = source(state.values, state.facts)
         if value is None:
             return
-        state.unqualified = value + 1e-9 < rule.below
+        state.unqualified = value + 1e-9 < below
         if state.unqualified:
-            days = (f"，限 {rule.rectification_days} 天内整改" if rule.rectification_days else "")
-            days_en = (f"; rectify within {rule.rectification_days} days"
-                       if rule.rectification_days else "")
-            state.explain(f"得分 {fmt(value)} 低于 {fmt(rule.below)} → 不合格{days}",
-                          f"score {fmt(value)} is below {fmt(rule.below)} → unqualified{days_en}")
+            if days and days_policy:
+                state.use_policy(days_policy)
+            state.explain(f"得分 {fmt(value)} 低于 {fmt(below)} → 不合格{days_zh}",
+                          f"score {fmt(value)} is below {fmt(below)} → unqualified{days_en}")
 
     return apply
 
@@ -800,9 +936,9 @@ class RelativeBandsRule(RuleBase):
 @register("relative_bands", RelativeBandsRule)
 def compile_relative_bands(rule: RelativeBandsRule, ctx: Context) -> Step:
     """Compile relative bands: share of peers strictly better decides the cut."""
-    source = ctx.expr(rule.source, "source").evaluate
-    peers = ctx.expr(rule.peers, "peers").evaluate
-    fallback = ctx.expr(rule.fallback, "fallback").evaluate if rule.fallback else None
+    source = ctx.expr(rule.source, "source").compiled
+    peers = ctx.expr(rule.peers, "peers").compiled
+    fallback = ctx.expr(rule.fallback, "fallback").compiled if rule.fallback else None
     cuts = sorted(rule.cuts, key=lambda c: c.upto)
     if not cuts or abs(cuts[-1].upto - 1.0) > 1e-9:
         ctx.error("rule", "cuts", detail="the last cut must reach upto: 1.0")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -90,3 +91,49 @@ def test_policy_settings_are_documented() -> None:
         for name, policy in definition.policies.items():
             assert policy.title and policy.description, name
             assert policy.value in policy.choices, name
+
+
+def test_broken_expression_in_a_pack_names_file_item_field_and_position(tmp_path: Path) -> None:
+    text = (PACK_DIR / "gbt42195-2022.yaml").read_text(encoding="utf-8")
+    anchor = "      - id: B.1.2\n        type: single_choice\n"
+    assert anchor in text
+    bad = tmp_path / "gbt-broken.yaml"
+    bad.write_text(text.replace(anchor, anchor + "        relevant: B.1.1 >= = 2\n"),
+                   encoding="utf-8")
+    errors = instruments.validate_file(bad)
+    assert len(errors) == 1
+    error = errors[0]
+    assert error["source"] == str(bad) and error["item"] == "B.1.2"
+    assert error["field"] == "sections[1].items[1].relevant" and error["position"] == 10
+    assert error["message"] and error["message_en"]
+
+    from click.testing import CliRunner
+
+    from instruments.cli import instruments_group
+
+    result = CliRunner().invoke(instruments_group, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert json.loads(result.output)["errors"] == errors
+
+
+def test_a_broken_builtin_pack_refuses_to_load(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    """builtin() (called when the app starts) raises, naming the pack file, instead of
+    silently skipping the broken pack."""
+    for name in instruments.PACK_FILES:
+        (tmp_path / name).write_text((PACK_DIR / name).read_text(encoding="utf-8"),
+                                     encoding="utf-8")
+    broken = (tmp_path / "barthel.yaml").read_text(encoding="utf-8").replace(
+        "type: single_choice", "type: single_choise", 1)
+    (tmp_path / "barthel.yaml").write_text(broken, encoding="utf-8")
+    monkeypatch.setattr(instruments.resources, "files", lambda _name: tmp_path)
+    instruments.builtin.cache_clear()
+    try:
+        with pytest.raises(DefinitionError) as caught:
+            instruments.builtin()
+        assert caught.value.errors[0]["source"] == "instruments/barthel.yaml"
+        assert caught.value.errors[0]["item"] == "feeding"
+    finally:
+        monkeypatch.undo()
+        instruments.builtin.cache_clear()
+    assert "barthel" in instruments.builtin()

@@ -300,3 +300,54 @@ def test_decision_table_matrix_and_relative_bands() -> None:
     assert score(definition, {"x": 10, "y": 1}, {"peers": peers}).to_dict()["grade"]["code"] == 1
     result = score(definition, {"x": 3, "y": 1}, {"peers": peers})
     assert any("多条规则" in w for w in result.warnings)
+
+
+def test_mixed_bands_are_a_definition_error_naming_the_rule() -> None:
+    text = TINY.split("rules:")[0] + (
+        "rules:\n  - type: bands\n    bands: [{code: 0, min: 3, max: 5}, {code: 1, min: 0}]\n")
+    with pytest.raises(DefinitionError) as caught:  # was an UnboundLocalError
+        define(text)
+    error = caught.value.errors[0]
+    assert error["source"] == "inline.yaml" and error["field"] == "rules[0].bands"
+
+
+def test_every_bad_input_kind_listed_at_once_with_what_is_allowed() -> None:
+    import instruments
+
+    gbt = instruments.get("gbt42195-2022")
+    answers = {f"B.1.{i}": 4 for i in range(1, 9)}
+    answers.update({"B.1.1": 7, "A.2.14.1": 5, "A.5.11": "yes", "B.9.9": 1})
+    with pytest.raises(AnswerError) as caught:
+        score(gbt, answers)
+    by_item = {e["item"]: e for e in caught.value.errors}
+    assert by_item["B.1.1"]["code"] == "not_an_option"
+    assert "4、3、2、1、0" in by_item["B.1.1"]["message"]  # what is allowed
+    assert by_item["A.2.14.1"]["code"] == "out_of_range"
+    assert "0 至 3" in by_item["A.2.14.1"]["message"] and "0 to 3" in by_item["A.2.14.1"][
+        "message_en"]
+    assert by_item["A.5.11"]["code"] == "wrong_type" and "true" in by_item["A.5.11"]["message"]
+    assert by_item["B.9.9"]["code"] == "unknown_item"
+    assert by_item["B.2.1"]["code"] == "required" and "可选" in by_item["B.2.1"]["message"]
+    missing = {e["item"] for e in caught.value.errors if e["code"] == "required"}
+    assert missing == {i.id for s in gbt.sections[2:] for i in s.items}
+    assert all(e["message"] and e["message_en"] for e in caught.value.errors)
+
+
+def test_section_and_items_errors_follow_the_definition_order() -> None:
+    import instruments
+
+    star = instruments.get("community-star")
+    answers = {i: ("pass" if item.type == "single_choice" else 0) for i, item in star.items.items()}
+    answers.update({"services": 30, "facilities": 20, "operations": 25})
+    errors = validate_answers(star, answers)
+    assert [e["item"] for e in errors if e["code"] == "section_and_items"] == [
+        "facilities", "operations", "services"]
+
+
+@pytest.mark.parametrize("days", ["0", "-5", "{policy: first_cap}"])
+def test_rectification_days_must_be_whole_positive_days(days: str) -> None:
+    text = RATED.replace("rectification_days: 30", f"rectification_days: {days}")
+    with pytest.raises(DefinitionError) as caught:
+        define(text)
+    assert caught.value.errors[0]["field"] == "rules[3].rectification_days"
+    assert caught.value.errors[0]["source"] == "inline.yaml"

@@ -299,3 +299,48 @@ def test_gb38600_any_fail_is_a_finding() -> None:
     result = score(definition, answers).to_dict()
     assert result["grade"]["code"] == 0 and result["max_total"] == 8
     assert [f["item"] for f in result["findings"]] == ["scald"]
+
+
+@pytest.mark.parametrize(("total", "stars"), [(90, 5), (80, 4), (70, 3), (60, 0)])
+def test_community_star_thresholds_exactly_through_the_checklist(total: int, stars: int) -> None:
+    """'以上' includes the number: exactly 90 / 80 / 70 reach the level, exactly 60 qualifies."""
+    definition = instruments.get("community-star")
+    answers: dict[str, Any] = {}
+    lost = 100 - total
+    for item_id, item in definition.items.items():
+        if item.type == "deduction":  # lose whole points on the 1-point-per-defect item first
+            per = item.per or 1
+            defects = min(int(lost // per), int((item.points or 0) // per))
+            answers[item_id] = defects
+            lost -= defects * per
+        else:
+            answers[item_id] = "pass"
+    assert lost == 0
+    result = score(definition, answers).to_dict()
+    assert result["total"] == total
+    assert result["grade"]["stars"] == stars and result["unqualified"] is False
+    assert not any("整改" in step for step in result["explanation"])
+
+
+def test_community_star_rectification_deadline_is_a_policy() -> None:
+    definition = instruments.get("community-star")
+    assert definition.rectification_days == 30
+    assert definition.policies["rectification_days"].value == 30
+    low = score(definition, {"facilities": 20, "operations": 20, "services": 19.5})
+    assert low.unqualified is True and "rectification_days" in low.policies_applied
+    assert any("限 30 天内整改" in s and "rectification_days = 30" in s for s in low.explanation)
+    assert any("rectify within 30 days" in s for s in low.explanation_en)
+    local = definition.with_policies(rectification_days=60)
+    assert local.rectification_days == 60
+    assert any("限 60 天内整改" in s for s in score(local, {"facilities": 20, "operations": 20,
+                                                           "services": 19.5}).explanation)
+    ok = score(definition, {"facilities": 20, "operations": 20, "services": 20})
+    assert ok.unqualified is False and ok.policies_applied == ()
+
+
+def test_gbt42195_float_answers_score_like_integers(gbt42195: Any) -> None:
+    """2.0 is accepted for option 2; the result is the same as for integer answers."""
+    answers = {**gbt42195_answers(65), "A.4.1": ["F00-F03"], "A.2.14.1": 1, "A.2.14.2": 1}
+    floats = {k: float(v) if type(v) is int and not k.startswith("A.") else v
+              for k, v in answers.items()}
+    assert score(gbt42195, floats).to_dict() == score(gbt42195, answers).to_dict()
