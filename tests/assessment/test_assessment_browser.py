@@ -23,6 +23,29 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 pytestmark = pytest.mark.browser
 
+SKIP_PACK = """
+id: skip-demo
+version: "1"
+kind: assessment
+title: 跳题示例
+levels:
+  - {code: 0, label: 无}
+sections:
+  - id: S
+    title: 跌倒
+    items:
+      - id: S.fell
+        type: boolean
+        title: 近 30 天是否跌倒
+      - id: S.times
+        type: count
+        title: 跌倒次数
+        max: 9
+        relevant: S.fell == true
+        constraint: . >= 1
+        constraint_message: 跌倒过则次数至少为 1
+"""
+
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -46,6 +69,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             os.environ.pop("YIYANG_INSTANCE_PATH", None)
         else:
             os.environ["YIYANG_INSTANCE_PATH"] = saved_env
+    from scoring import load_definition_text
+
+    # A small instrument with skip logic, to watch items appear and disappear as one answers.
+    skip = load_definition_text(SKIP_PACK, source="<browser test>")
+    app.extensions["yiyang.definitions"] = {**app.extensions["yiyang.definitions"], skip.id: skip}
     upgrade_database(url)
     with app.app_context(), session_scope(get_engine()) as session:
         context, _ = seed_accounts(session, PASSWORD)
@@ -73,12 +101,17 @@ def page(live_server: str) -> Iterator[Any]:
         errors: list[str] = []
         tab.on("pageerror", lambda exc: errors.append(str(exc)))
         tab.on("console", lambda msg: errors.append(f"{msg.text} ({msg.location.get('url')})")
-               if msg.type == "error" and not str(msg.location.get("url", "")).endswith("/favicon.ico")
-               else None)
+               if msg.type == "error" and not _expected(msg) else None)
         yield tab
         context.close()
         browser.close()
         assert not errors, f"browser errors: {errors}"
+
+
+def _expected(msg: Any) -> bool:
+    """Console errors that are part of the story: no favicon; a 409 the page shows as a conflict."""
+    where = str(msg.location.get("url", ""))
+    return where.endswith("/favicon.ico") or (where.endswith("/autosave") and "409" in msg.text)
 
 
 def _answer_section(page: Any) -> None:
@@ -149,6 +182,66 @@ def test_full_gbt42195_assessment_on_a_tablet(live_server: str, page: Any) -> No
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
     font_size = page.evaluate("parseFloat(getComputedStyle(document.getElementById('final-level')).fontSize)")
     assert font_size >= 36
+
+
+def _login(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(f"{base}/")
+
+
+def _open_draft(page: Any, base: str, instrument: str) -> str:
+    page.goto(f"{base}/elders?q=陈玉兰")
+    page.locator("table a").first.click()
+    page.select_option("#instrument", instrument)
+    page.click("#start-assessment")
+    page.wait_for_selector("#assessment-form")
+    return page.url
+
+
+def test_skip_logic_applies_live(live_server: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _login(page, live_server, "assessor1")
+    _open_draft(page, live_server, "skip-demo")
+    times = page.locator("fieldset[data-item='S.times']")
+    expect(times).to_be_hidden()
+    page.locator("fieldset[data-item='S.fell'] label.option").filter(has_text="是").click()
+    expect(times).to_be_visible()
+    page.locator("fieldset[data-item='S.fell'] label.option").filter(has_text="否").click()
+    expect(times).to_be_hidden()
+    page.locator("fieldset[data-item='S.fell'] label.option").filter(has_text="是").click()
+    page.fill("fieldset[data-item='S.times'] input", "0")
+    # The engine's constraint message comes back with the autosave, in Chinese, beside the item.
+    expect(times.locator(".item-errors")).to_contain_text("至少为 1", timeout=10000)
+
+
+def test_conflict_keeps_local_answers(live_server: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _login(page, live_server, "assessor1")
+    _open_draft(page, live_server, "gbt42195-2022")
+    page.locator(".section-tabs button").filter(has_text="自理能力").click()
+    page.wait_for_selector("fieldset[data-item='B.1.1']")
+    url = page.url
+    colleague = page.context.browser.new_context(viewport={"width": 768, "height": 1024})
+    other = colleague.new_page()  # a colleague on another tablet, same draft
+    _login(other, live_server, "assessor2")
+    other.goto(url)
+    other.locator("fieldset[data-item='B.1.1'] label.option").nth(4).click()
+    expect(other.locator("#save-status")).to_contain_text("已自动保存", timeout=10000)
+    colleague.close()
+    page.locator("fieldset[data-item='B.1.1'] label.option").nth(0).click()
+    banner = page.locator("#conflict-banner")
+    expect(banner).to_be_visible(timeout=10000)
+    expect(banner).to_contain_text("其他人修改")
+    assert page.locator("fieldset[data-item='B.1.1'] input[type=radio]").nth(0).is_checked()
+    page.click("#conflict-keep-mine")
+    expect(page.locator("#save-status")).to_contain_text("已自动保存", timeout=10000)
+    page.reload()
+    assert page.locator("fieldset[data-item='B.1.1'] input[type=radio]").nth(0).is_checked()
 
 
 def _id_number(region: str, birth: str, sequence: str) -> str:
