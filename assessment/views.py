@@ -21,6 +21,7 @@ from accounts.queries import visible_org_ids, visible_organisations
 from assessment import operations as ops
 from assessment import queries
 from assessment.api import pdf_response, report_pdf
+from assessment.cli import register as register_cli
 from assessment.documents import blank_form_context
 from assessment.forms import AmendForm, ElderForm, SignForm, StartForm
 from assessment.models import GENDERS, LEGAL_BASES, REASONS, STATUSES, Assessment, Elder
@@ -39,7 +40,8 @@ from forms.definition import (
 )
 from scoring import Definition, validate_answers
 
-bp = Blueprint("assessment", __name__)
+bp = Blueprint("assessment", __name__, cli_group="assessment")
+register_cli(bp)
 
 READ = ("assessor", "reviewer", "admin")
 WRITE = ("assessor",)
