@@ -15,7 +15,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from flask import current_app
+from flask import current_app, has_app_context
 
 KEY_FILE = "signing_key.pem"
 
@@ -29,7 +29,8 @@ def _b64url(data: bytes) -> str:
 
 
 def _unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    standard = text.replace("-", "+").replace("_", "/")
+    return base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
 
 
 def parse_private_key(value: str) -> Ed25519PrivateKey:
@@ -72,8 +73,19 @@ def _load_or_create(instance_path: Path, is_production: bool) -> Ed25519PrivateK
     return key
 
 
+_OUTSIDE_APP: dict[str, Ed25519PrivateKey] = {}
+
+
 def private_key() -> Ed25519PrivateKey:
-    """The app's signing key, loaded once per app."""
+    """The app's signing key, loaded once per app. Outside an app context (a seeder run by a
+    script) the instance folder is found the way app.py finds it."""
+    if not has_app_context():
+        root = Path(__file__).resolve().parent.parent
+        instance = Path(os.environ.get("YIYANG_INSTANCE_PATH") or root / "instance")
+        if str(instance) not in _OUTSIDE_APP:
+            _OUTSIDE_APP[str(instance)] = _load_or_create(
+                instance, os.environ.get("YIYANG_ENV", "development") == "production")
+        return _OUTSIDE_APP[str(instance)]
     key = current_app.extensions.get("yiyang.signing_key")
     if key is None:
         key = _load_or_create(Path(current_app.instance_path),

@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -428,7 +427,9 @@ def photo(photo_id: int) -> Any:
     path = _photo_dir() / str(item.organisation_id) / item.stored_name
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype=item.content_type, max_age=0)
+    # Photos are small once resized; reading them whole keeps no file handle open.
+    return Response(path.read_bytes(), mimetype=item.content_type,
+                    headers={"Cache-Control": "private, no-store"})
 
 
 @bp.route("/rating/inspections/<int:inspection_id>/submit", methods=["POST"])

@@ -11,11 +11,12 @@ from tests.rating.factories import FacilityFactory
 
 
 @pytest.fixture()
-def rating_world(org_tree: dict[str, Any]) -> dict[str, Any]:
+def rating_world(app: Any, org_tree: dict[str, Any]) -> dict[str, Any]:
     """An admin and two inspectors in the city, facilities in its districts, an outsider."""
     city = org_tree["city"]
     return {
         **org_tree,
+        "app": app,
         "admin": UserFactory(organisation=city, roles="admin"),
         "inspector": UserFactory(organisation=city, roles="inspector"),
         "inspector2": UserFactory(organisation=city, roles="inspector"),

@@ -1,0 +1,170 @@
+"""Grades and certificates: supersession on downgrade, revocation, signed QR payloads, the
+public verification page, batch issuance from the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlmodel import select
+
+from audit.models import AuditEvent
+from rating import operations as ops
+from rating.cli import certificates_group
+from rating.documents import verify_url
+from rating.models import Certificate
+from rating.signing import pack_token, unpack_token
+from tests.conftest import api_token
+from tests.rating.factories import pdf_text
+
+STARS5 = {"facilities": 29, "operations": 28, "services": 38}
+STARS4 = {"facilities": 27, "operations": 25, "services": 33}
+
+
+def _graded(session, world, facility, answers, scheme="community-star", plan=None):
+    with world["app"].app_context():
+        return _grade(session, world, facility, answers, scheme, plan)
+
+
+def _issue(session, world, grade):
+    with world["app"].app_context():
+        return ops.issue_certificate(session=session, actor=world["admin"], grade=grade)
+
+
+def _grade(session, world, facility, answers, scheme, plan):
+    inspection = ops.start_inspection(session=session, actor=world["inspector"], facility=facility,
+                                      scheme=scheme, plan=plan)
+    ops.save_answers(session=session, actor=world["inspector"], inspection=inspection, answers=answers,
+                     version=inspection.version)
+    ops.submit_inspection(session=session, actor=world["inspector"], inspection=inspection)
+    return inspection, ops.approve_inspection(session=session, actor=world["admin"], inspection=inspection)
+
+
+def test_five_stars_downgraded_old_certificate_superseded(client, rating_world, db_session):
+    station = rating_world["station"]
+    _, five = _graded(db_session, rating_world, station, STARS5)
+    assert five.label == "五星级" and five.stars == 5
+    old, _ = _issue(db_session, rating_world, five)
+    check = client.get(f"/verify/{old.code}", headers={"Accept": "application/json"}).get_json()
+    assert check["status"] == "valid" and check["grade"]["stars"] == 5
+
+    _, four = _graded(db_session, rating_world, station, STARS4)
+    assert four.code == 4
+    db_session.refresh(five)
+    assert five.superseded_by_id == four.id
+    check = client.get(f"/verify/{old.code}", headers={"Accept": "application/json"}).get_json()
+    assert check["status"] == "superseded"
+    html = client.get(f"/verify/{old.code}").get_data(as_text=True)
+    assert "已被新等级取代" in html
+    # a superseded grade gets no certificate; the new one does
+    assert ops.issuable_grades(session=db_session, organisation_ids=[station.organisation_id]) == [four]
+
+
+def test_expiry_is_computed_when_read(client, rating_world, db_session):
+    _, grade = _graded(db_session, rating_world, rating_world["station"], STARS5)
+    certificate, _ = _issue(db_session, rating_world, grade)
+    assert grade.valid_until == grade.valid_from.replace(year=grade.valid_from.year + 1) - timedelta(days=1)
+    status, _ = ops.certificate_status(certificate=certificate, grade=grade, facility=rating_world["station"],
+                                       today=grade.valid_until + timedelta(days=1))
+    assert status == "expired"
+
+
+def test_revocation_needs_a_reason_and_is_audited(client, rating_world, db_session):
+    inspection, grade = _graded(db_session, rating_world, rating_world["station"], STARS5)
+    admin = api_token(client, rating_world["admin"])
+    issued = client.post("/api/v1/certificates", json={"inspection_id": inspection.id}, headers=admin).get_json()
+    url = f"/api/v1/certificates/{issued['id']}/revoke"
+    assert client.post(url, json={"reason": "  "}, headers=admin).status_code == 422
+    assert client.post(url, json={"reason": "x"}, headers=api_token(client, rating_world["inspector"])).status_code == 403
+    revoked = client.post(url, json={"reason": "提供虚假材料，经查属实"}, headers=admin)
+    assert revoked.status_code == 200 and revoked.get_json()["status"] == "revoked"
+    code = issued["verify_url"].rsplit("/", 1)[1]
+    body = client.get(f"/verify/{code}", headers={"Accept": "application/json"}).get_json()
+    assert body["status"] == "revoked" and body["reason"] == "提供虚假材料，经查属实"
+    event = db_session.exec(select(AuditEvent).where(AuditEvent.action == "rating.certificate.revoke")).one()
+    assert event.reason == "提供虚假材料，经查属实" and event.target_id == str(issued["id"])
+
+
+def test_tampered_qr_payload_is_not_genuine(client, rating_world, db_session):
+    _, grade = _graded(db_session, rating_world, rating_world["station"], STARS5)
+    certificate, _ = _issue(db_session, rating_world, grade)
+    with client.application.test_request_context():
+        qr = verify_url(certificate)
+    path = qr.split("127.0.0.1:5000", 1)[1]
+    genuine = client.get(path, headers={"Accept": "application/json"}).get_json()
+    assert genuine["status"] == "valid" and genuine["genuine"] is True
+
+    text, signature = unpack_token(path.split("d=", 1)[1])
+    altered = json.loads(text)
+    altered["label"] = "五星级（伪）"
+    altered["valid_until"] = "2099-12-31"
+    forged = pack_token(json.dumps(altered, sort_keys=True, separators=(",", ":"), ensure_ascii=False), signature)
+    body = client.get(f"/verify/{certificate.code}?d={forged}", headers={"Accept": "application/json"})
+    assert body.status_code == 200
+    assert body.get_json()["status"] == "not_genuine" and body.get_json()["genuine"] is False
+    assert "非真实证书" in client.get(f"/verify/{certificate.code}?d={forged}").get_data(as_text=True)
+    # a well-formed token signed by another key, and garbage, are rejected too
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    other = base64.urlsafe_b64encode(Ed25519PrivateKey.generate().sign(text.encode())).rstrip(b"=").decode()
+    assert client.get(f"/verify/{certificate.code}?d={pack_token(text, other)}",
+                      headers={"Accept": "application/json"}).get_json()["status"] == "not_genuine"
+    assert client.get(f"/verify/{certificate.code}?d=garbage",
+                      headers={"Accept": "application/json"}).get_json()["status"] == "not_genuine"
+    # a row edited in the database no longer matches its signature
+    certificate.payload = certificate.payload.replace("五星级", "四星级")
+    db_session.add(certificate)
+    db_session.flush()
+    assert client.get(f"/verify/{certificate.code}", headers={"Accept": "application/json"}).get_json()["status"] == "not_genuine"
+
+
+def test_unknown_code_is_404(client, rating_world):
+    assert client.get("/verify/no-such-certificate-code").status_code == 404
+    assert client.get("/verify/no-such-certificate-code", headers={"Accept": "application/json"}).status_code == 404
+
+
+def test_codes_are_unguessable(client, rating_world, db_session):
+    _, grade = _graded(db_session, rating_world, rating_world["station"], STARS5)
+    certificate, _ = _issue(db_session, rating_world, grade)
+    assert len(certificate.code) >= 24 and certificate.serial not in certificate.code
+
+
+def test_batch_issue_cli_issues_nothing_twice(app, runner, client, rating_world, db_session, tmp_path):
+    plan = ops.create_plan(session=db_session, actor=rating_world["admin"], organisation_id=rating_world["city"].id,
+                           name="第一轮", scheme="community-star", method="manual",
+                           facility_ids=[rating_world["station"].id])
+    _graded(db_session, rating_world, rating_world["station"], STARS5, plan=plan)
+    result = runner.invoke(certificates_group, ["issue", "--plan", str(plan.id), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "已发放 1 张证书" in result.output
+    pdfs = list(tmp_path.glob("*.pdf"))
+    assert len(pdfs) == 1 and "和平社区养老服务站" in pdf_text(pdfs[0].read_bytes())
+    again = runner.invoke(certificates_group, ["issue", "--plan", str(plan.id)])
+    assert again.exit_code == 0 and "没有待发的证书" in again.output
+    assert len(db_session.exec(select(Certificate)).all()) == 1
+
+
+def test_batch_issue_from_the_plan_page(client, rating_world, db_session):
+    from tests.conftest import login
+
+    plan = ops.create_plan(session=db_session, actor=rating_world["admin"], organisation_id=rating_world["city"].id,
+                           name="第二轮", scheme="community-star", method="manual",
+                           facility_ids=[rating_world["station"].id])
+    _graded(db_session, rating_world, rating_world["station"], STARS5, plan=plan)
+    login(client, rating_world["admin"])
+    page = client.get(f"/rating/plans/{plan.id}")
+    assert "1 张待发" in page.get_data(as_text=True)
+    for _ in range(2):
+        assert client.post(f"/rating/plans/{plan.id}/issue").status_code == 302
+    assert len(db_session.exec(select(Certificate)).all()) == 1
+
+
+def test_disqualification_revokes_the_certificate(client, rating_world, db_session):
+    _, grade = _graded(db_session, rating_world, rating_world["station"], STARS5)
+    certificate, _ = _issue(db_session, rating_world, grade)
+    ops.disqualify_facility(session=db_session, actor=rating_world["admin"], facility=rating_world["station"],
+                            reason="复查仍不合格：取消服务提供资格")
+    body = client.get(f"/verify/{certificate.code}", headers={"Accept": "application/json"}).get_json()
+    assert body["status"] == "revoked" and "取消服务提供资格" in body["reason"]

@@ -1,0 +1,120 @@
+"""The tablet pages: registry, checklist with autosave and photos, result, dashboard."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from sqlmodel import select
+
+from rating.models import EvidencePhoto, Inspection
+from tests.conftest import login
+from tests.rating.factories import STAR_FAIL
+
+
+def _png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_facility_registry_pages(client, rating_world):
+    login(client, rating_world["inspector"])
+    assert "阳光养老院" in client.get("/rating/facilities").get_data(as_text=True)
+    bad = client.post("/rating/facilities/new", data={"name": "", "kind": "institution", "beds": "x",
+                                                       "address": "保留我"})
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert "请填写机构名称" in html and "床位数" in html and "保留我" in html
+    ok = client.post("/rating/facilities/new", data={"name": "新登记养老院", "kind": "institution", "beds": "40",
+                                                     "opened_on": "2020-01-01", "filing_status": "filed"})
+    assert ok.status_code == 302
+    page = client.get(ok.headers["Location"]).get_data(as_text=True)
+    assert "新登记养老院" in page and "未评定" in page and "开始检查" in page
+
+
+def test_checklist_autosave_photos_and_submit(client, rating_world, db_session, tmp_path):
+    login(client, rating_world["inspector"])
+    started = client.post(f"/rating/facilities/{rating_world['station'].id}/inspect", data={"scheme": "community-star"})
+    assert started.status_code == 302
+    url = started.headers["Location"]
+    inspection = db_session.exec(select(Inspection)).one()
+    page = client.get(url).get_data(as_text=True)
+    assert "autosave" in page and "facilities.F1" in page and "js/rating.js" in page and "<script>" not in page
+
+    form = {"version": str(inspection.version), "a:facilities.F1": "fail", "a:facilities.F2": "4",
+            "n:facilities.F1": "助餐区未设置", "s:services": "20"}
+    saved = client.post(f"/rating/inspections/{inspection.id}/save", data=form, headers={"Accept": "application/json"})
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["version"] == inspection.version
+    assert inspection.answers == {"facilities.F1": "fail", "facilities.F2": 4, "services": 20}
+    assert inspection.notes == {"facilities.F1": "助餐区未设置"}
+    stale = client.post(f"/rating/inspections/{inspection.id}/save", data=form, headers={"Accept": "application/json"})
+    assert stale.status_code == 409 and stale.get_json()["version"] == inspection.version
+
+    big = _png(3000, 2000)
+    uploaded = client.post(f"/rating/inspections/{inspection.id}/photos",
+                           data={"item": "facilities.F1", "photo": (io.BytesIO(big), "scene.png", "image/png")},
+                           content_type="multipart/form-data")
+    assert uploaded.status_code == 302
+    photo = db_session.exec(select(EvidencePhoto)).one()
+    assert photo.item_id == "facilities.F1" and photo.content_type == "image/jpeg"
+    served = client.get(f"/rating/photos/{photo.id}")
+    assert served.status_code == 200
+    assert max(Image.open(io.BytesIO(served.data)).size) == 1600
+    junk = client.post(f"/rating/inspections/{inspection.id}/photos",
+                       data={"item": "facilities.F1", "photo": (io.BytesIO(b"not an image"), "x.png", "image/png")},
+                       content_type="multipart/form-data", follow_redirects=True)
+    assert "不是有效的图片" in junk.get_data(as_text=True)
+
+    full = {"version": str(inspection.version), "then": "submit"}
+    full.update({f"a:{k}": str(v) for k, v in STAR_FAIL.items() if k != "services"})
+    full["s:services"] = "20"
+    full["n:facilities.F1"] = "助餐区未设置"
+    done = client.post(f"/rating/inspections/{inspection.id}/save", data=full)
+    assert done.status_code == 302
+    result = client.get(url).get_data(as_text=True)
+    assert "不合格" in result and "评定说明" in result and "整改通知书" in result
+    # submitting again (double tap) changes nothing
+    assert client.post(f"/rating/inspections/{inspection.id}/submit").status_code == 302
+    notice = client.get(f"/rating/inspections/{inspection.id}/notice.pdf")
+    assert notice.status_code == 200 and notice.mimetype == "application/pdf"
+
+    actions = client.get("/rating/actions?which=open").get_data(as_text=True)
+    assert "和平社区养老服务站" in actions and "助餐区未设置" in actions
+
+
+def test_submit_problems_listed_on_the_page(client, rating_world, db_session):
+    login(client, rating_world["inspector"])
+    started = client.post(f"/rating/facilities/{rating_world['home'].id}/inspect", data={"scheme": "gbt37276-2018"})
+    inspection = db_session.exec(select(Inspection)).one()
+    response = client.post(f"/rating/inspections/{inspection.id}/save",
+                           data={"version": str(inspection.version), "s:environment": "100", "then": "submit"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "设施设备" in html and "运营管理" in html and 'value="100"' in html
+    assert started.status_code == 302
+
+
+def test_admin_dashboard_and_certificate_pages(client, rating_world, db_session):
+    from rating import operations as ops
+
+    with rating_world["app"].app_context():
+        inspection = ops.start_inspection(session=db_session, actor=rating_world["inspector"],
+                                          facility=rating_world["station"], scheme="community-star")
+        ops.save_answers(session=db_session, actor=rating_world["inspector"], inspection=inspection,
+                         answers={"facilities": 28, "operations": 28, "services": 38}, version=inspection.version)
+        ops.submit_inspection(session=db_session, actor=rating_world["inspector"], inspection=inspection)
+    login(client, rating_world["admin"])
+    assert client.post(f"/rating/inspections/{inspection.id}/approve").status_code == 302
+    dashboard = client.get("/rating/dashboard").get_data(as_text=True)
+    assert "<svg" in dashboard and "五星级" in dashboard and "90 天内到期" in dashboard
+    certificates = client.get("/rating/certificates").get_data(as_text=True)
+    assert "1 张待发" in certificates
+    assert client.post("/rating/certificates/issue-all").status_code == 302
+    page = client.get("/rating/certificates").get_data(as_text=True)
+    assert "有效" in page
+    assert client.get("/rating/plans").status_code == 200
+    assert client.get("/rating/plans/new").status_code == 200
+    assert client.get("/rating/inspections").status_code == 200
+    assert client.post("/rating/dashboard/escalate").status_code == 302
