@@ -17,7 +17,8 @@ from assessment.presenters import domain_rows, entitlement_public, user_name
 from scoring import NA, Definition
 
 
-def _answer_text(item: Any, value: Any) -> str:
+def answer_text(item: Any, value: Any) -> str:
+    """An answer as people read it: option labels, 是/否, 不适用, — when unanswered."""
     if value is None:
         return "—"
     if value == NA:
@@ -63,7 +64,7 @@ def report_context(session: Session, assessment: Assessment, definition: Definit
     sections = []
     for section in definition.sections:
         answers = [{"item_id": item.id, "title": item.title.zh,
-                    "answer": _answer_text(item, assessment.answers.get(item.id)),
+                    "answer": answer_text(item, assessment.answers.get(item.id)),
                     "score": _item_points(item, assessment.answers.get(item.id))}
                    for item in section.items]
         sections.append({"title": section.title.zh, "answers": answers})

@@ -18,8 +18,8 @@ from wtforms import HiddenField
 
 from accounts.models import Organisation
 from accounts.queries import visible_org_ids, visible_organisations
+from assessment import documents, queries
 from assessment import operations as ops
-from assessment import queries
 from assessment.api import pdf_response, report_pdf
 from assessment.cli import register as register_cli
 from assessment.documents import blank_form_context
@@ -175,16 +175,7 @@ def _elder_edit(elder: Elder | None) -> Any:
 @bp.route("/elders/<int:elder_id>")
 @require_roles(*READ)
 def elder(elder_id: int) -> Any:
-    db = get_session()
-    person = queries.get_elder(db, elder_id, _user())
-    definitions = queries.assessment_definitions()
-    start = StartForm()
-    start.instrument.choices = choices((d.id, d.title.get(_lang())) for d in definitions.values())
-    start.reason.data = "routine" if queries.assessments_of(db, person) else "initial"
-    return render_template("assessment/elder.html", elder=person, start=start, reveal_roles=REVEAL,
-                           assessments=queries.assessments_of(db, person), genders=GENDERS,
-                           legal_bases=LEGAL_BASES, reasons=REASONS, statuses=STATUSES,
-                           definitions=definitions, revealed=None, reveal_field=None)
+    return _render_elder(queries.get_elder(get_session(), elder_id, _user()))
 
 
 @bp.route("/elders/<int:elder_id>/reveal", methods=["POST"])
@@ -199,13 +190,20 @@ def elder_reveal(elder_id: int) -> Any:
     except ops.AssessmentError:
         abort(400)
     db.commit()
+    return _render_elder(person, revealed=value, reveal_field=field)
+
+
+def _render_elder(person: Elder, revealed: str | None = None, reveal_field: str | None = None) -> Any:
+    db = get_session()
     definitions = queries.assessment_definitions()
-    start = StartForm()
+    assessments = queries.assessments_of(db, person)
+    start = StartForm(formdata=None)
     start.instrument.choices = choices((d.id, d.title.get(_lang())) for d in definitions.values())
+    start.reason.data = "routine" if assessments else "initial"
     return render_template("assessment/elder.html", elder=person, start=start, reveal_roles=REVEAL,
-                           assessments=queries.assessments_of(db, person), genders=GENDERS,
-                           legal_bases=LEGAL_BASES, reasons=REASONS, statuses=STATUSES,
-                           definitions=definitions, revealed=value, reveal_field=field)
+                           assessments=assessments, genders=GENDERS, legal_bases=LEGAL_BASES,
+                           reasons=REASONS, statuses=STATUSES, definitions=definitions,
+                           revealed=revealed, reveal_field=reveal_field)
 
 
 @bp.route("/elders/<int:elder_id>/assessments", methods=["POST"])
@@ -417,9 +415,7 @@ def _render_review(assessment: Assessment, definition: Definition, errors: list[
 
 
 def answer_text(item: Any, value: Any) -> str:
-    from assessment.documents import _answer_text
-
-    return "" if value is None else _answer_text(item, value)
+    return "" if value is None else documents.answer_text(item, value)
 
 
 @bp.route("/assessments/<int:assessment_id>/submit", methods=["POST"])
