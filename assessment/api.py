@@ -145,12 +145,30 @@ def create_elder() -> Any:
     return jsonify(elder_public(elder)), 201
 
 
+ELDER_LIST = {"type": "object", "properties": {"elders": {"type": "array", "items": ELDER}}}
+
+
 @api_route("/elders", methods=["GET"], roles=READ_ROLES,
-           summary="按姓名、脱敏或完整身份证号查找老年人 / search elders (?q=)",
-           responses={200: {"type": "object", "properties": {"elders": {"type": "array", "items": ELDER}}}})
+           summary="按姓名或脱敏身份证号查找老年人 / search elders by name or masked ID (?q=)",
+           responses={200: ELDER_LIST})
 def list_elders() -> Any:
-    db = get_session()
-    found = queries.search_elders(db, current_actor(), request.args.get("q", ""))
+    q = request.args.get("q", "")
+    if queries.is_full_id_number(q):
+        raise ApiError(422, "id_number_in_url", "完整身份证号不能放在网址里；请用 POST /api/v1/elders/search。",
+                       [{"item": "q", "message": "use POST /api/v1/elders/search {\"q\": ...}"}])
+    found = queries.search_elders(get_session(), current_actor(), q)
+    return jsonify({"elders": [elder_public(e) for e in found]})
+
+
+@api_route("/elders/search", methods=["POST"], roles=READ_ROLES,
+           summary="按完整身份证号（精确）、脱敏号或姓名查找 / search, full ID number in the body",
+           body={"type": "object", "required": ["q"], "properties": {"q": {"type": "string"}},
+                 "additionalProperties": False},
+           responses={200: ELDER_LIST})
+def search_elders() -> Any:
+    data = json_body()
+    require_fields(data, {"q"}, {"q"})
+    found = queries.search_elders(get_session(), current_actor(), _text(data, "q"))
     return jsonify({"elders": [elder_public(e) for e in found]})
 
 

@@ -55,12 +55,17 @@ def get_assessment(session: Session, assessment_id: Any, user: User) -> Assessme
     return get_scoped_or_404(session, Assessment, assessment_id, user)
 
 
+def is_full_id_number(text: str) -> bool:
+    """Whether a search text is a whole ID number (then it must not travel in a URL)."""
+    return re.fullmatch(r"\d{17}[\dX]", normalise_id_number(text)) is not None
+
+
 def search_elders(session: Session, user: User, query: str = "", limit: int = 100) -> list[Elder]:
     """By full ID number (exact, via the keyed hash), masked ID number, or name."""
     stmt = select(Elder).where(col(Elder.organisation_id).in_(visible_org_ids(session, user)))
     text = query.strip()
     number = normalise_id_number(text)
-    if re.fullmatch(r"\d{17}[\dX]", number):
+    if is_full_id_number(number):
         stmt = stmt.where(Elder.id_number_hash == cipher().lookup_hash(number))
     elif "*" in number and re.fullmatch(r"[\dX*]+", number):
         head, _, tail = number.partition("*")

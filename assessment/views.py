@@ -71,11 +71,14 @@ def _lang() -> str:
 # --- elders -------------------------------------------------------------------------------
 
 
-@bp.route("/elders")
+@bp.route("/elders", methods=["GET", "POST"])
 @require_roles(*READ)
 def elders() -> Any:
+    # The search form posts, so a full ID number typed into it never lands in a URL or access log.
     db = get_session()
-    q = request.args.get("q", "").strip()
+    if request.method == "POST" and not FlaskForm().validate():
+        abort(400)
+    q = request.values.get("q", "").strip()
     found = queries.search_elders(db, _user(), q)
     return render_template("assessment/elders.html", elders=found, q=q, genders=GENDERS)
 

@@ -45,8 +45,12 @@ def test_register_elder_masked_and_validated(client, headers):
                       json={**ELDER, "id_number": ID_NUMBER[:-1] + "1"})
     assert bad.status_code == 422
     assert {e["item"] for e in bad.get_json()["errors"]} == {"id_number"}
-    found = client.get("/api/v1/elders", query_string={"q": OTHER_ID_NUMBER}, headers=headers["assessor1"])
+    found = client.post("/api/v1/elders/search", json={"q": OTHER_ID_NUMBER}, headers=headers["assessor1"])
     assert [e["id"] for e in found.get_json()["elders"]] == [body["id"]]
+    in_url = client.get("/api/v1/elders", query_string={"q": OTHER_ID_NUMBER}, headers=headers["assessor1"])
+    assert in_url.status_code == 422  # a full ID number never travels in a URL
+    masked = client.get("/api/v1/elders", query_string={"q": "440524********0014"}, headers=headers["assessor1"])
+    assert [e["id"] for e in masked.get_json()["elders"]] == [body["id"]]
 
 
 def test_reveal_is_for_permitted_users_and_audited(client, headers, db_session):

@@ -193,8 +193,10 @@ def _login(page: Any, base: str, username: str) -> None:
 
 
 def _open_draft(page: Any, base: str, instrument: str) -> str:
-    page.goto(f"{base}/elders?q=陈玉兰")
-    page.locator("table a").first.click()
+    page.goto(f"{base}/elders")
+    page.fill("#q", "陈玉兰")
+    page.locator(".search-bar button[type=submit]").click()
+    page.locator("table a").filter(has_text="陈玉兰").first.click()
     page.select_option("#instrument", instrument)
     page.click("#start-assessment")
     page.wait_for_selector("#assessment-form")

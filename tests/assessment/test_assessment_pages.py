@@ -76,7 +76,7 @@ def test_register_search_and_duplicate(browsers, people, db_session):
     assert "440524********0014" in page and OTHER_ID_NUMBER not in page
     assert "13700001234" not in page
     for q in ("桂兰", OTHER_ID_NUMBER, "440524********0014"):
-        listing = c.get("/elders", query_string={"q": q}).get_data(as_text=True)
+        listing = c.post("/elders", data={"q": q}).get_data(as_text=True)
         assert f"/elders/{elder_id}" in listing, q
     again = c.post("/elders/new", data={**ELDER_FORM, "organisation_id": people["district"].id})
     assert again.status_code == 422 and "已登记" in again.get_data(as_text=True)
