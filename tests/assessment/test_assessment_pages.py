@@ -232,3 +232,11 @@ def test_other_organisation_gets_404_on_every_page(browsers, people, gbt):
         assert response.status_code == 404, (method, url, response.status_code)
     assert "赵桂兰" not in other.get("/elders").get_data(as_text=True)
     assert "赵桂兰" not in other.get("/assessments").get_data(as_text=True)
+
+
+def test_home_and_menu_lead_to_the_assessment_pages(browsers):
+    home = browsers["assessor1"].get("/").get_data(as_text=True)
+    for url in ("/elders", "/assessments", "/assessments/due"):
+        assert f'href="{url}"' in home or f'href="http://localhost{url}"' in home, url
+    assert "/assessments/entitlements" in browsers["admin"].get("/").get_data(as_text=True)
+    assert browsers["assessor1"].get("/assessments/entitlements").status_code == 403
