@@ -62,7 +62,7 @@
         say(n ? "已保存（还有 " + n + " 项待完善，提交时会逐项提示）" : "已保存", "ok");
       } else if (res.status === 409) {
         conflicted = true;
-        say("他人已修改这份检查表（版本 " + res.body.version + "）。您的修改已暂存在本机，请刷新页面核对后再保存。", "error");
+        say("他人已修改这份检查表（版本 " + res.body.version + "），您的这次修改未保存。请刷新页面查看最新内容后再修改。", "error");
       } else {
         say(res.body.message || "保存失败，已暂存在本机，稍后自动重试。", "error");
       }
