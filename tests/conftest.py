@@ -25,16 +25,27 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_PASSWORD = "Correct-Horse-42"
 
 
-def _reset_postgres(url: str) -> None:
+def _private_schema(url: str) -> str:
+    """A schema of this test run's own, so runs sharing one database never meet."""
+    schema = f"test_{os.getpid()}"
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def _drop_schema(url: str) -> None:
+    engine = make_engine(url.split("?")[0])
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "test_{os.getpid()}" CASCADE'))
     engine.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     else:
@@ -42,15 +53,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             if IN_CI:
                 pytest.fail("CI must run the PostgreSQL suite: YIYANG_TEST_DATABASE_URL is not set")
             pytest.skip("PostgreSQL run skipped: set YIYANG_TEST_DATABASE_URL to a test database")
-        url = PG_URL
         try:
-            _reset_postgres(url)
+            url = _private_schema(PG_URL)
         except Exception as exc:  # server not there
             if IN_CI:
                 raise
             pytest.skip(f"PostgreSQL run skipped: cannot reach {url.split('@')[-1]} ({type(exc).__name__})")
     upgrade_database(url)
-    return url
+    yield url
+    if url.startswith("postgresql"):
+        _drop_schema(url)
 
 
 @pytest.fixture(scope="session")
