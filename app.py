@@ -59,8 +59,16 @@ def configure_db(app: Flask) -> None:
 def load_definitions(app: Flask) -> None:
     """Load and validate every built-in pack; a broken pack stops the app here."""
     import instruments
+    from core.config import ConfigError
+    from scoring import DefinitionError
 
-    app.extensions["yiyang.definitions"] = instruments.builtin()
+    try:
+        app.extensions["yiyang.definitions"] = instruments.builtin()
+    except DefinitionError as error:
+        problems = "\n".join(
+            f"  {e.get('source')}: {e.get('item') or '-'}: {e.get('message')}" for e in error.errors
+        )
+        raise ConfigError(f"内置评估工具或评定方案有错误，系统无法启动 / a built-in pack is broken:\n{problems}") from None
 
 
 def configure_extensions(app: Flask) -> None:

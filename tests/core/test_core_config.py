@@ -46,3 +46,23 @@ def test_database_down_is_a_503_page_without_traceback(tmp_path, monkeypatch):
     assert response.headers["Retry-After"] == "30"
     api = client.post("/api/v1/auth/login", json={"username": "someone", "password": "whatever-1"})
     assert api.status_code == 503 and "数据库" in api.get_json()["message"]
+
+
+def test_app_refuses_to_start_with_a_broken_builtin_pack(tmp_path, monkeypatch):
+    import instruments
+
+    pack_dir = tmp_path / "packs"
+    pack_dir.mkdir()
+    for name in instruments.PACK_FILES:
+        (pack_dir / name).write_text((instruments.resources.files("instruments") / name).read_text(encoding="utf-8"),
+                                     encoding="utf-8")
+    broken = pack_dir / "barthel.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("sections:", "sectionz:", 1), encoding="utf-8")
+    monkeypatch.setattr(instruments.resources, "files", lambda _name: pack_dir)
+    monkeypatch.setenv("YIYANG_INSTANCE_PATH", str(tmp_path))
+    instruments.builtin.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="barthel.yaml"):
+            create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "SECRET_KEY": "x", "DATA_KEY": "y"})
+    finally:
+        instruments.builtin.cache_clear()
