@@ -115,17 +115,22 @@ def _actor() -> Any:
                "name": {"type": "string"}, "kind": {"enum": ["institution", "community_center", "station"]},
                "district": {"type": "string"}, "address": {"type": "string"}, "beds": {"type": "integer"},
                "operator": {"type": "string"}, "filing_status": {"enum": ["filed", "not_filed"]},
-               "opened_on": {"type": "string", "format": "date"}, "organisation_id": {"type": "integer"}}},
+               "opened_on": {"type": "string", "format": "date"}, "organisation_id": {"type": "integer"},
+               "operator_organisation_id": {"type": "integer"}}},
            responses={201: OBJ})
 def create_facility() -> Any:
     data = json_body()
     require_fields(data, {"name", "kind", "district", "address", "beds", "operator", "filing_status",
-                          "opened_on", "organisation_id"}, {"name", "kind"})
+                          "opened_on", "organisation_id", "operator_organisation_id"}, {"name", "kind"})
     session = get_session()
     actor = _actor()
     org_id = data.pop("organisation_id", None) or actor.organisation_id
-    if org_id not in visible_org_ids(session, actor):
+    visible = visible_org_ids(session, actor)
+    if org_id not in visible:
         raise ApiError(422, "invalid_input", "不能在该机构下登记", [{"item": "organisation_id", "message": "无权在该机构下登记"}])
+    if data.get("operator_organisation_id") not in (None, *visible):
+        raise ApiError(422, "invalid_input", "运营方机构不在可见范围内",
+                       [{"item": "operator_organisation_id", "message": "运营方机构不在可见范围内"}])
     data["opened_on"] = _date(data.get("opened_on"), "opened_on")
     try:
         facility = ops.create_facility(session=session, actor=actor, organisation_id=org_id, data=data)

@@ -136,6 +136,11 @@ def _facility_data(form: Any) -> tuple[dict[str, Any], list[str]]:
     problems = []
     data: dict[str, Any] = {k: (form.get(k) or "").strip() for k in
                             ("name", "kind", "district", "address", "operator", "filing_status")}
+    operator_org = (form.get("operator_organisation_id") or "").strip()
+    data["operator_organisation_id"] = int(operator_org) if operator_org.isdigit() else None
+    if data["operator_organisation_id"] is not None and data["operator_organisation_id"] not in {
+            o.id for o in _operator_orgs()}:
+        problems.append(_("运营方账号所属机构不在可选范围内"))
     beds = (form.get("beds") or "0").strip()
     data["beds"] = int(beds) if beds.isdigit() else -1
     opened = (form.get("opened_on") or "").strip()
@@ -146,6 +151,11 @@ def _facility_data(form: Any) -> tuple[dict[str, Any], list[str]]:
         except ValueError:
             problems.append(_("开业日期格式应为 年-月-日"))
     return data, problems
+
+
+def _operator_orgs() -> list[Any]:
+    """Operator organisations (kind facility_operator) the user may link a facility to."""
+    return [o for o in visible_organisations(get_session(), _actor()) if o.kind == "facility_operator"]
 
 
 @bp.route("/rating/facilities")
@@ -178,7 +188,7 @@ def facility_new() -> Any:
                 flash(_("已登记机构：%(name)s", name=facility.name))
                 return redirect(url_for("rating.facility", facility_id=facility.id))
     return render_template("rating/facility_edit.html", facility=None, form=request.form,
-                           organisations=orgs, problems=problems), 422 if problems else 200
+                           organisations=orgs, operator_orgs=_operator_orgs(), problems=problems), 422 if problems else 200
 
 
 @bp.route("/rating/facilities/<int:facility_id>")
@@ -215,9 +225,10 @@ def facility_edit(facility_id: int) -> Any:
     form = request.form if request.method == "POST" else {
         "name": item.name, "kind": item.kind, "district": item.district, "address": item.address,
         "beds": item.beds, "operator": item.operator, "filing_status": item.filing_status,
-        "opened_on": item.opened_on.isoformat() if item.opened_on else ""}
+        "opened_on": item.opened_on.isoformat() if item.opened_on else "",
+        "operator_organisation_id": item.operator_organisation_id or ""}
     return render_template("rating/facility_edit.html", facility=item, form=form, organisations=[],
-                           problems=problems), 422 if problems else 200
+                           operator_orgs=_operator_orgs(), problems=problems), 422 if problems else 200
 
 
 @bp.route("/rating/facilities/<int:facility_id>/inspect", methods=["POST"])
@@ -641,6 +652,22 @@ def certificate_revoke(certificate_id: int) -> Any:
         session.commit()
         flash(_("证书已撤销。"))
     return redirect(url_for("rating.certificate", certificate_id=item.id))
+
+
+# --- published plans (双随机一公开) --------------------------------------------------------
+
+
+@bp.route("/rating/published")
+@public
+def published() -> Any:
+    """Published plans: the seed, the draw and, once published, the results. No login."""
+    session = get_session()
+    rows = list(session.exec(select(InspectionPlan).where(InspectionPlan.is_published == True)  # noqa: E712
+                             .order_by(InspectionPlan.id.desc())))
+    ids = {fid for p in rows for fid in p.target_ids}
+    names = {f.id: f.name for f in session.exec(select(Facility).where(Facility.id.in_(ids)))}  # type: ignore[union-attr]
+    grades = {g.facility_id: g for g in session.exec(select(Grade).where(Grade.plan_id.in_([p.id for p in rows])))}  # type: ignore[union-attr]
+    return render_template("rating/published.html", plans=rows, names=names, grades=grades)
 
 
 # --- public verification ------------------------------------------------------------------

@@ -118,3 +118,31 @@ def test_admin_dashboard_and_certificate_pages(client, rating_world, db_session)
     assert client.get("/rating/plans/new").status_code == 200
     assert client.get("/rating/inspections").status_code == 200
     assert client.post("/rating/dashboard/escalate").status_code == 302
+
+
+def test_published_plans_are_public(client, rating_world, db_session):
+    from rating import operations as ops
+
+    plan = ops.create_plan(session=db_session, actor=rating_world["admin"], organisation_id=rating_world["city"].id,
+                           name="公开抽查", scheme="community-star", method="count", count=1, seed="public-seed")
+    assert "公开抽查" not in client.get("/rating/published").get_data(as_text=True)
+    ops.publish_plan(session=db_session, actor=rating_world["admin"], plan=plan)
+    page = client.get("/rating/published").get_data(as_text=True)
+    assert "公开抽查" in page and "public-seed" in page and "和平社区养老服务站" in page and "结果尚未公开" in page
+
+
+def test_operator_organisation_link_and_operator_view(client, rating_world, db_session):
+    from tests.factories import OrganisationFactory, UserFactory
+
+    operator_org = OrganisationFactory(name="和平社会工作服务社", kind="facility_operator", parent=rating_world["district2"])
+    login(client, rating_world["admin"])
+    station = rating_world["station"]
+    edited = client.post(f"/rating/facilities/{station.id}/edit", data={
+        "name": station.name, "kind": "station", "beds": "10", "filing_status": "filed",
+        "operator_organisation_id": str(operator_org.id)})
+    assert edited.status_code == 302 and station.operator_organisation_id == operator_org.id
+    client.post("/logout")
+    operator = UserFactory(organisation=operator_org, roles="operator")
+    login(client, operator)
+    assert client.get("/rating/actions").status_code == 200
+    assert client.get("/rating/facilities").status_code == 403
