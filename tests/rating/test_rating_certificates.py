@@ -168,3 +168,17 @@ def test_disqualification_revokes_the_certificate(client, rating_world, db_sessi
                             reason="复查仍不合格：取消服务提供资格")
     body = client.get(f"/verify/{certificate.code}", headers={"Accept": "application/json"}).get_json()
     assert body["status"] == "revoked" and "取消服务提供资格" in body["reason"]
+
+
+def test_medal_certificate_pdf(client, rating_world, db_session):
+    center = rating_world["station"]
+    center.kind = "community_center"
+    _, grade = _graded(db_session, rating_world, center, {"facilities": 28, "operations": 28, "services": 36},
+                       scheme="medal-example")
+    assert grade.medal == "gold" and grade.label == "金牌"
+    certificate, _ = _issue(db_session, rating_world, grade)
+    from tests.conftest import login
+
+    login(client, rating_world["admin"])
+    text = pdf_text(client.get(f"/rating/certificates/{certificate.id}/pdf").data)
+    assert "和平社区养老服务站" in text and "金牌" in text
