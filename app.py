@@ -169,6 +169,7 @@ def register_cli(app: Flask) -> None:
     from audit.cli import audit_group
     from core.cli import backup_command, restore_command
     from instruments.cli import instruments_group, rate_command, score_command
+    from rating.cli import certificates_group, rating_group
 
     app.cli.add_command(init_command)
     app.cli.add_command(demo_command)
@@ -179,6 +180,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(score_command)
     app.cli.add_command(rate_command)
     app.cli.add_command(instruments_group)
+    app.cli.add_command(certificates_group)
+    app.cli.add_command(rating_group)
 
 
 def register_error_handlers(app: Flask) -> None:

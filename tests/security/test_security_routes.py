@@ -34,7 +34,7 @@ def _ids_by_param(db_session: Any, params: set[str]) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     for param in params:
         stem = param.removesuffix("_id")
-        candidates = [stem, f"{stem}s", f"{stem}_record", f"corrective_{stem}", f"inspection_{stem}"]
+        candidates = [stem, f"rating_{stem}", f"assessment_{stem}", f"{stem}_account"]
         table = next((t for t in candidates if t in tables), None)
         if table:
             rows = db_session.execute(text(f'SELECT id FROM "{table}" ORDER BY id LIMIT 3')).scalars().all()
@@ -44,6 +44,12 @@ def _ids_by_param(db_session: Any, params: set[str]) -> dict[str, list[Any]]:
     return found
 
 
+def _mapped(db_session: Any, params: set[str]) -> list[str]:
+    tables = set(inspect(db_session.get_bind()).get_table_names())
+    return [p for p in params if any(t in tables for t in (p.removesuffix("_id"), "rating_" + p.removesuffix("_id"),
+                                                            p.removesuffix("_id") + "_account"))]
+
+
 def _other_org_users(org_tree: dict[str, Any]) -> dict[str, Any]:
     return {role: UserFactory(organisation=org_tree["other"], roles=role, username=f"probe_{role}")
             for role in ROLES}
@@ -51,7 +57,8 @@ def _other_org_users(org_tree: dict[str, Any]) -> dict[str, Any]:
 
 def test_no_route_leaks_another_organisations_records(app, client, db_session):
     context, _ = seed_accounts(db_session, TEST_PASSWORD)
-    run_domain_seeders(db_session, context)
+    with app.app_context():
+        run_domain_seeders(db_session, context)
     db_session.flush()
     probes = _other_org_users({"other": context.organisations["other"]})
     rules = [r for r in app.url_map.iter_rules()
@@ -79,7 +86,9 @@ def test_no_route_leaks_another_organisations_records(app, client, db_session):
                         leaks.append(f"{role} {method} {path} -> {response.status_code}")
                     response.close()
         client.post("/logout")
-    assert probed > 0
+    unmapped = {p for p in params if p not in ("code", "filename", "instrument")} - set(_mapped(db_session, params))
+    assert not unmapped, f"route parameters the probe cannot map to a table: {unmapped}"
+    assert probed > 100
     assert not leaks, "another organisation's records reachable: " + "; ".join(leaks[:20])
 
 
