@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install dev test test-fast lint bench load fuzz clean
+.PHONY: run install dev test test-fast lint bench load fuzz clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +51,11 @@ clean:
 # 50 simulated assessors for two minutes against gunicorn + PostgreSQL (needs a local server).
 load: $(DEV_STAMP)
 	$(BIN)/python -m loadtest --users 50 --seconds 120
+
+# Re-extract every _()/_l() string, merge it into the English catalog and compile it. New
+# strings arrive with an empty msgstr: translate them in translations/en/LC_MESSAGES/messages.po
+# and run this again (tests/core/test_core_i18n.py fails until every string is translated).
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --ignore-dirs='.venv tests node_modules' .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en
+	$(BIN)/pybabel compile -d translations --statistics
