@@ -7,11 +7,12 @@ document loads goes through a deny-by-default URL fetcher. No Flask and no datab
 
 from reports.batch import render_batch
 from reports.charts import bar_chart_svg
-from reports.errors import MissingGlyphsError, RenderError, RenderTimeoutError
+from reports.errors import MissingGlyphsError, RenderError, RenderMemoryError, RenderTimeoutError
 from reports.fonts import missing_chars
 from reports.qr import qr_data_url
 from reports.render import (
     DEFAULT_TIMEOUT_S,
+    PLACEHOLDER,
     build_environment,
     mask_id_number,
     render_html,
@@ -23,7 +24,9 @@ from reports.render import (
 __all__ = [
     "DEFAULT_TIMEOUT_S",
     "MissingGlyphsError",
+    "PLACEHOLDER",
     "RenderError",
+    "RenderMemoryError",
     "RenderTimeoutError",
     "bar_chart_svg",
     "build_environment",

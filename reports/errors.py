@@ -15,8 +15,12 @@ class RenderTimeoutError(RenderError):
     """Rendering ran past its time limit and was stopped."""
 
 
+class RenderMemoryError(RenderError):
+    """Rendering needed more memory than the worker may use and was stopped."""
+
+
 class MissingGlyphsError(RenderError):
-    """The text uses characters that no bundled font can draw (strict mode only)."""
+    """The text uses characters that no bundled font can draw (``on_missing_glyph="error"``)."""
 
     def __init__(self, chars: list[str], *, template: str | None = None) -> None:
         listed = "、".join(f"{c}（U+{ord(c):04X}）" for c in chars)

@@ -9,15 +9,23 @@ a Latin-only document.
 
 from __future__ import annotations
 
+import copy
 import ctypes
+import gc
 import logging
+import re
 import signal
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import lru_cache
+from html import unescape
+from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 from jinja2 import (
     ChainableUndefined,
@@ -27,10 +35,20 @@ from jinja2 import (
     select_autoescape,
 )
 
-from reports._weasyprint import FontConfiguration, weasyprint
-from reports._weasyprint import pdf_fonts as _wp_pdf_fonts
+from reports._weasyprint import (
+    FontConfiguration,
+    cacheable_text,
+    install_fast_subsetter,
+    install_stylesheet_cache,
+    weasyprint,
+)
 from reports.charts import bar_chart_svg
-from reports.errors import MissingGlyphsError, RenderError, RenderTimeoutError
+from reports.errors import (
+    MissingGlyphsError,
+    RenderError,
+    RenderMemoryError,
+    RenderTimeoutError,
+)
 from reports.fetcher import TEMPLATE_DIR, SafeURLFetcher
 from reports.fonts import font_face_css, is_fast_subsettable, missing_chars, subset_truetype
 from reports.qr import qr_data_url
@@ -40,27 +58,28 @@ log = logging.getLogger("yiyang.reports")
 DEFAULT_TIMEOUT_S = 30.0
 
 
-def _install_fast_subsetter() -> None:
-    """Route WeasyPrint's per-document font subsetting to the cached TrueType subsetter."""
-    font_class = _wp_pdf_fonts.Font
-    if getattr(font_class.subset, "_yiyang", False):
-        return
-    original = font_class.subset
-
-    def subset(self: Any, to_unicode: dict[int, str], hinting: bool) -> None:
-        if to_unicode and is_fast_subsettable(self.file_content, self.index):
-            try:
-                self.file_content = subset_truetype(self.file_content, to_unicode)
-                return
-            except Exception:  # malformed font: let WeasyPrint's own subsetter try
-                log.debug("fast subsetting failed for %s", self.family, exc_info=True)
-        original(self, to_unicode, hinting)
-
-    subset._yiyang = True  # type: ignore[attr-defined]
-    font_class.subset = subset
+def _cacheable_stylesheet(url: str) -> str | None:
+    """A cache token for a packaged stylesheet (``templates/documents/*.css``), else None."""
+    if not url.startswith("file:"):
+        return None
+    try:
+        path = Path(url2pathname(unquote(urlsplit(url).path))).resolve(strict=True)
+        if not path.is_relative_to(TEMPLATE_DIR) or path.suffix != ".css":
+            return None
+        stat = path.stat()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return _stylesheet_token(str(path), stat.st_mtime_ns, stat.st_size)
 
 
-_install_fast_subsetter()
+@lru_cache(maxsize=64)
+def _stylesheet_token(path: str, mtime_ns: int, size: int) -> str | None:
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    return f"{mtime_ns}:{size}" if cacheable_text(text) else None
+
+
+install_fast_subsetter(is_fast_subsettable, subset_truetype)
+install_stylesheet_cache(_cacheable_stylesheet)
 
 
 # --- Jinja -------------------------------------------------------------------------------
@@ -218,6 +237,14 @@ def render_html(html: str, *, timeout_s: float = DEFAULT_TIMEOUT_S,
         raise RenderTimeoutError(
             f"PDF 生成超时：超过 {timeout_s:g} 秒仍未完成，已停止。请精简文档内容后重试。",
             template=template) from None
+    except MemoryError:
+        # Free the half-built document now. The fonts stay: layout only reads them, and
+        # reloading them is what a process short of memory could not do.
+        gc.collect()
+        log.error("PDF rendering ran out of memory (%s)", template or "html")
+        raise RenderMemoryError(
+            "PDF 生成失败：文档过大，超出内存上限，已停止。请精简文档内容（如减少表格行数）后重试。",
+            template=template) from None
     except RenderError:
         raise
     except Exception as exc:
@@ -237,20 +264,144 @@ def render_template(template: str, context: dict[str, Any]) -> str:
         raise RenderError(f"文档模板错误（{template}）：{exc}", template=template) from exc
 
 
+# --- Characters no bundled font has -------------------------------------------------------
+
+PLACEHOLDER = "\u3013"  # 〓 GETA MARK, the traditional mark for a character that cannot be set
+MissingGlyphPolicy = Literal["replace", "warn", "error"]
+_TAG = re.compile(r"(<[^>]*>)")
+# Variation selectors only choose a glyph variant; without a font for them they are dropped
+# (and reported) rather than shown as a placeholder.
+_INVISIBLE = frozenset([*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)])
+
+
+def _text_parts(html: str) -> list[str]:
+    """The text between tags (element content, including inline SVG text and styles)."""
+    return _TAG.split(html)[::2]
+
+
+def replace_missing(html: str, missing: list[str]) -> str:
+    """``html`` with each character of ``missing`` outside tags replaced by 〓."""
+    table = {ord(c): ("" if ord(c) in _INVISIBLE else PLACEHOLDER) for c in missing}
+    parts = _TAG.split(html)
+    parts[::2] = [part.translate(table) for part in parts[::2]]
+    return "".join(parts)
+
+
 def render_pdf(template: str, context: dict[str, Any], *,
                timeout_s: float = DEFAULT_TIMEOUT_S,
-               on_missing_glyph: Literal["warn", "error"] = "warn") -> bytes:
+               on_missing_glyph: MissingGlyphPolicy = "replace",
+               missing_glyphs: list[str] | None = None) -> bytes:
     """Render ``templates/documents/<template>`` with ``context`` to PDF bytes.
 
-    Characters the bundled fonts lack are logged (``warn``; the text stays extractable
-    and a system font is used if one has the glyph) or refused (``error``).
-    Raises RenderError (RenderTimeoutError past ``timeout_s`` seconds).
+    Characters that no bundled font has (e.g. 𠮷 U+20BB7) are handled by
+    ``on_missing_glyph``:
+
+    - ``"replace"`` (default): each is printed as 〓 (U+3013), so the rest of the text stays
+      extractable and searchable; a warning with the code points is logged.
+    - ``"warn"``: kept as they are and logged. WeasyPrint then draws them with a system font
+      if one has them, or as a blank box; a PDF text extractor may fail to decode the other
+      text set in the same font.
+    - ``"error"``: refused with MissingGlyphsError (listing them), nothing is rendered.
+
+    Whatever the policy, the characters found are appended to ``missing_glyphs`` when a list
+    is given, so callers can show them. Raises RenderError (RenderTimeoutError past
+    ``timeout_s`` seconds, RenderMemoryError when the worker's memory cap is reached).
     """
+    html = document_html(template, context, on_missing_glyph=on_missing_glyph,
+                         missing_glyphs=missing_glyphs)
+    return render_html(html, timeout_s=timeout_s, template=template)
+
+
+def document_html(template: str, context: dict[str, Any], *,
+                  on_missing_glyph: MissingGlyphPolicy = "replace",
+                  missing_glyphs: list[str] | None = None) -> str:
+    """The HTML render_pdf lays out: the template filled in, missing glyphs handled."""
     html = render_template(template, context)
-    missing = missing_chars((html,))
+    missing = missing_chars(_text_parts(html))
     if missing:
+        if missing_glyphs is not None:
+            missing_glyphs.extend(missing)
         if on_missing_glyph == "error":
             raise MissingGlyphsError(missing, template=template)
-        log.warning("PDF %s: no bundled glyph for %s", template,
-                    " ".join(f"{c} U+{ord(c):04X}" for c in missing))
-    return render_html(html, timeout_s=timeout_s, template=template)
+        shown = " ".join(f"{c} U+{ord(c):04X}" for c in missing)
+        if on_missing_glyph == "replace":
+            log.warning("PDF %s: no bundled glyph for %s; printed as 〓", template, shown)
+            html = replace_missing(html, missing)
+        else:
+            log.warning("PDF %s: no bundled glyph for %s", template, shown)
+    return html
+
+
+# --- Several documents laid out as pages of one ----------------------------------------------
+
+# A template whose documents may be laid out together declares it (certificate.html):
+#   <meta name="yiyang-batch" content="pages">
+# i.e. nothing on a page depends on the other documents (no counter(pages), no links
+# between them). Layout and style of a shared head are then done once per chunk.
+_BATCH_META = '<meta name="yiyang-batch" content="pages">'
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+
+
+def _split_document(html: str) -> tuple[str, str, str] | None:
+    """(head without title, title, body content) of a template's HTML, if plainly shaped."""
+    if html.count("<body>") != 1 or html.count("</body>") != 1:
+        return None
+    head, rest = html.split("<body>")
+    body, _tail = rest.split("</body>")
+    match = _TITLE.search(head)
+    title = match.group(1) if match else ""
+    return _TITLE.sub("", head, count=1), title, body
+
+
+def render_pages(htmls: list[str], *, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 template: str | None = None) -> list[bytes] | None:
+    """Lay out several documents of one template as pages of one, and write each document
+    (its own pages, fonts subset to its own text) as a separate PDF.
+
+    Returns None when the documents cannot be laid out together (the template does not
+    declare it, the heads differ, the pages cannot be told apart, or anything fails): the
+    caller then renders them one by one, which also attributes any error to its document.
+    """
+    if len(htmls) < 2 or any(_BATCH_META not in html for html in htmls):
+        return None
+    parts = [_split_document(html) for html in htmls]
+    if any(p is None for p in parts) or len({p[0] for p in parts}) != 1:  # type: ignore[index]
+        return None
+    head = parts[0][0]  # type: ignore[index]
+    bodies = "".join(
+        f'<div id="yiyang-doc-{i}" style="page-break-before: always">{p[2]}</div>'  # type: ignore[index]
+        for i, p in enumerate(parts))
+    html = f"{head}<body>{bodies}</body></html>"
+    fetcher = SafeURLFetcher()
+    try:
+        with _deadline(timeout_s * len(htmls)):
+            font_config, font_css = _fonts(fetcher)
+            document = weasyprint.HTML(
+                string=html, base_url=TEMPLATE_DIR.as_uri() + "/", url_fetcher=fetcher,
+            ).render(stylesheets=[font_css], font_config=font_config)
+            starts = {}
+            for number, page in enumerate(document.pages):
+                for anchor in page.anchors:
+                    if anchor.startswith("yiyang-doc-"):
+                        starts.setdefault(int(anchor[11:]), number)
+            order = [starts.get(i) for i in range(len(htmls))]
+            if order[0] != 0 or None in order or order != sorted(set(order)):  # type: ignore[type-var]
+                log.info("batch layout of %s: pages do not map to documents", template)
+                return None
+            bounds = [*order, len(document.pages)]
+            pdfs = []
+            for i, (_head, title, _body) in enumerate(parts):  # type: ignore[misc]
+                single = document.copy(document.pages[bounds[i] : bounds[i + 1]])
+                single.metadata = copy.copy(document.metadata)
+                single.metadata.title = unescape(title.strip()) or None
+                pdfs.append(bytes(single.write_pdf(attachments=[])))
+    except _Deadline:
+        _state.font_config = None
+        return None
+    except MemoryError:
+        gc.collect()
+        return None
+    except Exception:
+        log.info("batch layout of %s failed; rendering one by one", template, exc_info=True)
+        return None
+    return pdfs

@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from reports import (
+    PLACEHOLDER,
     MissingGlyphsError,
     RenderError,
     RenderTimeoutError,
@@ -150,20 +151,54 @@ def test_bold_and_regular_faces_are_used() -> None:
     assert any("Bold" in n for n in names) and any("Bold" not in n for n in names), names
 
 
-def test_missing_glyph_is_reported_and_not_lost(
+def test_missing_glyph_is_replaced_reported_and_the_rest_extracts(
     caplog: pytest.LogCaptureFixture, pdf_text: Callable[[bytes], str]
 ) -> None:
     assert missing_chars(["张𠮷堃"]) == ["𠮷"]
     context = samples.certificate_context(0)
-    context["facility"]["name"] = "𠮷野家养老院"
+    context["facility"]["name"] = "𠮷野家" + RARE + "养老院"
+    found: list[str] = []
     with caplog.at_level(logging.WARNING, logger="yiyang.reports"):
-        data = render_pdf("certificate.html", context)
+        data = render_pdf("certificate.html", context, missing_glyphs=found)
+    assert found == ["𠮷"]
     assert any("U+20BB7" in r.getMessage() for r in caplog.records)
-    # The document is still produced; text in the other faces is intact. (WeasyPrint maps
-    # the missing character through a custom CMap that pypdf does not decode, so the
-    # report, not extraction, is what makes the gap visible.)
     text = pdf_text(data)
-    assert data.startswith(b"%PDF-") and "养老机构等级划分与评定" in text
+    # Default policy: the character is printed as 〓 and every other character comes back.
+    assert PLACEHOLDER + "野家" + RARE + "养老院" in text
+    assert "养老机构等级划分与评定" in text and "等级证书" in text
+    assert "𠮷" not in text
+
+
+def test_missing_glyph_in_the_sans_face_keeps_that_face_extractable(
+    pdf_text: Callable[[bytes], str]
+) -> None:
+    context = samples.report_context(0)
+    context["elder"]["name"] = "吉𠮷"
+    context["place"] = "𠮷田町" + RARE
+    text = pdf_text(render_pdf("assessment_report.html", context))
+    assert "吉" + PLACEHOLDER in text and PLACEHOLDER + "田町" + RARE in text
+    assert "老年人能力评估报告" in text and "能力重度受损（重度失能）" in text
+
+
+def test_missing_glyph_warn_mode_keeps_the_character_and_reports_it(
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    context = samples.certificate_context(0)
+    context["facility"]["name"] = "𠮷野家养老院"
+    found: list[str] = []
+    with caplog.at_level(logging.WARNING, logger="yiyang.reports"):
+        data = render_pdf("certificate.html", context, on_missing_glyph="warn",
+                          missing_glyphs=found)
+    assert data.startswith(b"%PDF-") and found == ["𠮷"]
+    assert any("U+20BB7" in r.getMessage() for r in caplog.records)
+
+
+def test_replacement_touches_text_not_markup() -> None:
+    from reports.render import replace_missing
+
+    html = '<a href="https://x/𠮷">𠮷野</a><p title="𠮷">葛\U000E0100</p>'
+    assert replace_missing(html, ["𠮷", "\U000E0100"]) == (
+        '<a href="https://x/𠮷">〓野</a><p title="𠮷">葛</p>')
 
 
 def test_missing_glyph_strict_mode_refuses() -> None:
@@ -229,3 +264,41 @@ def test_chart_escapes_labels_and_scales_bars() -> None:
 
 def test_qr_data_url_is_png() -> None:
     assert qr_data_url("https://example.org/v/1").startswith("data:image/png;base64,iVBOR")
+
+
+def test_placeholder_is_in_every_bundled_face() -> None:
+    from reports.fonts import covered_codepoints
+
+    assert ord(PLACEHOLDER) in covered_codepoints()
+
+
+def test_shared_stylesheets_are_parsed_once() -> None:
+    from reports import _weasyprint
+
+    cache = _weasyprint._cache
+    assert cache is not None  # WeasyPrint 70: the cache is installed
+    render_pdf("certificate.html", TEMPLATES["certificate.html"])
+    hits = cache.hits
+    render_pdf("certificate.html", samples.certificate_context(3))
+    assert cache.hits >= hits + 2  # base.css and the template's <style>
+    # Page rules stay with their document: the portrait report after a landscape
+    # certificate is still portrait.
+    data = render_pdf("assessment_report.html", TEMPLATES["assessment_report.html"])
+    box = PdfReader(io.BytesIO(data)).pages[0].mediabox
+    assert float(box.height) > float(box.width)
+
+
+def test_unexpected_weasyprint_internals_fall_back_with_a_warning(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reports import _weasyprint
+
+    class OtherFont:
+        def subset(self, to_unicode: dict, hinting: bool, extra: int) -> None: ...
+
+    monkeypatch.setattr(_weasyprint.pdf_fonts, "Font", OtherFont)
+    with caplog.at_level(logging.WARNING, logger="yiyang.reports"):
+        installed = _weasyprint.install_fast_subsetter(lambda d, i: True, lambda d, g: d)
+    assert not installed
+    assert OtherFont.subset.__name__ == "subset" and not hasattr(OtherFont.subset, "_yiyang")
+    assert any("WeasyPrint's own subsetting" in r.getMessage() for r in caplog.records)
