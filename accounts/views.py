@@ -39,6 +39,14 @@ register_home_card("accounts.change_password", _l("修改密码"), _l("定期更
 LOGIN_WINDOW_S = 60
 
 
+def _fresh_session() -> None:
+    """Start a clean cookie session (no fixation), keeping only the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
@@ -88,7 +96,7 @@ def login() -> Any:
         ops.start_login_session(session=db, user=user, client_address=request.remote_addr)
         record_event(session=db, action="login", target=user, actor=user)
         db.commit()
-        session.clear()
+        _fresh_session()
         login_user(user)
         return redirect(_safe_next(request.args.get("next")))
     if request.method == "POST":
@@ -106,7 +114,7 @@ def logout() -> Any:
     record_event(session=db, action="logout", target=current_user._get_current_object())
     db.commit()
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("accounts.login"))
 
@@ -141,7 +149,7 @@ def change_password() -> Any:
         else:
             db.commit()
             logout_user()
-            session.clear()
+            _fresh_session()
             flash(_("密码已修改，请用新密码重新登录。"), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/password.html", form=form, problems=problems), (

@@ -55,7 +55,13 @@ def configure_db(app: Flask) -> None:
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db", None)
-        if session is not None and not app.config.get("DB_SESSION_FACTORY"):
+        if session is None:
+            return
+        if app.config.get("DB_SESSION_FACTORY"):
+            # Tests share one session across requests: drop what the request did not commit,
+            # exactly as closing the session does in production.
+            session.rollback()
+        else:
             session.close()
 
 
@@ -67,7 +73,11 @@ def get_session() -> Session:
     """The request's session, opened on first use."""
     if "db" not in g:
         factory = current_app.config.get("DB_SESSION_FACTORY")
-        g.db = factory() if factory else Session(get_engine(), expire_on_commit=False)
+        if factory:
+            g.db = factory()
+            g.db.commit()  # what the test set up is in the database before the request starts
+        else:
+            g.db = Session(get_engine(), expire_on_commit=False)
     return g.db  # type: ignore[no-any-return]
 
 
