@@ -125,7 +125,7 @@ def demo_command() -> None:
     else:
         click.echo("示例数据已存在，未重复添加 / demo data already present, nothing added.")
     click.echo("示例账号 / demo logins:")
-    for username, name, roles, _org in DEMO_USERS:
+    for username, name, _roles, _org in DEMO_USERS:
         click.echo(f"  {username:<15} {name}")
     if generated:
         click.echo(f"  密码 / password: {password}   （仅显示这一次 / shown once）")

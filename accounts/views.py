@@ -24,10 +24,10 @@ from accounts.forms import LoginForm, PasswordChangeForm, UserCreateForm, UserEd
 from accounts.models import ROLE_LABELS, User
 from accounts.queries import get_scoped_or_404, users_of, visible_organisations
 from audit import record_event
-from forms.common import choices
 from core.auth import public, require_login, require_roles
 from core.db import get_session
 from core.navigation import register_home_card, register_nav
+from forms.common import choices
 
 bp = Blueprint("accounts", __name__)
 

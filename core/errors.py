@@ -54,6 +54,16 @@ def register(app: Flask) -> None:
             return body, status, {"Retry-After": "30"}
         return response
 
+    from reports.errors import RenderError
+
+    @app.errorhandler(RenderError)
+    def _render_failed(error: RenderError) -> Any:
+        # The record is already stored; only its document failed. Say so and let them retry.
+        app.logger.error("PDF render failed: %s", type(error).__name__)
+        response = _render(503, f"文档生成失败：{error}。记录已保存，不受影响，请稍后重试。")
+        body, status = response
+        return body, status, {"Retry-After": "10"}
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
         if isinstance(error, HTTPException):

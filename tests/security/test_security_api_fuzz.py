@@ -44,7 +44,7 @@ def test_api_never_answers_with_a_server_error(app: Any, db_session: Any, org_tr
                 response = case.call(headers=headers)
                 case.validate_response(response, checks=[not_a_server_error])
             except Exception as error:  # collect all, report together
-                failures.append(f"{operation.method.upper()} {case.formatted_path} {case.body!r:.200}: "
+                failures.append(f"{case.method.upper()} {case.formatted_path} {case.body!r:.200}: "
                                 f"{type(error).__name__}: {str(error)[:300]}")
 
         run()
