@@ -72,6 +72,14 @@ def api_route(
     return decorator
 
 
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "重发同一请求时带上同一个键，只会生效一次 / resend with the same key: applied once",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9_.:-]+$"},
+}
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
 def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
 
@@ -102,6 +110,8 @@ def openapi_document() -> dict[str, Any]:
         if params:
             responses.setdefault("404", {"description": "不存在或无权查看 / not found",
                                          "content": {"application/json": {"schema": ERROR_SCHEMA}}})
+        if op["method"] == "post" and not op["public"]:
+            params = [*params, IDEMPOTENCY_PARAMETER]
         operation: dict[str, Any] = {
             "operationId": op["operation_id"] + "_" + op["method"],
             "summary": op["summary"],
@@ -147,6 +157,80 @@ def _authenticate_bearer() -> None:
         from core.db import get_session
 
         g.api_user = resolve_api_token(session=get_session(), token=header[7:].strip())
+
+
+@api.before_request
+def _replay_idempotent_post() -> Response | tuple[Response, int] | None:
+    """A POST retried with the same Idempotency-Key gets the first answer back."""
+    key = request.headers.get("Idempotency-Key")
+    user = g.get("api_user")
+    if request.method != "POST" or key is None or user is None:
+        return None
+    if not IDEMPOTENCY_KEY.match(key):
+        raise ApiError(422, "invalid_idempotency_key", "Idempotency-Key 只能包含字母、数字和 _.:-，最长 100 个字符。")
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import select
+
+    from core.db import get_session
+    from core.models import IdempotentRequest
+
+    db = get_session()
+    found = db.exec(select(IdempotentRequest).where(IdempotentRequest.user_id == user.id,
+                                                    IdempotentRequest.key == key)).first()
+    if found is not None:
+        if found.path != request.path:
+            raise ApiError(422, "idempotency_key_reused", "这个 Idempotency-Key 已用于另一个请求。")
+        if found.status == 0:
+            raise ApiError(409, "request_in_progress", "同一请求正在处理中，请稍后再试。")
+        replay = current_app.response_class(found.body, status=found.status, mimetype="application/json")
+        replay.headers["Idempotent-Replayed"] = "true"
+        return replay
+    pending = IdempotentRequest(user_id=user.id, key=key, method="POST", path=request.path[:300], status=0, body="")
+    db.add(pending)
+    try:
+        db.commit()
+    except IntegrityError:  # the same request, sent twice at once
+        db.rollback()
+        raise ApiError(409, "request_in_progress", "同一请求正在处理中，请稍后再试。") from None
+    g.idempotent_request_id = pending.id
+    return None
+
+
+@api.after_request
+def _remember_idempotent_answer(response: Response) -> Response:
+    row_id = g.pop("idempotent_request_id", None)
+    if row_id is None:
+        return response
+    from core.db import get_session
+    from core.models import IdempotentRequest
+
+    db = get_session()
+    db.rollback()  # nothing the view left uncommitted belongs in this write
+    row = db.get(IdempotentRequest, row_id)
+    if row is not None:
+        if response.status_code >= 500:
+            db.delete(row)  # let the client try again
+        else:
+            row.status = response.status_code
+            row.body = response.get_data(as_text=True)
+        db.commit()
+    return response
+
+
+@api.teardown_request
+def _forget_failed_idempotent_request(exc: BaseException | None) -> None:
+    row_id = g.pop("idempotent_request_id", None)
+    if row_id is None or exc is None:
+        return
+    from core.db import get_session
+    from core.models import IdempotentRequest
+
+    db = get_session()
+    db.rollback()
+    row = db.get(IdempotentRequest, row_id)
+    if row is not None and row.status == 0:
+        db.delete(row)
+        db.commit()
 
 
 def json_body() -> dict[str, Any]:

@@ -69,3 +69,13 @@ class UserFactory(BaseFactory):
         session.add(user)
         session.flush()
         return user
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def make_id_number(birth_date: str, serial: int) -> str:
+    """A valid GB 11643 ID number (MOD 11-2 check digit) for birth_date 'YYYY-MM-DD'."""
+    body = f"110105{birth_date.replace('-', '')}{serial % 1000:03d}"
+    total = sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True))
+    return body + "10X98765432"[total % 11]

@@ -13,7 +13,7 @@ from core.db import MIGRATIONS_DIR, alembic_config
 
 
 def _all_models() -> None:
-    for module in ("accounts.models", "audit.models", "assessment.models", "rating.models"):
+    for module in ("core.models", "accounts.models", "audit.models", "assessment.models", "rating.models"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError:
