@@ -113,6 +113,17 @@ def configure_requests(app: Flask) -> None:
 
     app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
 
+    @app.before_request
+    def _refuse_nul_characters() -> Any:
+        # No database stores U+0000 in text (PostgreSQL refuses it); say so instead of failing.
+        from core.errors import nul_fields, refuse_nul
+
+        if request.method in ("POST", "PUT", "PATCH"):
+            fields = nul_fields()
+            if fields:
+                return refuse_nul(fields)
+        return None
+
     @app.after_request
     def _headers(response: Any) -> Any:
         response.headers.setdefault("X-Request-Id", g.get("request_id", ""))

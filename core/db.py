@@ -50,7 +50,10 @@ def make_engine(url: str) -> Engine:
 
 def configure_db(app: Flask) -> None:
     """Attach the engine to the app and close the request session on teardown."""
+    from core.validation import install_length_guard
+
     app.extensions["yiyang.engine"] = make_engine(app.config["DATABASE_URL"])
+    install_length_guard()
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

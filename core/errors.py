@@ -32,6 +32,35 @@ def _render(status: int, detail: str | None = None) -> Any:
                            message=_(detail or message)), status
 
 
+def _paths_with_nul(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = []
+        for key, inner in value.items():
+            found += [f"{path}.{key}" if path else str(key)] if "\x00" in str(key) else []
+            found += _paths_with_nul(inner, f"{path}.{key}" if path else str(key))
+        return found
+    if isinstance(value, list):
+        return [p for n, inner in enumerate(value) for p in _paths_with_nul(inner, f"{path}[{n}]")]
+    return []
+
+
+def nul_fields() -> list[str]:
+    """Names of the submitted fields that contain a NUL character."""
+    if request.is_json:
+        return _paths_with_nul(request.get_json(silent=True))
+    return [name for name, value in request.form.items(multi=True) if "\x00" in value]
+
+
+def refuse_nul(fields: list[str]) -> Any:
+    message = "输入中含有不可见的控制字符（NUL），请删除后重新提交。"
+    if request.path.startswith("/api/"):
+        errors = [{"item": f, "message": message} for f in fields]
+        return jsonify({"error": "invalid_input", "message": message, "errors": errors}), 422
+    return _render(400, message)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:
@@ -54,7 +83,15 @@ def register(app: Flask) -> None:
             return body, status, {"Retry-After": "30"}
         return response
 
+    from core.validation import InputTooLong
     from reports.errors import RenderError
+
+    @app.errorhandler(InputTooLong)
+    def _too_long(error: InputTooLong) -> Any:
+        message = "输入内容过长：" + "；".join(e["message"] for e in error.errors)
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "invalid_input", "message": message, "errors": error.errors}), 422
+        return render_template("errors.html", status=422, title=_("输入内容过长"), message=message), 422
 
     @app.errorhandler(RenderError)
     def _render_failed(error: RenderError) -> Any:

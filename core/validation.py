@@ -1,0 +1,47 @@
+"""A last line of defence for text lengths: before anything is written, every string is checked
+against its column's length, so an over-long value is a clear 422 on every database (SQLite
+would silently store it, PostgreSQL would fail the whole request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String, event
+from sqlalchemy.orm import Session
+
+
+class InputTooLong(ValueError):
+    """Values longer than their fields allow; `errors` lists each field with its limit."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(e["message"] for e in errors))
+        self.errors = errors
+
+
+def _too_long(obj: Any) -> list[dict[str, Any]]:
+    table = getattr(obj, "__table__", None)
+    if table is None:
+        return []
+    problems = []
+    for column in table.columns:
+        kind = getattr(column.type, "impl", column.type)  # SQLModel's AutoString wraps String
+        limit = getattr(kind, "length", None)
+        if not isinstance(kind, String) or not limit:
+            continue
+        value = getattr(obj, column.key, None)
+        if isinstance(value, str) and len(value) > limit:
+            problems.append({"item": column.key,
+                             "message": f"{column.key} 最多 {limit} 个字符，现在是 {len(value)} 个。"})
+    return problems
+
+
+def _check_lengths(session: Session, _context: Any, _instances: Any) -> None:
+    problems = [p for obj in (*session.new, *session.dirty) for p in _too_long(obj)]
+    if problems:
+        raise InputTooLong(problems)
+
+
+def install_length_guard() -> None:
+    """Check string lengths before every flush of every session (idempotent)."""
+    if not event.contains(Session, "before_flush", _check_lengths):
+        event.listen(Session, "before_flush", _check_lengths)
