@@ -120,3 +120,28 @@ def valid_id(value: object) -> int | None:
     else:
         return None
     return key if 0 < key <= MAX_ID else None
+
+
+class EditConflict(Exception):
+    """Somebody saved the record since this edit began; nothing was written."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__("conflict")
+        self.current_version = current_version
+
+
+def bump_version(session: Session, obj: Any, expected: int | None) -> None:
+    """Optimistic lock: move `obj.version` from `expected` to the next number in one conditional
+    UPDATE, so two edits that began from the same version can never both win."""
+    from sqlalchemy import update
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    model = type(obj)
+    current = expected if expected is not None else obj.version
+    result = session.execute(
+        update(model).where(model.id == obj.id, model.version == current).values(version=current + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(obj, ["version"])
+        raise EditConflict(obj.version)
+    set_committed_value(obj, "version", current + 1)

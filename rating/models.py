@@ -65,6 +65,7 @@ class Facility(SQLModel, table=True):
     is_disqualified: bool = Field(default=False)
     disqualified_at: datetime | None = None
     disqualified_reason: str | None = Field(default=None, max_length=500)
+    version: int = Field(default=1)  # optimistic lock for edits
     created_at: datetime = Field(default_factory=utcnow)
 
 

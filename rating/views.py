@@ -27,7 +27,7 @@ from sqlmodel import select
 from accounts.models import User
 from accounts.queries import visible_org_ids, visible_organisations
 from core.auth import current_actor, public, require_roles
-from core.db import get_session
+from core.db import EditConflict, get_session
 from core.navigation import register_home_card, register_nav
 from core.timeutil import utcnow
 from rating import operations as ops
@@ -211,11 +211,17 @@ def facility_edit(facility_id: int) -> Any:
     session = get_session()
     item = queries.get_or_404(session, Facility, facility_id, _actor())
     problems: list[str] = []
+    status = 200
     if request.method == "POST":
         data, problems = _facility_data(request.form)
         if not problems:
             try:
-                ops.update_facility(session=session, actor=_actor(), facility=item, data=data)
+                ops.update_facility(session=session, actor=_actor(), facility=item, data=data,
+                                    version=request.form.get("version", type=int))
+            except EditConflict:
+                session.rollback()
+                status = 409
+                problems = [_("这家机构刚被其他人修改过。您填写的内容保留在下面；请核对最新信息（另开页面查看）后再保存。")]
             except ops.RatingError as exc:
                 problems = _problems(exc)
             else:
@@ -228,7 +234,8 @@ def facility_edit(facility_id: int) -> Any:
         "opened_on": item.opened_on.isoformat() if item.opened_on else "",
         "operator_organisation_id": item.operator_organisation_id or ""}
     return render_template("rating/facility_edit.html", facility=item, form=form, organisations=[],
-                           operator_orgs=_operator_orgs(), problems=problems), 422 if problems else 200
+                           operator_orgs=_operator_orgs(), problems=problems), status if status != 200 else (
+                               422 if problems else 200)
 
 
 @bp.route("/rating/facilities/<int:facility_id>/inspect", methods=["POST"])

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from audit import record_event
+from core.db import bump_version
 from core.timeutil import utcnow
 from rating.models import FACILITY_KINDS, FILING_STATUSES, Facility, Grade
 from scoring import Definition
@@ -74,13 +75,16 @@ def create_facility(*, session: Session, actor: Any, organisation_id: int, data:
     return facility
 
 
-def update_facility(*, session: Session, actor: Any, facility: Facility, data: dict[str, Any]) -> Facility:
-    """Change a facility's registry fields; the audit log keeps old and new values."""
+def update_facility(*, session: Session, actor: Any, facility: Facility, data: dict[str, Any],
+                    version: int | None = None) -> Facility:
+    """Change a facility's registry fields; the audit log keeps old and new values. With
+    `version`, an edit that began before somebody else's save raises EditConflict."""
     merged = {k: getattr(facility, k) for k in FACILITY_FIELDS} | data
     errors = check_facility(merged)
     if errors:
         raise RatingError(errors)
     old = {k: _plain(getattr(facility, k)) for k in FACILITY_FIELDS}
+    bump_version(session, facility, version)
     for key in FACILITY_FIELDS:
         if key in data:
             value = data[key]

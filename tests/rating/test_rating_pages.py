@@ -146,3 +146,25 @@ def test_operator_organisation_link_and_operator_view(client, rating_world, db_s
     login(client, operator)
     assert client.get("/rating/actions").status_code == 200
     assert client.get("/rating/facilities").status_code == 403
+
+
+def test_two_edits_of_one_facility_never_both_win(client, rating_world, db_session):
+    from tests.conftest import login
+
+    facility = rating_world["home"]
+    login(client, rating_world["admin"])
+    form = {"name": facility.name, "kind": facility.kind, "district": facility.district,
+            "address": facility.address, "beds": str(facility.beds), "operator": "",
+            "filing_status": facility.filing_status, "opened_on": facility.opened_on.isoformat(),
+            "version": str(facility.version)}
+    first = client.post(f"/rating/facilities/{facility.id}/edit", data={**form, "beds": "120"})
+    assert first.status_code == 302
+    second = client.post(f"/rating/facilities/{facility.id}/edit", data={**form, "address": "新地址 9 号"})
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "刚被其他人修改过" in page and "新地址 9 号" in page  # what they typed is kept
+    db_session.expire_all()
+    assert facility.beds == 120 and facility.address != "新地址 9 号"
+    resent = client.post(f"/rating/facilities/{facility.id}/edit",
+                         data={**form, "address": "新地址 9 号", "beds": "120", "version": str(facility.version)})
+    assert resent.status_code == 302

@@ -1,0 +1,27 @@
+"""rating_facility.version: optimistic lock for registry edits
+
+Revision ID: 0101_facility_version
+Revises: 0100_rating
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0101_facility_version"
+down_revision: str | Sequence[str] | None = "0100_rating"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("rating_facility", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("rating_facility", schema=None) as batch_op:
+        batch_op.drop_column("version")
