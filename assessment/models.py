@@ -57,6 +57,7 @@ class Elder(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1)  # optimistic lock for edits
 
 
 class Assessment(SQLModel, table=True):

@@ -29,6 +29,7 @@ from assessment.models import (
 )
 from audit import record_event
 from core.crypto import FieldCipher, mask_id_number, mask_phone
+from core.db import bump_version
 from core.timeutil import utcnow
 from scoring import AnswerError, Definition, score, validate_answers
 
@@ -172,8 +173,9 @@ def register_elder(*, session: Session, actor: User, organisation: Organisation,
 
 
 def update_elder(*, session: Session, actor: User, elder: Elder, data: ElderInput,
-                 cipher: FieldCipher, duplicate_scope: list[int]) -> Elder:
-    """Edit an elder's details (same checks as registration)."""
+                 cipher: FieldCipher, duplicate_scope: list[int], version: int | None = None) -> Elder:
+    """Edit an elder's details (same checks as registration). With `version`, an edit that
+    began before somebody else's save raises core.db.EditConflict."""
     problems = elder_input_problems(data)
     if problems:
         raise AssessmentError("登记信息有误", errors=problems)
@@ -187,6 +189,7 @@ def update_elder(*, session: Session, actor: User, elder: Elder, data: ElderInpu
                 "phone": elder.phone_hash, "legal_basis": elder.legal_basis}
 
     before = snapshot()
+    bump_version(session, elder, version)
     _apply_elder(elder, data, cipher)
     after = snapshot()
     changed = [key for key in before if before[key] != after[key]]

@@ -28,7 +28,7 @@ from assessment.models import GENDERS, LEGAL_BASES, REASONS, STATUSES, Assessmen
 from assessment.presenters import domain_rows, entitlement_public, history_public, money
 from core.auth import require_roles
 from core.crypto import cipher
-from core.db import get_session
+from core.db import EditConflict, get_session
 from core.navigation import register_home_card, register_nav
 from forms.common import choices
 from forms.definition import (
@@ -137,6 +137,7 @@ def _elder_edit(elder: Elder | None) -> Any:
     form = _elder_form(db, elder)
     problems: list[dict[str, str]] = []
     duplicate: Elder | None = None
+    conflict = False
     if request.method == "POST":
         if not form.validate_on_submit():
             problems = _form_problems(form)
@@ -155,8 +156,14 @@ def _elder_edit(elder: Elder | None) -> Any:
                     elder.organisation_id = org_id
                     ops.update_elder(session=db, actor=_user(), elder=elder,
                                      data=_elder_input(form, elder), cipher=cipher(),
-                                     duplicate_scope=visible_org_ids(db, _user()))
+                                     duplicate_scope=visible_org_ids(db, _user()),
+                                     version=request.form.get("version", type=int))
                     message = _("已保存。")
+            except EditConflict:
+                db.rollback()
+                conflict = True
+                problems = [{"item": None, "message": _(
+                    "这位老人的信息刚被其他人修改过。您填写的内容保留在下面；请核对最新信息后再保存。")}]
             except ops.DuplicateElderError as error:
                 db.rollback()
                 duplicate, problems = error.existing, error.errors
@@ -171,8 +178,9 @@ def _elder_edit(elder: Elder | None) -> Any:
             target = form._fields.get(problem["item"] or "")
             if target is not None and problem["message"] not in target.errors:
                 target.errors = [*target.errors, problem["message"]]
+    status = 409 if conflict else 422 if problems else 200
     return render_template("assessment/elder_form.html", form=form, elder=elder, duplicate=duplicate,
-                           problems=[p["message"] for p in problems]), 422 if problems else 200
+                           problems=[p["message"] for p in problems]), status
 
 
 @bp.route("/elders/<int:elder_id>")

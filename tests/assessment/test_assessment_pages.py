@@ -240,3 +240,19 @@ def test_home_and_menu_lead_to_the_assessment_pages(browsers):
         assert f'href="{url}"' in home or f'href="http://localhost{url}"' in home, url
     assert "/assessments/entitlements" in browsers["admin"].get("/").get_data(as_text=True)
     assert browsers["assessor1"].get("/assessments/entitlements").status_code == 403
+
+
+def test_two_edits_of_one_elder_never_both_win(client, people, elder, db_session):
+    login(client, people["assessor1"])
+    form = {"name": elder.name, "gender": elder.gender, "birth_date": elder.birth_date.isoformat(),
+            "id_number": "", "phone": "", "address": elder.address, "community": "", "contact_name": "",
+            "contact_phone": "", "legal_basis": elder.legal_basis, "consent_by": "", "consent_at": "",
+            "organisation_id": str(elder.organisation_id), "version": str(elder.version)}
+    first = client.post(f"/elders/{elder.id}/edit", data={**form, "address": "第一位的地址 1 号"})
+    assert first.status_code == 302, first.get_data(as_text=True)[-1500:]
+    second = client.post(f"/elders/{elder.id}/edit", data={**form, "address": "第二位的地址 2 号"})
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "刚被其他人修改过" in page and "第二位的地址 2 号" in page
+    db_session.expire_all()
+    assert elder.address == "第一位的地址 1 号"
