@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from accounts.models import User
 from accounts.queries import scoped, visible_org_ids
+from core.db import valid_id
 from core.timeutil import utcnow
 from rating.models import Certificate, CorrectiveAction, Facility, Grade, Inspection, InspectionPlan
 from rating.operations.actions import aware, is_due_soon, is_overdue
@@ -29,9 +30,8 @@ def _operator_facility_ids(session: Session, user: User) -> list[int]:
 
 def get_or_404(session: Session, model: type[T], object_id: Any, user: User) -> T:
     """One row the user may see; an operator may also see its own facility's records."""
-    try:
-        key = int(object_id)
-    except (TypeError, ValueError):
+    key = valid_id(object_id)
+    if key is None:
         abort(404)
     obj = session.get(model, key)
     if obj is None:

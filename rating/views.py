@@ -27,7 +27,7 @@ from sqlmodel import select
 from accounts.models import User
 from accounts.queries import visible_org_ids, visible_organisations
 from core.auth import current_actor, public, require_roles
-from core.db import EditConflict, get_session
+from core.db import EditConflict, get_session, valid_id
 from core.navigation import register_home_card, register_nav
 from core.timeutil import utcnow
 from rating import operations as ops
@@ -175,7 +175,7 @@ def facility_new() -> Any:
     problems: list[str] = []
     if request.method == "POST":
         data, problems = _facility_data(request.form)
-        org_id = int(request.form.get("organisation_id") or _actor().organisation_id)
+        org_id = valid_id(request.form.get("organisation_id") or _actor().organisation_id)
         if org_id not in visible_org_ids(session, _actor()):
             abort(404)
         if not problems:

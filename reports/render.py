@@ -190,28 +190,35 @@ def _deadline(seconds: float) -> Iterator[None]:
         return
 
     # Other threads (e.g. a threaded web server): a watchdog raises _Deadline in the
-    # rendering thread at its next bytecode. The lock keeps it from firing after exit.
+    # rendering thread at its next bytecode. An asynchronous exception that lands inside a
+    # finaliser (__del__) is swallowed by Python, so the watchdog repeats it until the thread
+    # has left this block. The lock keeps it from firing after exit.
     target = threading.get_ident()
     lock = threading.Lock()
-    finished = fired = False
+    done = threading.Event()
+    fired = False
 
-    def interrupt() -> None:
+    def watchdog() -> None:
         nonlocal fired
-        with lock:
-            if not finished:
+        if done.wait(seconds):
+            return
+        while True:
+            with lock:
+                if done.is_set():
+                    return
                 fired = True
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(
                     ctypes.c_ulong(target), ctypes.py_object(_Deadline))
+            if done.wait(0.25):
+                return
 
-    timer = threading.Timer(seconds, interrupt)
-    timer.daemon = True
+    timer = threading.Thread(target=watchdog, name="pdf-deadline", daemon=True)
     timer.start()
     try:
         yield
     finally:
         with lock:
-            finished = True
-            timer.cancel()
+            done.set()
             if fired:  # drop a _Deadline still pending, so it cannot fire after exit
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
 
