@@ -59,3 +59,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --ignore-dirs='.venv tests node_modules' .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en
 	$(BIN)/pybabel compile -d translations --statistics
+
+# The API fuzzing run of docs/security.md: about 300 generated requests per operation (>10,000).
+fuzz: $(DEV_STAMP)
+	YIYANG_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/security/test_security_api_fuzz.py -k sqlite

@@ -26,6 +26,7 @@ def test_every_route_declares_its_roles(app):
         if not getattr(view, "yiyang_access", None):
             missing.append(f"{rule.rule} ({rule.endpoint})")
     assert not missing, "routes without @require_roles/@require_login/@public: " + ", ".join(missing)
+    print(f"\n{len(list(app.url_map.iter_rules()))} routes, every one declares who may call it")
 
 
 def _ids_by_param(db_session: Any, params: set[str]) -> dict[str, list[Any]]:
@@ -89,6 +90,8 @@ def test_no_route_leaks_another_organisations_records(app, client, db_session):
     unmapped = {p for p in params if p not in ("code", "filename", "instrument")} - set(_mapped(db_session, params))
     assert not unmapped, f"route parameters the probe cannot map to a table: {unmapped}"
     assert probed > 100
+    print(f"\nprobed {probed} requests: {len(rules)} routes with ids x {len(probes)} roles "
+          f"of another organisation, {len(leaks)} leaks")
     assert not leaks, "another organisation's records reachable: " + "; ".join(leaks[:20])
 
 
