@@ -16,6 +16,7 @@ from assessment import operations as ops
 from assessment import queries
 from assessment.documents import report_context
 from assessment.presenters import assessment_public, elder_public
+from audit import record_event
 from core.api import ApiError, api_route, json_body, require_fields
 from core.auth import current_actor
 from core.crypto import cipher
@@ -337,13 +338,18 @@ def assessment_report(assessment_id: int) -> Any:
     assessment = queries.get_assessment(db, assessment_id, user)
     if assessment.result is None:
         raise ApiError(409, "not_submitted", "评估尚未提交，没有报告。")
-    return pdf_response(report_pdf(db, assessment), f"assessment-{assessment.id}.pdf")
+    pdf = report_pdf(db, assessment)
+    db.commit()
+    return pdf_response(pdf, f"assessment-{assessment.id}.pdf")
 
 
 def report_pdf(db: Any, assessment: Any) -> bytes:
+    """Render the report; the download of personal data is audit-logged (the caller commits)."""
     from reports import render_pdf
 
-    return render_pdf("assessment_report.html", report_context(db, assessment, queries.definition_for(assessment)))
+    pdf = render_pdf("assessment_report.html", report_context(db, assessment, queries.definition_for(assessment)))
+    record_event(session=db, action="assessment.report.download", target=assessment)
+    return pdf
 
 
 def pdf_response(pdf: bytes, filename: str) -> Response:

@@ -580,7 +580,9 @@ def report(assessment_id: int) -> Any:
     assessment = queries.get_assessment(db, assessment_id, _user())
     if assessment.result is None:
         abort(404)
-    return pdf_response(report_pdf(db, assessment), f"assessment-{assessment.id}.pdf")
+    pdf = report_pdf(db, assessment)
+    db.commit()
+    return pdf_response(pdf, f"assessment-{assessment.id}.pdf")
 
 
 @bp.route("/assessments/forms/<instrument>.pdf")
