@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 
 from alembic.autogenerate import compare_metadata
@@ -14,10 +15,8 @@ from core.db import MIGRATIONS_DIR, alembic_config
 
 def _all_models() -> None:
     for module in ("core.models", "accounts.models", "audit.models", "assessment.models", "rating.models"):
-        try:
+        with contextlib.suppress(ModuleNotFoundError):
             importlib.import_module(module)
-        except ModuleNotFoundError:
-            pass
 
 
 def test_models_and_migrations_do_not_drift(app):
