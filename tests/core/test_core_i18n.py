@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
@@ -161,8 +160,6 @@ def test_rating_page_in_english(client, org_tree):
     _absent(html, "养老服务机构", "登记机构", "当前等级", "床位", "未评定", "检查计划", "整改")
 
 
-@pytest.mark.xfail(strict=True, reason="accounts.views.login calls session.clear(), which drops the language "
-                   "chosen on the login page; remove this mark once the choice is kept")
 def test_language_chosen_before_sign_in_survives_sign_in(client, org_tree):
     admin = UserFactory(organisation=org_tree["city"], roles="admin")
     client.get("/login?lang=en")
