@@ -181,7 +181,8 @@ def _deadline(seconds: float) -> Iterator[None]:
             raise _Deadline
 
         previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        # Repeat every 0.25 s: an exception raised while a finaliser runs is swallowed by Python.
+        signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)
         try:
             yield
         finally:

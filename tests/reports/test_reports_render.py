@@ -210,6 +210,7 @@ def test_missing_glyph_strict_mode_refuses() -> None:
     assert "U+20BB7" in str(info.value)
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see below
 def test_runaway_document_stops_at_time_limit() -> None:
     rows = "".join(f"<tr><td>{i}</td><td>{'很长的内容 ' * 40}</td></tr>" for i in range(20000))
     html = f'<table style="font-family: \'Yiyang Sans\'">{rows}</table>'
