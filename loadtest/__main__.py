@@ -46,13 +46,15 @@ def id_number(birth: date, serial: int) -> str:
 @dataclass
 class Stats:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    timings: dict[str, list[float]] = field(default_factory=lambda: {"page": [], "api": [], "pdf": []})
+    timings: dict[str, list[float]] = field(default_factory=lambda: {"page": [], "login": [], "api": [], "pdf": []})
+    by_path: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     submitted: list[int] = field(default_factory=list)
 
-    def add(self, kind: str, seconds: float) -> None:
+    def add(self, kind: str, seconds: float, label: str = "") -> None:
         with self.lock:
             self.timings[kind].append(seconds)
+            self.by_path.setdefault(label or kind, []).append(seconds)
 
     def error(self, what: str) -> None:
         with self.lock:
@@ -75,6 +77,7 @@ class Assessor(threading.Thread):
         self.random = random.Random(seed)
         self.http = requests.Session()
         self.token = ""
+        self.start_delay = 0.0
 
     def call(self, kind: str, method: str, path: str, expect: tuple[int, ...], **kwargs) -> requests.Response | None:
         started = time.perf_counter()
@@ -83,7 +86,7 @@ class Assessor(threading.Thread):
         except requests.RequestException as exc:
             self.stats.error(f"{method} {path}: {type(exc).__name__}")
             return None
-        self.stats.add(kind, time.perf_counter() - started)
+        self.stats.add(kind, time.perf_counter() - started, f"{method} {re.sub(r'/[0-9]+', '/N', path)}")
         if response.status_code not in expect:
             self.stats.error(f"{method} {re.sub(r'/[0-9]+', '/N', path)} -> {response.status_code}")
             return None
@@ -94,14 +97,14 @@ class Assessor(threading.Thread):
                          headers={"Authorization": f"Bearer {self.token}"}, **kwargs)
 
     def login(self) -> bool:
-        page = self.call("page", "GET", "/login", (200,))
+        page = self.call("login", "GET", "/login", (200,))
         if page is None:
             return False
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
         form = {"username": self.username, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
-        if self.call("page", "POST", "/login", (200, 302), data=form, allow_redirects=False) is None:
+        if self.call("login", "POST", "/login", (200, 302), data=form, allow_redirects=False) is None:
             return False
-        got = self.call("api", "POST", "/api/v1/auth/login", (200,),
+        got = self.call("login", "POST", "/api/v1/auth/login", (200,),
                         json={"username": self.username, "password": PASSWORD})
         if got is None:
             return False
@@ -109,6 +112,7 @@ class Assessor(threading.Thread):
         return True
 
     def run(self) -> None:
+        time.sleep(self.start_delay)  # people do not all start at the same second
         if not self.login():
             return
         serial = 0
@@ -135,7 +139,7 @@ class Assessor(threading.Thread):
         for part in self.plan:
             if time.monotonic() >= self.deadline:
                 return
-            time.sleep(self.random.uniform(2.0, 4.0))  # an assessor answers, the page autosaves
+            time.sleep(self.random.uniform(2.0, 6.0))  # an assessor answers, the page autosaves
             chunk = {item: self.random.choice(values) for item, values in part.items()}
             saved = self.api("PUT", f"/assessments/{assessment_id}/answers", json={"answers": chunk, "version": version})
             if saved is None:
@@ -218,9 +222,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=120)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--port", type=int, default=5077)
+    parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which the assessors start")
     parser.add_argument("--db", default=os.environ.get("YIYANG_LOAD_DATABASE_URL",
                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/yiyang_load"))
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
@@ -249,10 +254,11 @@ def main() -> int:
         plan = answer_plan()
         deadline = time.monotonic() + args.seconds
         crowd = [Assessor(base, f"load{n:02d}", stats, deadline, plan, seed=n) for n in range(args.users)]
+        for n, person in enumerate(crowd):
+            person.start_delay = args.ramp * n / max(args.users, 1)
         started = time.monotonic()
         for person in crowd:
             person.start()
-            time.sleep(0.05)
         while any(p.is_alive() for p in crowd):
             time.sleep(5)
             done = len(stats.submitted)
@@ -268,11 +274,13 @@ def main() -> int:
     engine.dispose()
     lost = [i for i in stats.submitted if i not in stored]
     pages, apis, pdfs = stats.timings["page"], stats.timings["api"], stats.timings["pdf"]
-    requests_total = len(pages) + len(apis) + len(pdfs)
+    logins = stats.timings["login"]
+    requests_total = len(pages) + len(apis) + len(pdfs) + len(logins)
     lines = [
         f"Measured {datetime.now():%Y-%m-%d %H:%M} on this 2-core machine: `make load` "
         f"(`python -m loadtest --users {args.users} --seconds {args.seconds}`), gunicorn {args.workers} workers × "
-        f"{args.threads} threads, PostgreSQL on the same machine.",
+        f"{args.threads} threads, PostgreSQL and the load generator on the same machine; the assessors "
+        f"start over the first {args.ramp:.0f} s and autosave every 2–6 s.",
         "",
         "| figure | value |",
         "| --- | --- |",
@@ -285,6 +293,13 @@ def main() -> int:
         f"| page p95 / median | {p95(pages) * 1000:.0f} ms / {statistics.median(pages) * 1000 if pages else 0:.0f} ms |",
         f"| API p95 / median | {p95(apis) * 1000:.0f} ms / {statistics.median(apis) * 1000 if apis else 0:.0f} ms |",
         f"| report PDF p95 / median | {p95(pdfs) * 1000:.0f} ms / {statistics.median(pdfs) * 1000 if pdfs else 0:.0f} ms |",
+        f"| sign-in (page and token, argon2) p95 / median | {p95(logins) * 1000:.0f} ms / "
+        f"{statistics.median(logins) * 1000 if logins else 0:.0f} ms |",
+        "",
+        "| request | count | p95 | median |",
+        "| --- | --- | --- | --- |",
+        *[f"| `{label}` | {len(values)} | {p95(values) * 1000:.0f} ms | {statistics.median(values) * 1000:.0f} ms |"
+          for label, values in sorted(stats.by_path.items())],
     ]
     print("\n".join(lines))
     if stats.errors:
