@@ -56,7 +56,7 @@ load: $(DEV_STAMP)
 # strings arrive with an empty msgstr: translate them in translations/en/LC_MESSAGES/messages.po
 # and run this again (tests/core/test_core_i18n.py fails until every string is translated).
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --ignore-dirs='.venv tests node_modules' .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot --ignore-dirs='.venv tests node_modules' .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en
 	$(BIN)/pybabel compile -d translations --statistics
 

@@ -32,9 +32,9 @@ class UserCreateForm(FlaskForm):
     display_name = StringField(_l("姓名"), validators=[Length(max=120)])
     password = PasswordField(_l("初始密码"), validators=[DataRequired(_l("请输入初始密码"))])
     organisation_id = SelectField(_l("所属机构"), coerce=int)
-    roles = MultiCheckboxField(_l("角色"), choices=choices(ROLE_LABELS.items()))
+    roles = MultiCheckboxField(_l("角色"), choices=choices((k, _l(v)) for k, v in ROLE_LABELS.items()))
 
 
 class UserEditForm(FlaskForm):
-    roles = MultiCheckboxField(_l("角色"), choices=choices(ROLE_LABELS.items()))
+    roles = MultiCheckboxField(_l("角色"), choices=choices((k, _l(v)) for k, v in ROLE_LABELS.items()))
     is_active = BooleanField(_l("启用"))

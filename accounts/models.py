@@ -8,24 +8,25 @@ from datetime import datetime
 from pydantic import PrivateAttr
 from sqlmodel import Field, SQLModel
 
+from core.i18n import N_
 from core.timeutil import utcnow
 
 ORG_KINDS = {
-    "province": "省",
-    "city": "市",
-    "district": "区/县",
-    "street": "街道/乡镇",
-    "community": "社区/村",
-    "agency": "第三方评估机构",
-    "facility_operator": "服务机构运营方",
+    "province": N_("省"),
+    "city": N_("市"),
+    "district": N_("区/县"),
+    "street": N_("街道/乡镇"),
+    "community": N_("社区/村"),
+    "agency": N_("第三方评估机构"),
+    "facility_operator": N_("服务机构运营方"),
 }
 
 ROLE_LABELS = {
-    "admin": "管理员",
-    "assessor": "评估员",
-    "reviewer": "审核员",
-    "inspector": "检查员",
-    "operator": "机构运营方",  # a care facility's own account: submits rectification evidence
+    "admin": N_("管理员"),
+    "assessor": N_("评估员"),
+    "reviewer": N_("审核员"),
+    "inspector": N_("检查员"),
+    "operator": N_("机构运营方"),  # a care facility's own account: submits rectification evidence
 }
 
 

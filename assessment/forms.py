@@ -21,7 +21,7 @@ from forms.common import choices
 
 class ElderForm(FlaskForm):
     name = StringField(_l("姓名"), validators=[Length(max=100)])
-    gender = RadioField(_l("性别"), choices=choices(GENDERS.items()), validate_choice=False)
+    gender = RadioField(_l("性别"), choices=choices((k, _l(v)) for k, v in GENDERS.items()), validate_choice=False)
     birth_date = DateField(_l("出生日期"), validators=[Optional()])
     id_number = StringField(_l("身份证号"), validators=[Length(max=30)],
                             render_kw={"autocomplete": "off", "spellcheck": "false"})
@@ -31,7 +31,7 @@ class ElderForm(FlaskForm):
     organisation_id = SelectField(_l("所属机构"), coerce=int)
     contact_name = StringField(_l("联系人"), validators=[Length(max=100)])
     contact_phone = StringField(_l("联系人电话"), validators=[Length(max=30)], render_kw={"inputmode": "tel"})
-    legal_basis = RadioField(_l("处理个人信息的法律依据"), choices=choices(LEGAL_BASES.items()),
+    legal_basis = RadioField(_l("处理个人信息的法律依据"), choices=choices((k, _l(v)) for k, v in LEGAL_BASES.items()),
                              default="statutory", validate_choice=False)
     consent_by = StringField(_l("同意人"), validators=[Length(max=100)])
     consent_at = DateField(_l("同意日期"), validators=[Optional()])
@@ -39,7 +39,7 @@ class ElderForm(FlaskForm):
 
 class StartForm(FlaskForm):
     instrument = SelectField(_l("评估工具"))
-    reason = RadioField(_l("评估原因"), choices=choices(REASONS.items()), default="initial",
+    reason = RadioField(_l("评估原因"), choices=choices((k, _l(v)) for k, v in REASONS.items()), default="initial",
                         validate_choice=False)
     place = StringField(_l("评估地点"), validators=[Length(max=200)])
 

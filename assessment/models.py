@@ -12,21 +12,22 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from core.i18n import N_
 from core.timeutil import utcnow
 
-GENDERS = {"male": "男", "female": "女"}
-LEGAL_BASES = {"statutory": "履行法定职责", "consent": "本人或监护人同意"}
+GENDERS = {"male": N_("男"), "female": N_("女")}
+LEGAL_BASES = {"statutory": N_("履行法定职责"), "consent": N_("本人或监护人同意")}
 REASONS = {
-    "initial": "首次评估",
-    "routine": "常规评估",
-    "immediate": "即时评估",
-    "review": "复评",
+    "initial": N_("首次评估"),
+    "routine": N_("常规评估"),
+    "immediate": N_("即时评估"),
+    "review": N_("复评"),
 }
 STATUSES = {
-    "draft": "草稿",
-    "submitted": "已提交",
-    "signed": "评估员已签名",
-    "approved": "已审核锁定",
+    "draft": N_("草稿"),
+    "submitted": N_("已提交"),
+    "signed": N_("评估员已签名"),
+    "approved": N_("已审核锁定"),
 }
 LOCKED_STATUSES = ("approved",)
 

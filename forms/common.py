@@ -9,5 +9,6 @@ from wtforms.fields.choices import SelectChoice
 
 
 def choices(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms 3.3+ choices (plain tuples are deprecated)."""
-    return [SelectChoice(value, str(label)) for value, label in pairs]
+    """(value, label) pairs as WTForms 3.3+ choices (plain tuples are deprecated). A lazy label
+    (lazy_gettext) stays lazy, so it is translated when the form is shown."""
+    return [SelectChoice(value, label) for value, label in pairs]

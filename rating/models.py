@@ -10,38 +10,39 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from core.i18n import N_
 from core.timeutil import utcnow
 
 FACILITY_KINDS = {
-    "institution": "养老机构",
-    "community_center": "街道养老服务中心",
-    "station": "社区养老服务站",
+    "institution": N_("养老机构"),
+    "community_center": N_("街道养老服务中心"),
+    "station": N_("社区养老服务站"),
 }
 
-FILING_STATUSES = {"filed": "已登记备案", "not_filed": "未登记备案"}
+FILING_STATUSES = {"filed": N_("已登记备案"), "not_filed": N_("未登记备案")}
 
 INSPECTION_STATUSES = {
-    "planned": "已计划",
-    "in_progress": "检查中",
-    "submitted": "已提交待审批",
-    "approved": "已审批",
+    "planned": N_("已计划"),
+    "in_progress": N_("检查中"),
+    "submitted": N_("已提交待审批"),
+    "approved": N_("已审批"),
 }
 
 ACTION_STATUSES = {
-    "open": "待整改",
-    "evidence_submitted": "已提交整改材料",
-    "closed": "已核验关闭",
-    "escalated": "逾期已升级",
+    "open": N_("待整改"),
+    "evidence_submitted": N_("已提交整改材料"),
+    "closed": N_("已核验关闭"),
+    "escalated": N_("逾期已升级"),
 }
 
-SEVERITIES = {"critical": "严重", "major": "较重", "minor": "轻微"}
+SEVERITIES = {"critical": N_("严重"), "major": N_("较重"), "minor": N_("轻微")}
 
 CERTIFICATE_STATUSES = {
-    "valid": "有效",
-    "expired": "已过期",
-    "superseded": "已被新等级取代",
-    "revoked": "已撤销",
-    "not_genuine": "非真实证书",
+    "valid": N_("有效"),
+    "expired": N_("已过期"),
+    "superseded": N_("已被新等级取代"),
+    "revoked": N_("已撤销"),
+    "not_genuine": N_("非真实证书"),
 }
 
 

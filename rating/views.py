@@ -28,6 +28,7 @@ from accounts.models import User
 from accounts.queries import visible_org_ids, visible_organisations
 from core.auth import current_actor, public, require_roles
 from core.db import EditConflict, get_session, valid_id
+from core.i18n import N_, Labels
 from core.navigation import register_home_card, register_nav
 from core.timeutil import utcnow
 from rating import operations as ops
@@ -75,9 +76,10 @@ register_home_card("rating.dashboard", _l("评定总览"), _l("等级分布、�
 
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
-    return {"FACILITY_KINDS": FACILITY_KINDS, "INSPECTION_STATUSES": INSPECTION_STATUSES,
-            "ACTION_STATUSES": ACTION_STATUSES | {"overdue": "已逾期"}, "SEVERITIES": SEVERITIES,
-            "CERTIFICATE_STATUSES": CERTIFICATE_STATUSES, "FILING_STATUSES": FILING_STATUSES}
+    tables = {"FACILITY_KINDS": FACILITY_KINDS, "INSPECTION_STATUSES": INSPECTION_STATUSES,
+              "ACTION_STATUSES": ACTION_STATUSES | {"overdue": N_("已逾期")}, "SEVERITIES": SEVERITIES,
+              "CERTIFICATE_STATUSES": CERTIFICATE_STATUSES, "FILING_STATUSES": FILING_STATUSES}
+    return {name: Labels(table) for name, table in tables.items()}
 
 
 def _actor() -> User:

@@ -19,7 +19,7 @@ from tests.factories import UserFactory
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 COMPILED = CATALOG.with_suffix(".mo")
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
 SKIP_DIRS = {".venv", "tests", "node_modules", "translations"}  # as in the Makefile's `translations`
 PLACEHOLDER = re.compile(r"%(?:\([A-Za-z_]\w*\))?[sdif%]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
