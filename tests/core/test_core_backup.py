@@ -38,7 +38,14 @@ def _drill(tmp_path, source_url, fresh_url):
     assert restored.exit_code == 0, restored.output
     after = bk.row_counts(fresh.extensions["yiyang.engine"])
     assert after == before and before["audit_event"] > 0 and before["user_account"] >= 7
-    assert bk.check_invariants(fresh.extensions["yiyang.engine"]) == []
+    with fresh.app_context():
+        assert bk.check_invariants(fresh.extensions["yiyang.engine"]) == []
+        from sqlmodel import Session
+
+        from rating.invariants import count_verified
+
+        with Session(fresh.extensions["yiyang.engine"]) as session:
+            assert count_verified(session) == before["rating_certificate"] > 0  # every certificate verifies
     fresh.extensions["yiyang.engine"].dispose()
 
 
