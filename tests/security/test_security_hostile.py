@@ -34,7 +34,7 @@ def _assert_escaped(page: str) -> None:
         assert marker not in page, f"unescaped: {marker}"
 
 
-@pytest.mark.parametrize("field", ["name", "address"])
+@pytest.mark.parametrize("field", ["name", "address", "community", "contact_name"])
 def test_hostile_elder_fields(client: Any, org_tree: dict[str, Any], field: str) -> None:
     user = UserFactory(organisation=org_tree["district1"], roles="assessor")
     headers = api_token(client, user)
@@ -82,6 +82,18 @@ def test_hostile_facility_fields(client: Any, org_tree: dict[str, Any]) -> None:
             assert page.status_code == 200
             _assert_escaped(page.get_data(as_text=True))
     assert stored >= len(HOSTILE), "most hostile strings are legitimate text and must be stored"
+
+
+def test_hostile_user_display_names(client: Any, org_tree: dict[str, Any]) -> None:
+    admin = UserFactory(organisation=org_tree["city"], roles="admin")
+    login(client, admin)
+    for n, value in enumerate(HOSTILE):
+        response = client.post("/admin/users/new", data={
+            "username": f"hostile{n}", "display_name": value, "password": "Long-Enough-99",
+            "organisation_id": org_tree["district1"].id, "roles": ["assessor"]})
+        assert response.status_code < 500, (value[:40], response.status_code)
+        page = client.get("/admin/users").get_data(as_text=True)
+        _assert_escaped(page)
 
 
 def test_hostile_text_never_breaks_a_pdf() -> None:
