@@ -5,7 +5,6 @@ Every lookup is scoped: another organisation's elder or assessment is a 404.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -17,7 +16,7 @@ from assessment import queries
 from assessment.documents import report_context
 from assessment.presenters import assessment_public, elder_public
 from audit import record_event
-from core.api import ApiError, api_route, json_body, require_fields
+from core.api import ApiError, api_route, date_field, json_body, require_fields
 from core.auth import current_actor
 from core.crypto import cipher
 from core.db import get_session
@@ -96,16 +95,6 @@ def _raise(error: ops.AssessmentError) -> None:
     raise ApiError(error.status, error.code, error.message, error.errors) from error
 
 
-def _date(value: Any, item: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ApiError(422, "invalid_input", "日期格式应为 YYYY-MM-DD",
-                       [{"item": item, "message": "日期格式应为 YYYY-MM-DD"}]) from None
-
-
 def _text(data: dict[str, Any], key: str) -> str:
     value = data.get(key, "")
     if value is None:
@@ -128,11 +117,11 @@ def create_elder() -> Any:
     organisation = db.get(Organisation, org_id)
     elder_input = ops.ElderInput(
         name=_text(data, "name"), gender=_text(data, "gender"),
-        birth_date=_date(data.get("birth_date"), "birth_date"), id_number=_text(data, "id_number"),
+        birth_date=date_field(data.get("birth_date"), "birth_date"), id_number=_text(data, "id_number"),
         phone=_text(data, "phone"), address=_text(data, "address"), community=_text(data, "community"),
         contact_name=_text(data, "contact_name"), contact_phone=_text(data, "contact_phone"),
         legal_basis=_text(data, "legal_basis") or "statutory", consent_by=_text(data, "consent_by"),
-        consent_at=_date(data.get("consent_at"), "consent_at"))
+        consent_at=date_field(data.get("consent_at"), "consent_at"))
     try:
         elder = ops.register_elder(session=db, actor=user, organisation=organisation, data=elder_input,
                                    cipher=cipher(), duplicate_scope=visible_org_ids(db, user))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -247,6 +248,17 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.errors = status, code, message, errors or []
+
+
+def date_field(value: Any, item: str) -> date | None:
+    """An optional 'YYYY-MM-DD' body field, or a 422 naming it."""
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ApiError(422, "invalid_input", "日期格式应为 YYYY-MM-DD",
+                       [{"item": item, "message": "日期格式应为 YYYY-MM-DD"}]) from None
 
 
 def require_fields(data: dict[str, Any], allowed: set[str], required: set[str]) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Response, request
 from sqlmodel import Session, select
 
 from accounts.queries import visible_org_ids
-from core.api import ApiError, api_route, json_body, require_fields
+from core.api import ApiError, api_route, date_field, json_body, require_fields
 from core.auth import current_actor
 from core.db import get_session
 from rating import operations as ops
@@ -25,16 +24,6 @@ STAFF = ("admin", "inspector")
 def _fail(exc: ops.RatingError) -> ApiError:
     status = exc.status
     return ApiError(status, "conflict" if status == 409 else "invalid_input", str(exc), exc.errors)
-
-
-def _date(value: Any, field: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ApiError(422, "invalid_input", "日期格式应为 YYYY-MM-DD",
-                       [{"item": field, "message": "日期格式应为 YYYY-MM-DD"}]) from None
 
 
 def facility_json(session: Session, facility: Facility) -> dict[str, Any]:
@@ -131,7 +120,7 @@ def create_facility() -> Any:
     if data.get("operator_organisation_id") not in (None, *visible):
         raise ApiError(422, "invalid_input", "运营方机构不在可见范围内",
                        [{"item": "operator_organisation_id", "message": "运营方机构不在可见范围内"}])
-    data["opened_on"] = _date(data.get("opened_on"), "opened_on")
+    data["opened_on"] = date_field(data.get("opened_on"), "opened_on")
     try:
         facility = ops.create_facility(session=session, actor=actor, organisation_id=org_id, data=data)
     except ops.RatingError as exc:
