@@ -66,3 +66,10 @@ def test_app_refuses_to_start_with_a_broken_builtin_pack(tmp_path, monkeypatch):
             create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "SECRET_KEY": "x", "DATA_KEY": "y"})
     finally:
         instruments.builtin.cache_clear()
+
+
+def test_required_signatures_is_a_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("YIYANG_REQUIRED_SIGNATURES", "3")
+    assert load_config(tmp_path)["ASSESSMENT_REQUIRED_SIGNATURES"] == 3
+    monkeypatch.delenv("YIYANG_REQUIRED_SIGNATURES")
+    assert load_config(tmp_path)["ASSESSMENT_REQUIRED_SIGNATURES"] == 2
