@@ -7,19 +7,14 @@ work here. Without Chromium the test is skipped, except in CI where it must run.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, require_chromium
+
 PASSWORD = "Browser-Test-Pass-42"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.browser
 
@@ -49,44 +44,18 @@ sections:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMIUM.exists() and not IN_CI:
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium); browser test skipped")
-    from werkzeug.serving import make_server
-
-    from accounts.cli import seed_accounts
-    from app import create_app
+    require_chromium()
     from assessment.demo import seed_demo
-    from core.db import get_engine, session_scope, upgrade_database
-
-    instance = tmp_path_factory.mktemp("browser-instance")
-    url = f"sqlite:///{instance / 'yiyang.sqlite'}"
-    saved_env = os.environ.get("YIYANG_INSTANCE_PATH")
-    os.environ["YIYANG_INSTANCE_PATH"] = str(instance)
-    try:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-secret", "DATA_KEY": "browser-data-key"})
-    finally:
-        if saved_env is None:
-            os.environ.pop("YIYANG_INSTANCE_PATH", None)
-        else:
-            os.environ["YIYANG_INSTANCE_PATH"] = saved_env
     from scoring import load_definition_text
 
-    # A small instrument with skip logic, to watch items appear and disappear as one answers.
-    skip = load_definition_text(SKIP_PACK, source="<browser test>")
-    app.extensions["yiyang.definitions"] = {**app.extensions["yiyang.definitions"], skip.id: skip}
-    upgrade_database(url)
-    with app.app_context(), session_scope(get_engine()) as session:
-        context, _ = seed_accounts(session, PASSWORD)
-        seed_demo(session=session, context=context)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        app.extensions["yiyang.engine"].dispose()
+    def add_skip_pack(app: Any) -> None:
+        # A small instrument with skip logic, to watch items appear and disappear as one answers.
+        skip = load_definition_text(SKIP_PACK, source="<browser test>")
+        app.extensions["yiyang.definitions"] = {**app.extensions["yiyang.definitions"], skip.id: skip}
+
+    with demo_server(tmp_path_factory.mktemp("browser-instance"), PASSWORD, [seed_demo],
+                     prepare=add_skip_pack) as base:
+        yield base
 
 
 @pytest.fixture()

@@ -3,64 +3,31 @@ across a reload, and a conflict reported instead of overwritten. Skipped without
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, require_chromium
+
 PASSWORD = "Browser-Test-Pass-42"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def rating_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMIUM.exists() and not IN_CI:
-        pytest.skip("/usr/bin/chromium is not installed; browser test skipped")
-    from werkzeug.serving import make_server
-
-    from accounts.cli import seed_accounts
-    from app import create_app
-    from core.db import get_engine, session_scope, upgrade_database
+    require_chromium()
     from rating.demo import seed_demo
 
-    instance = tmp_path_factory.mktemp("rating-browser")
-    url = f"sqlite:///{instance / 'yiyang.sqlite'}"
-    saved = os.environ.get("YIYANG_INSTANCE_PATH")
-    os.environ["YIYANG_INSTANCE_PATH"] = str(instance)
-    try:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-secret", "DATA_KEY": "browser-data"})
-        upgrade_database(url)
-        with app.app_context(), session_scope(get_engine()) as session:
-            context, _ = seed_accounts(session, PASSWORD)
-            seed_demo(session=session, context=context)
-    finally:
-        if saved is None:
-            os.environ.pop("YIYANG_INSTANCE_PATH", None)
-        else:
-            os.environ["YIYANG_INSTANCE_PATH"] = saved
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        app.extensions["yiyang.engine"].dispose()
+    with demo_server(tmp_path_factory.mktemp("rating-browser"), PASSWORD, [seed_demo]) as base:
+        yield base
 
 
 def test_checklist_autosaves_on_a_tablet(rating_server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN")
         page = context.new_page()
         page.set_default_timeout(15000)
