@@ -13,7 +13,11 @@ from core.auth import current_actor
 from core.db import get_session
 from rating import operations as ops
 from rating import queries
-from rating.documents import certificate_context, notice_context, verify_url
+from rating.documents import (
+    certificate_pdf_response,
+    notice_context,
+    verify_url,
+)
 from rating.models import Certificate, CorrectiveAction, Facility, Grade, Inspection, InspectionPlan
 from rating.operations.actions import aware
 
@@ -372,13 +376,8 @@ def get_certificate(certificate_id: int) -> Any:
 @api_route("/certificates/<int:certificate_id>/pdf", methods=["GET"], roles=("admin", "inspector", "operator"),
            summary="证书 PDF / certificate PDF", produces="application/pdf")
 def certificate_pdf(certificate_id: int) -> Any:
-    from reports import render_pdf
-
     session = get_session()
-    certificate = queries.get_or_404(session, Certificate, certificate_id, _actor())
-    pdf = render_pdf("certificate.html", certificate_context(session, certificate))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename={certificate.serial}.pdf"})
+    return certificate_pdf_response(session, queries.get_or_404(session, Certificate, certificate_id, _actor()))
 
 
 @api_route("/certificates/<int:certificate_id>/revoke", methods=["POST"], roles=("admin",),

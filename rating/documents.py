@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 from sqlmodel import Session
 
 from accounts.models import Organisation, User
@@ -76,3 +76,12 @@ def notice_context(session: Session, inspection: Inspection, actions: list[Corre
         "issued_on": submitted,
         "reply_note": note,
     }
+
+
+def certificate_pdf_response(session: Session, certificate: Certificate) -> Response:
+    """The certificate as an inline PDF (the page and the API serve the same document)."""
+    from reports import render_pdf
+
+    pdf = render_pdf("certificate.html", certificate_context(session, certificate))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename={certificate.serial}.pdf"})

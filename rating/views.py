@@ -34,7 +34,11 @@ from core.timeutil import utcnow
 from rating import operations as ops
 from rating import queries
 from rating.checklist import build_sections, parse_form
-from rating.documents import certificate_context, notice_context, verify_url
+from rating.documents import (
+    certificate_pdf_response,
+    notice_context,
+    verify_url,
+)
 from rating.models import (
     ACTION_STATUSES,
     CERTIFICATE_STATUSES,
@@ -638,13 +642,8 @@ def certificate(certificate_id: int) -> Any:
 @bp.route("/rating/certificates/<int:certificate_id>/pdf")
 @require_roles(*ALL)
 def certificate_pdf(certificate_id: int) -> Any:
-    from reports import render_pdf
-
     session = get_session()
-    item = queries.get_or_404(session, Certificate, certificate_id, _actor())
-    pdf = render_pdf("certificate.html", certificate_context(session, item))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename={item.serial}.pdf"})
+    return certificate_pdf_response(session, queries.get_or_404(session, Certificate, certificate_id, _actor()))
 
 
 @bp.route("/rating/certificates/<int:certificate_id>/revoke", methods=["POST"])
