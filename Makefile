@@ -56,8 +56,10 @@ load: $(DEV_STAMP)
 # strings arrive with an empty msgstr: translate them in translations/en/LC_MESSAGES/messages.po
 # and run this again (tests/core/test_core_i18n.py fails until every string is translated).
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o translations/messages.pot --ignore-dirs='.venv tests node_modules' .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output -o translations/messages.pot --ignore-dirs='.venv tests node_modules' .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations -l en
+	# No creation date in the catalogs: parallel branches adding strings then merge without conflicts.
+	sed -i '/^"POT-Creation-Date:/d' translations/messages.pot translations/en/LC_MESSAGES/messages.po
 	$(BIN)/pybabel compile -d translations --statistics
 
 # The API fuzzing run of docs/security.md: about 300 generated requests per operation (>10,000).
