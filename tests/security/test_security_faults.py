@@ -34,12 +34,13 @@ def fail_on(monkeypatch: pytest.MonkeyPatch, action: str) -> None:
             raise InjectedFault(action)
         return original(**kwargs)
 
-    import assessment.operations
+    import assessment.operations.assessments
+    import assessment.operations.elders
     import rating.operations.certificates
     import rating.operations.inspections
 
-    for module in (audit, audit.operations, assessment.operations, rating.operations.inspections,
-                   rating.operations.certificates):
+    for module in (audit, audit.operations, assessment.operations.assessments, assessment.operations.elders,
+                   rating.operations.inspections, rating.operations.certificates):
         if hasattr(module, "record_event"):
             monkeypatch.setattr(module, "record_event", failing)
 

@@ -1,0 +1,11 @@
+"""Pages for elders and assessments: registry, the section-per-page form with autosave, result,
+signing, review, amendment, reassessment lists, entitlements and documents.
+
+Views are thin: parse, call an operation, commit once, redirect.
+
+One blueprint `bp` (common.py); each module adds the routes of one resource."""
+
+from assessment.views import elders, fill, lists, records  # noqa: F401  (importing registers the routes)
+from assessment.views.common import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,203 @@
+"""The assessment form, one section per page: fill, autosave, review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+from assessment import documents, queries
+from assessment import operations as ops
+from assessment.models import REASONS, Assessment, Elder
+from assessment.views.common import WRITE, _lang, _user, bp
+from core.auth import require_roles
+from core.db import get_session
+from forms.definition import (
+    answers_from_form,
+    attach_errors,
+    build_form_class,
+    field_name,
+    form_data_from_answers,
+)
+from scoring import Definition, validate_answers
+
+# --- the form, one section per page ---------------------------------------------------------
+
+
+class PageState(FlaskForm):
+    version = HiddenField()
+    section = HiddenField()
+
+
+_FORM_CLASSES: dict[tuple[str, str, str, str], type] = {}
+
+
+def _section_form_class(definition: Definition, section_id: str, lang: str) -> type:
+    key = (definition.id, definition.version, section_id, lang)
+    if key not in _FORM_CLASSES:
+        _FORM_CLASSES[key] = build_form_class(definition.section(section_id).items, lang=lang, base=PageState)
+    return _FORM_CLASSES[key]
+
+
+def _visible_sections(definition: Definition) -> list[Any]:
+    return [s for s in definition.sections if s.items]
+
+
+def _section_or_default(definition: Definition, assessment: Assessment, wanted: str | None) -> Any:
+    sections = _visible_sections(definition)
+    for section in sections:
+        if section.id == (wanted or assessment.current_section):
+            return section
+    return sections[0]
+
+
+def _client_logic(definition: Definition, assessment: Assessment) -> dict[str, Any]:
+    """What assessment.js needs to apply skip logic live: expressions as JSON and answer typing."""
+    items = {}
+    for item in definition.items.values():
+        options = {("true" if o.value is True else "false" if o.value is False else str(o.value)): o.value
+                   for o in item.options}
+        items[item.id] = {"field": field_name(item.id), "type": item.type, "options": options}
+    return {"logic": definition.skip_logic(), "items": items, "answers": assessment.answers,
+            "relevant": sorted(definition.relevant_items(assessment.answers))}
+
+
+def _render_fill(assessment: Assessment, definition: Definition, section: Any, form: Any,
+                 status: int = 200, conflict: dict[str, Any] | None = None) -> Any:
+    db = get_session()
+    person = db.get(Elder, assessment.elder_id)
+    sections = _visible_sections(definition)
+    index = next(i for i, s in enumerate(sections) if s.id == section.id)
+    answered = {s.id: sum(1 for i in s.items if i.id in assessment.answers) for s in sections}
+    relevant = definition.relevant_items(assessment.answers)
+    return render_template(
+        "assessment/fill.html", assessment=assessment, definition=definition, section=section,
+        sections=sections, index=index, form=form, elder=person, answered=answered, relevant=relevant,
+        client_logic=_client_logic(definition, assessment), conflict=conflict, lang=_lang(),
+        reasons=REASONS), status
+
+
+@bp.route("/assessments/<int:assessment_id>/fill", methods=["GET", "POST"])
+@require_roles(*WRITE)
+def fill(assessment_id: int) -> Any:
+    db = get_session()
+    assessment = queries.get_assessment(db, assessment_id, _user())
+    if not assessment.is_editable:
+        return redirect(url_for("assessment.detail", assessment_id=assessment.id))
+    definition = queries.definition_for(assessment)
+    section = _section_or_default(definition, assessment, request.values.get("section"))
+    form_class = _section_form_class(definition, section.id, _lang())
+    if request.method == "GET":
+        if request.args.get("section") is None:  # resume where the assessor was
+            return redirect(url_for("assessment.fill", assessment_id=assessment.id, section=section.id))
+        form = form_class(formdata=None, data=form_data_from_answers(section.items, assessment.answers))
+        form.version.data, form.section.data = str(assessment.version), section.id
+        errors = validate_answers(definition, assessment.answers, partial=True)
+        attach_errors(form, [e for e in errors if e["item"] in assessment.answers], lang=_lang())
+        return _render_fill(assessment, definition, section, form)
+    form = form_class()
+    if not form.validate():
+        abort(400)
+    answers = answers_from_form(form)
+    try:
+        version = int(form.version.data or 0)
+    except ValueError:
+        abort(400)
+    go = request.form.get("go", "next")
+    sections = _visible_sections(definition)
+    index = next(i for i, s in enumerate(sections) if s.id == section.id)
+    target = {"next": min(index + 1, len(sections) - 1), "prev": max(index - 1, 0)}.get(go, index)
+    if go.startswith("section:"):
+        target = next((i for i, s in enumerate(sections) if s.id == go[8:]), index)
+    try:
+        problems = ops.save_answers(session=db, actor=_user(), assessment=assessment, definition=definition,
+                                    answers=answers, version=version, section=sections[target].id)
+    except ops.ConflictError as error:
+        db.rollback()
+        db.refresh(assessment)
+        theirs = {item.id: assessment.answers.get(item.id) for item in section.items
+                  if assessment.answers.get(item.id) != answers.get(item.id)}
+        form.version.data = str(error.current_version)
+        return _render_fill(assessment, definition, section, form, status=409,
+                            conflict={"message": error.message, "theirs": theirs})
+    except ops.AssessmentError as error:
+        db.rollback()
+        attach_errors(form, error.errors, lang=_lang())
+        return _render_fill(assessment, definition, section, form, status=422)
+    db.commit()
+    mine = [p for p in problems if p["item"] in {i.id for i in section.items} and answers.get(p["item"]) is not None]
+    if mine and go in ("next", "review"):
+        # Stay on the page so the assessor sees the message next to the item; nothing is lost.
+        form.version.data = str(assessment.version)
+        attach_errors(form, mine, lang=_lang())
+        return _render_fill(assessment, definition, section, form, status=422)
+    if go == "review" or (go == "next" and index == len(sections) - 1):
+        return redirect(url_for("assessment.review", assessment_id=assessment.id))
+    return redirect(url_for("assessment.fill", assessment_id=assessment.id, section=sections[target].id))
+
+
+@bp.route("/assessments/<int:assessment_id>/autosave", methods=["POST"])
+@require_roles(*WRITE)
+def autosave(assessment_id: int) -> Any:
+    """The page's background save (fetch, CSRF header or field): JSON in, JSON out."""
+    db = get_session()
+    assessment = queries.get_assessment(db, assessment_id, _user())
+    if not assessment.is_editable:
+        return jsonify({"error": "not_draft", "message": _("评估已提交，不能再修改。"),
+                        "version": assessment.version, "status": assessment.status}), 409
+    definition = queries.definition_for(assessment)
+    section = _section_or_default(definition, assessment, request.form.get("section"))
+    form = _section_form_class(definition, section.id, _lang())()
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        return jsonify({"error": "invalid", "message": "version"}), 422
+    try:
+        problems = ops.save_answers(session=db, actor=_user(), assessment=assessment, definition=definition,
+                                    answers=answers_from_form(form), version=version, section=section.id)
+    except ops.ConflictError as error:
+        db.rollback()
+        return jsonify({"error": "conflict", "message": error.message, "version": error.current_version}), 409
+    except ops.AssessmentError as error:
+        db.rollback()
+        return jsonify({"error": error.code, "message": error.message, "errors": error.errors}), error.status
+    db.commit()
+    return jsonify({"version": assessment.version, "status": assessment.status,
+                    "problems": [{"item": p["item"], "message": p["message"]} for p in problems
+                                 if p["item"] in assessment.answers],
+                    "relevant": sorted(definition.relevant_items(assessment.answers)),
+                    "saved_at": assessment.updated_at.isoformat()})
+
+
+@bp.route("/assessments/<int:assessment_id>/review", methods=["GET"])
+@require_roles(*WRITE)
+def review(assessment_id: int) -> Any:
+    db = get_session()
+    assessment = queries.get_assessment(db, assessment_id, _user())
+    if not assessment.is_editable:
+        return redirect(url_for("assessment.detail", assessment_id=assessment.id))
+    definition = queries.definition_for(assessment)
+    errors = validate_answers(definition, assessment.answers)
+    return _render_review(assessment, definition, errors)
+
+
+def _render_review(assessment: Assessment, definition: Definition, errors: list[dict[str, Any]],
+                   status: int = 200) -> Any:
+    db = get_session()
+    by_item: dict[str, list[str]] = {}
+    for error in errors:
+        by_item.setdefault(str(error["item"]), []).append(error["message"])
+    relevant = definition.relevant_items(assessment.answers)
+    return render_template("assessment/review.html", assessment=assessment, definition=definition,
+                           elder=db.get(Elder, assessment.elder_id), errors=errors, by_item=by_item,
+                           relevant=relevant, answer_text=answer_text,
+                           sections=_visible_sections(definition)), status
+
+
+def answer_text(item: Any, value: Any) -> str:
+    return "" if value is None else documents.answer_text(item, value)
+
+

@@ -1,0 +1,9 @@
+"""Pages for facility inspection and grading, and the public certificate verification page.
+Views are thin: parse, call an operation, commit once, redirect.
+
+One blueprint `bp` (common.py); each module adds the routes of one resource."""
+
+from rating.views import actions, certificates, facilities, inspections, overview, plans  # noqa: F401  (importing registers the routes)
+from rating.views.common import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,158 @@
+"""Certificates: list, issue, PDF, revoke; the public register and the public verification page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlmodel import select
+
+from accounts.queries import visible_org_ids
+from core.auth import public, require_roles
+from core.db import get_session
+from rating import operations as ops
+from rating import queries
+from rating.documents import (
+    certificate_pdf_response,
+    verify_url,
+)
+from rating.models import (
+    CERTIFICATE_STATUSES,
+    Certificate,
+    Facility,
+    Grade,
+    InspectionPlan,
+)
+from rating.signing import unpack_token
+from rating.views.common import ALL, _actor, _problems, bp
+
+
+@bp.route("/rating/certificates")
+@require_roles("admin")
+def certificates() -> Any:
+    session = get_session()
+    rows = queries.certificates(session, _actor())
+    info = {}
+    for c in rows:
+        grade, fac = session.get(Grade, c.grade_id), session.get(Facility, c.facility_id)
+        info[c.id] = (fac, grade, ops.certificate_status(certificate=c, grade=grade, facility=fac))  # type: ignore[arg-type]
+    issuable = ops.issuable_grades(session=session, organisation_ids=visible_org_ids(session, _actor()))
+    return render_template("rating/certificates.html", certificates=rows, info=info, issuable=issuable)
+
+
+@bp.route("/rating/certificates/issue-all", methods=["POST"])
+@require_roles("admin")
+def certificates_issue_all() -> Any:
+    session = get_session()
+    grades = ops.issuable_grades(session=session, organisation_ids=visible_org_ids(session, _actor()))
+    issued = ops.issue_batch(session=session, actor=_actor(), grades=grades)
+    session.commit()
+    flash(_("已发放 %(n)d 张证书（已发过的不会重复发放）。", n=len(issued)))
+    return redirect(url_for("rating.certificates"))
+
+
+@bp.route("/rating/grades/<int:grade_id>/certificate", methods=["POST"])
+@require_roles("admin")
+def grade_certificate(grade_id: int) -> Any:
+    session = get_session()
+    grade = queries.get_or_404(session, Grade, grade_id, _actor())
+    try:
+        certificate, _created = ops.issue_certificate(session=session, actor=_actor(), grade=grade)
+    except ops.RatingError as exc:
+        for p in _problems(exc):
+            flash(p, "error")
+        return redirect(url_for("rating.inspection", inspection_id=grade.inspection_id))
+    session.commit()
+    return redirect(url_for("rating.certificate", certificate_id=certificate.id))
+
+
+@bp.route("/rating/certificates/<int:certificate_id>")
+@require_roles(*ALL)
+def certificate(certificate_id: int) -> Any:
+    session = get_session()
+    item = queries.get_or_404(session, Certificate, certificate_id, _actor())
+    grade, fac = session.get(Grade, item.grade_id), session.get(Facility, item.facility_id)
+    status, reason = ops.certificate_status(certificate=item, grade=grade, facility=fac)  # type: ignore[arg-type]
+    return render_template("rating/certificate.html", certificate=item, grade=grade, facility=fac,
+                           status=status, reason=reason, verify_url=verify_url(item))
+
+
+@bp.route("/rating/certificates/<int:certificate_id>/pdf")
+@require_roles(*ALL)
+def certificate_pdf(certificate_id: int) -> Any:
+    session = get_session()
+    return certificate_pdf_response(session, queries.get_or_404(session, Certificate, certificate_id, _actor()))
+
+
+@bp.route("/rating/certificates/<int:certificate_id>/revoke", methods=["POST"])
+@require_roles("admin")
+def certificate_revoke(certificate_id: int) -> Any:
+    session = get_session()
+    item = queries.get_or_404(session, Certificate, certificate_id, _actor())
+    try:
+        ops.revoke_certificate(session=session, actor=_actor(), certificate=item, reason=request.form.get("reason", ""))
+    except ops.RatingError as exc:
+        for p in _problems(exc):
+            flash(p, "error")
+    else:
+        session.commit()
+        flash(_("证书已撤销。"))
+    return redirect(url_for("rating.certificate", certificate_id=item.id))
+
+
+# --- published plans (双随机一公开) --------------------------------------------------------
+
+
+@bp.route("/rating/published")
+@public
+def published() -> Any:
+    """Published plans: the seed, the draw and, once published, the results. No login."""
+    session = get_session()
+    rows = list(session.exec(select(InspectionPlan).where(InspectionPlan.is_published == True)  # noqa: E712
+                             .order_by(InspectionPlan.id.desc())))
+    ids = {fid for p in rows for fid in p.target_ids}
+    names = {f.id: f.name for f in session.exec(select(Facility).where(Facility.id.in_(ids)))}  # type: ignore[union-attr]
+    grades = {g.facility_id: g for g in session.exec(select(Grade).where(Grade.plan_id.in_([p.id for p in rows])))}  # type: ignore[union-attr]
+    return render_template("rating/published.html", plans=rows, names=names, grades=grades)
+
+
+# --- public verification ------------------------------------------------------------------
+
+
+@bp.route("/verify/<code>")
+@public
+def verify(code: str) -> Any:
+    """Anyone can check a certificate: unknown code → 404; a payload that is not ours → not genuine."""
+    session = get_session()
+    item = queries.certificate_by_code(session, code)
+    if item is None:
+        abort(404)
+    grade, fac = session.get(Grade, item.grade_id), session.get(Facility, item.facility_id)
+    token = request.args.get("d")
+    presented = unpack_token(token) if token else (None, None)
+    genuine = presented is not None and ops.check_token(certificate=item, payload_text=presented[0],
+                                                        signature=presented[1])
+    status, reason = ops.certificate_status(certificate=item, grade=grade, facility=fac)  # type: ignore[arg-type]
+    if not genuine:
+        status, reason = "not_genuine", "签名无效或内容被篡改：这不是本系统签发的证书内容"
+    payload = json.loads(item.payload)
+    body = {"status": status, "status_label": CERTIFICATE_STATUSES[status], "reason": reason,
+            "genuine": genuine, "serial": item.serial if genuine else None}
+    if genuine:
+        body.update({"facility": fac.name if fac else "", "grade": {"code": grade.code, "label": grade.label,  # type: ignore[union-attr]
+                                                                    "stars": grade.stars, "medal": grade.medal},  # type: ignore[union-attr]
+                     "scheme": payload.get("scheme"), "issuer": payload.get("issuer"),
+                     "issued_on": item.issued_on.isoformat(), "valid_until": item.valid_until.isoformat()})
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return jsonify(body)
+    return render_template("rating/verify.html", **body)

@@ -1,0 +1,156 @@
+"""Facility pages: list, register, edit, start an inspection."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from accounts.queries import visible_org_ids, visible_organisations
+from core.auth import require_roles
+from core.db import EditConflict, get_session, valid_id
+from rating import operations as ops
+from rating import queries
+from rating.models import (
+    Facility,
+)
+from rating.schemes import facility_kinds_for, rating_schemes
+from rating.views.common import STAFF, _actor, _problems, bp
+
+# --- facilities ---------------------------------------------------------------------------
+
+
+def _facility_data(form: Any) -> tuple[dict[str, Any], list[str]]:
+    problems = []
+    data: dict[str, Any] = {k: (form.get(k) or "").strip() for k in
+                            ("name", "kind", "district", "address", "operator", "filing_status")}
+    operator_org = (form.get("operator_organisation_id") or "").strip()
+    data["operator_organisation_id"] = int(operator_org) if operator_org.isdigit() else None
+    if data["operator_organisation_id"] is not None and data["operator_organisation_id"] not in {
+            o.id for o in _operator_orgs()}:
+        problems.append(_("运营方账号所属机构不在可选范围内"))
+    beds = (form.get("beds") or "0").strip()
+    data["beds"] = int(beds) if beds.isdigit() else -1
+    opened = (form.get("opened_on") or "").strip()
+    data["opened_on"] = None
+    if opened:
+        try:
+            data["opened_on"] = date.fromisoformat(opened)
+        except ValueError:
+            problems.append(_("开业日期格式应为 年-月-日"))
+    return data, problems
+
+
+def _operator_orgs() -> list[Any]:
+    """Operator organisations (kind facility_operator) the user may link a facility to."""
+    return [o for o in visible_organisations(get_session(), _actor()) if o.kind == "facility_operator"]
+
+
+@bp.route("/rating/facilities")
+@require_roles(*STAFF)
+def facilities() -> Any:
+    session = get_session()
+    rows = queries.facilities(session, _actor(), kind=request.args.get("kind") or None)
+    grades = queries.current_grades(session, [f.id for f in rows if f.id])
+    return render_template("rating/facilities.html", facilities=rows, grades=grades)
+
+
+@bp.route("/rating/facilities/new", methods=["GET", "POST"])
+@require_roles(*STAFF)
+def facility_new() -> Any:
+    session = get_session()
+    orgs = visible_organisations(session, _actor())
+    problems: list[str] = []
+    if request.method == "POST":
+        data, problems = _facility_data(request.form)
+        org_id = valid_id(request.form.get("organisation_id") or _actor().organisation_id)
+        if org_id not in visible_org_ids(session, _actor()):
+            abort(404)
+        if not problems:
+            try:
+                facility = ops.create_facility(session=session, actor=_actor(), organisation_id=org_id, data=data)
+            except ops.RatingError as exc:
+                problems = _problems(exc)
+            else:
+                session.commit()
+                flash(_("已登记机构：%(name)s", name=facility.name))
+                return redirect(url_for("rating.facility", facility_id=facility.id))
+    return render_template("rating/facility_edit.html", facility=None, form=request.form,
+                           organisations=orgs, operator_orgs=_operator_orgs(), problems=problems), 422 if problems else 200
+
+
+@bp.route("/rating/facilities/<int:facility_id>")
+@require_roles(*STAFF)
+def facility(facility_id: int) -> Any:
+    session = get_session()
+    item = queries.get_or_404(session, Facility, facility_id, _actor())
+    grades = queries.grade_history(session, item)
+    statuses = {g.id: ops.grade_status(grade=g, facility=item) for g in grades}
+    schemes = [d for d in rating_schemes() if item.kind in facility_kinds_for(d)]
+    return render_template("rating/facility.html", facility=item, grades=grades, statuses=statuses,
+                           inspections=queries.inspections(session, _actor(), facility_id=item.id),
+                           actions=queries.actions(session, _actor(), which="open", facility_id=item.id),
+                           schemes=schemes, current=queries.current_grade(session, item))
+
+
+@bp.route("/rating/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
+@require_roles(*STAFF)
+def facility_edit(facility_id: int) -> Any:
+    session = get_session()
+    item = queries.get_or_404(session, Facility, facility_id, _actor())
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        data, problems = _facility_data(request.form)
+        if not problems:
+            try:
+                ops.update_facility(session=session, actor=_actor(), facility=item, data=data,
+                                    version=request.form.get("version", type=int))
+            except EditConflict:
+                session.rollback()
+                status = 409
+                problems = [_("这家机构刚被其他人修改过。您填写的内容保留在下面；请核对最新信息（另开页面查看）后再保存。")]
+            except ops.RatingError as exc:
+                problems = _problems(exc)
+            else:
+                session.commit()
+                flash(_("已保存。"))
+                return redirect(url_for("rating.facility", facility_id=item.id))
+    form = request.form if request.method == "POST" else {
+        "name": item.name, "kind": item.kind, "district": item.district, "address": item.address,
+        "beds": item.beds, "operator": item.operator, "filing_status": item.filing_status,
+        "opened_on": item.opened_on.isoformat() if item.opened_on else "",
+        "operator_organisation_id": item.operator_organisation_id or ""}
+    return render_template("rating/facility_edit.html", facility=item, form=form, organisations=[],
+                           operator_orgs=_operator_orgs(), problems=problems), status if status != 200 else (
+                               422 if problems else 200)
+
+
+@bp.route("/rating/facilities/<int:facility_id>/inspect", methods=["POST"])
+@require_roles(*STAFF)
+def inspection_new(facility_id: int) -> Any:
+    session = get_session()
+    item = queries.get_or_404(session, Facility, facility_id, _actor())
+    try:
+        inspection = ops.start_inspection(session=session, actor=_actor(), facility=item,
+                                          scheme=request.form.get("scheme", ""))
+    except ops.RatingError as exc:
+        for p in _problems(exc):
+            flash(p, "error")
+        return redirect(url_for("rating.facility", facility_id=item.id))
+    session.commit()
+    return redirect(url_for("rating.inspection", inspection_id=inspection.id))
+
+
+# --- plans --------------------------------------------------------------------------------
+
+
