@@ -7,8 +7,8 @@ from typing import Any
 from flask import jsonify, request
 
 from accounts import operations as ops
+from accounts import throttle
 from accounts.models import ROLE_LABELS
-from accounts.views import clear_login_failures, login_blocked, note_login_failure
 from audit import record_event
 from core.api import ApiError, api_route, json_body, require_fields
 from core.auth import current_actor
@@ -41,18 +41,19 @@ def api_login() -> Any:
     if not isinstance(username, str) or not isinstance(password, str):
         raise ApiError(422, "invalid_input", "用户名和密码必须是字符串")
     db = get_session()
-    if login_blocked(username):
+    wait = throttle.retry_after(username, request.remote_addr)
+    if wait:
         record_event(session=db, action="login.rate_limited", target_type="user", target_id=username[:64])
         db.commit()
-        raise ApiError(429, "too_many_attempts", "登录失败次数过多，请一分钟后再试。")
+        raise ApiError(429, "too_many_attempts", throttle.message(wait))
     user = ops.authenticate(session=db, username=username, password=password)
     if user is None:
-        note_login_failure(username)
+        throttle.note_failure(username, request.remote_addr)
         record_event(session=db, action="login.failed", target_type="user", target_id=username[:64],
                      client_address=request.remote_addr)
         db.commit()
         raise ApiError(401, "invalid_credentials", "用户名或密码不正确。")
-    clear_login_failures(username)
+    throttle.clear(username)
     token = ops.issue_api_token(session=db, user=user)
     record_event(session=db, action="login.api", target=user, actor=user)
     db.commit()

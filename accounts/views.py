@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,8 +20,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from accounts import operations as ops
+from accounts import throttle
 from accounts.forms import LoginForm, PasswordChangeForm, UserCreateForm, UserEditForm
 from accounts.models import ROLE_LABELS, User
+from accounts.passwords import verify_password
 from accounts.queries import get_scoped_or_404, users_of, visible_organisations
 from audit import record_event
 from core.auth import public, require_login, require_roles
@@ -36,8 +38,6 @@ register_nav("accounts.users", _l("用户"), roles=("admin",), order=90)
 register_home_card("accounts.users", _l("用户管理"), _l("添加评估员、检查员，分配角色"), roles=("admin",), order=90)
 register_home_card("accounts.change_password", _l("修改密码"), _l("定期更换密码，保护老人信息"), order=99)
 
-LOGIN_WINDOW_S = 60
-
 
 def _fresh_session() -> None:
     """Start a clean cookie session (no fixation), keeping only the chosen language."""
@@ -48,23 +48,17 @@ def _fresh_session() -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    """A path on this site to go to after signing in; anything else goes home.
+
+    Browsers drop tabs and newlines and read a backslash as a slash, so a slash, a tab and a
+    slash, or a slash and a backslash, would leave the site: refuse every control character
+    and every backslash."""
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not any(ord(c) < 0x20 or c in "\\\x7f" for c in target)):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("accounts.home")
-
-
-def login_blocked(username: str) -> bool:
-    counter = current_app.extensions["yiyang.login_counter"]
-    limit = current_app.config["LOGIN_FAILURES_PER_MINUTE"]
-    return bool(counter.count(f"login:{username.lower()}", LOGIN_WINDOW_S) >= limit)
-
-
-def note_login_failure(username: str) -> None:
-    current_app.extensions["yiyang.login_counter"].hit(f"login:{username.lower()}", LOGIN_WINDOW_S)
-
-
-def clear_login_failures(username: str) -> None:
-    current_app.extensions["yiyang.login_counter"].reset(f"login:{username.lower()}")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -77,22 +71,23 @@ def login() -> Any:
     if form.validate_on_submit():
         db = get_session()
         username = form.username.data.strip()
-        if login_blocked(username):
+        wait = throttle.retry_after(username, request.remote_addr)
+        if wait:
             record_event(session=db, action="login.rate_limited", target_type="user",
                          target_id=username, changes={"username": username})
             db.commit()
             return render_template("accounts/login.html", form=form,
-                                   error=_("登录失败次数过多，请一分钟后再试。")), 429
+                                   error=throttle.message(wait)), 429, {"Retry-After": str(wait)}
         user = ops.authenticate(session=db, username=username, password=form.password.data)
         if user is None:
-            note_login_failure(username)
+            throttle.note_failure(username, request.remote_addr)
             record_event(session=db, action="login.failed", target_type="user",
                          target_id=username, changes={"username": username})
             db.commit()
             form.password.data = ""
             return render_template("accounts/login.html", form=form,
                                    error=_("用户名或密码不正确。")), 401
-        clear_login_failures(username)
+        throttle.clear(username)
         ops.start_login_session(session=db, user=user, client_address=request.remote_addr)
         record_event(session=db, action="login", target=user, actor=user)
         db.commit()
@@ -141,6 +136,12 @@ def change_password() -> Any:
     if form.validate_on_submit():
         db = get_session()
         user = current_user._get_current_object()
+        wait = throttle.retry_after(user.username, request.remote_addr)
+        if wait:
+            return render_template("accounts/password.html", form=form,
+                                   problems=[throttle.message(wait)]), 429, {"Retry-After": str(wait)}
+        if not verify_password(user.password_hash, form.old_password.data or ""):
+            throttle.note_failure(user.username, request.remote_addr)
         try:
             ops.change_password(session=db, user=user, old_password=form.old_password.data,
                                 new_password=form.new_password.data)

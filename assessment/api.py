@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from accounts import throttle
 from accounts.models import Organisation
 from accounts.queries import visible_org_ids
 from assessment import operations as ops
@@ -291,10 +292,15 @@ def sign_assessment(assessment_id: int) -> Any:
     require_fields(data, {"password"}, {"password"})
     db, user = get_session(), current_actor()
     assessment = queries.get_assessment(db, assessment_id, user)
+    wait = throttle.retry_after(user.username, request.remote_addr)
+    if wait:
+        raise ApiError(429, "too_many_attempts", throttle.message(wait))
     try:
         ops.sign_assessment(session=db, actor=user, assessment=assessment, password=_text(data, "password"),
                             required_signatures=queries.required_signatures())
     except ops.AssessmentError as error:
+        if error.code == "bad_password":
+            throttle.note_failure(user.username, request.remote_addr)
         db.commit()  # keep the audit record of a failed attempt
         _raise(error)
     db.commit()

@@ -16,6 +16,7 @@ from flask_login import current_user
 F = TypeVar("F", bound=Callable[..., Any])
 
 ROLES = ("admin", "assessor", "reviewer", "inspector", "operator")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def current_actor() -> Any:
@@ -23,9 +24,26 @@ def current_actor() -> Any:
     user = g.get("api_user")
     if user is not None:
         return user
-    if current_user and current_user.is_authenticated:
+    if current_user and current_user.is_authenticated and _cookie_may_act():
         return current_user._get_current_object()
     return None
+
+
+def _cookie_may_act() -> bool:
+    """The API is exempt from the forms' CSRF check because it authenticates with bearer tokens.
+    A browser sends the session cookie with any cross-site request, so on the API the cookie
+    counts for a write only with the page's CSRF token in `X-CSRFToken`; otherwise the caller is
+    anonymous (401)."""
+    if not request.path.startswith("/api/") or request.method in SAFE_METHODS:
+        return True
+    from flask_wtf.csrf import validate_csrf
+    from wtforms.validators import ValidationError
+
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken"))
+    except ValidationError:
+        return False
+    return True
 
 
 def _declare(view: F, access: tuple[str, ...] | str) -> F:

@@ -53,7 +53,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PUBLIC_URL": env.get("YIYANG_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SESSION_IDLE_MINUTES": int(env.get("YIYANG_SESSION_IDLE_MINUTES", "30")),
         "SESSION_MAX_HOURS": int(env.get("YIYANG_SESSION_MAX_HOURS", "12")),
-        "LOGIN_FAILURES_PER_MINUTE": 10,
+        # Password attempts (accounts/throttle.py): free failures per account in 15 minutes, then an
+        # exponential wait; and failures a minute from one client address, whatever the account.
+        "LOGIN_FAILURES_FREE": int(env.get("YIYANG_LOGIN_FAILURES_FREE", "10")),
+        "PASSWORD_FAILURES_PER_IP": int(env.get("YIYANG_PASSWORD_FAILURES_PER_IP", "30")),
         # GB/T 42195 has two assessors present; some districts ask for one or three.
         "ASSESSMENT_REQUIRED_SIGNATURES": int(env.get("YIYANG_REQUIRED_SIGNATURES", "2")),
         "BABEL_DEFAULT_LOCALE": "zh",

@@ -1,5 +1,5 @@
-"""Fixed-window counters for login attempts: Redis when configured (shared by every worker),
-otherwise in the process."""
+"""Sliding-window counters for password attempts: Redis when configured (shared by every
+worker), otherwise in the process. `accounts.throttle` decides what the counts mean."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ class Counter(Protocol):
     def hit(self, key: str, window_s: int) -> int: ...
     def count(self, key: str, window_s: int) -> int: ...
     def reset(self, key: str) -> None: ...
+    def age(self, key: str, window_s: int) -> float | None: ...
 
 
 class MemoryCounter:
@@ -41,6 +42,12 @@ class MemoryCounter:
         with self._lock:
             self._hits.pop(key, None)
 
+    def age(self, key: str, window_s: int) -> float | None:
+        """Seconds since the newest hit within the window, or None when there is none."""
+        with self._lock:
+            kept = self._recent(key, window_s)
+            return time.monotonic() - kept[-1] if kept else None
+
 
 class RedisCounter:
     """Sliding-window counter in a Redis sorted set, shared by every app server."""
@@ -66,6 +73,12 @@ class RedisCounter:
 
     def reset(self, key: str) -> None:
         self._redis.delete(self._prefix + key)
+
+    def age(self, key: str, window_s: int) -> float | None:
+        name = self._prefix + key
+        newest = self._redis.zrevrangebyscore(name, "+inf", time.time() - window_s, start=0, num=1,
+                                              withscores=True)
+        return time.time() - float(newest[0][1]) if newest else None
 
 
 def make_counter(redis_url: str | None) -> Counter:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from accounts import throttle
 from assessment import operations as ops
 from assessment import queries
 from assessment.api import pdf_response, report_pdf
@@ -103,10 +104,15 @@ def sign(assessment_id: int) -> Any:
     db = get_session()
     assessment = queries.get_assessment(db, assessment_id, _user())
     form = SignForm()
+    wait = throttle.retry_after(_user().username, request.remote_addr)
+    if wait:
+        return _render_detail(assessment, sign_error=throttle.message(wait), status=429)
     try:
         ops.sign_assessment(session=db, actor=_user(), assessment=assessment,
                             password=form.password.data or "", required_signatures=queries.required_signatures())
     except ops.AssessmentError as error:
+        if error.code == "bad_password":
+            throttle.note_failure(_user().username, request.remote_addr)
         db.commit()  # keeps the audit record of a failed attempt
         return _render_detail(assessment, sign_error=error.message, status=error.status)
     db.commit()

@@ -38,7 +38,7 @@ def test_ten_failures_in_a_minute_are_rate_limited_and_logged(client, org_tree, 
         assert client.post("/login", data={"username": user.username, "password": "bad-password"}).status_code == 401
     blocked = client.post("/login", data={"username": user.username, "password": TEST_PASSWORD})
     assert blocked.status_code == 429
-    assert "一分钟后再试" in blocked.get_data(as_text=True)
+    assert "秒后再试" in blocked.get_data(as_text=True)
     assert "login.rate_limited" in _actions(db_session)
     api = client.post("/api/v1/auth/login", json={"username": user.username, "password": TEST_PASSWORD})
     assert api.status_code == 429
