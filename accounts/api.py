@@ -54,7 +54,7 @@ def api_login() -> Any:
         db.commit()
         raise ApiError(401, "invalid_credentials", "用户名或密码不正确。")
     throttle.clear(username)
-    token = ops.issue_api_token(session=db, user=user)
+    token = ops.issue_api_token(session=db, user=user, client_address=request.remote_addr)
     record_event(session=db, action="login.api", target=user, actor=user)
     db.commit()
     return jsonify({"token": token})
@@ -67,3 +67,49 @@ def api_me() -> Any:
     return jsonify({"id": user.id, "username": user.username, "display_name": user.display_name,
                     "roles": sorted(user.role_set), "role_labels": [ROLE_LABELS[r] for r in sorted(user.role_set)],
                     "organisation_id": user.organisation_id})
+
+
+TOKEN_LIST = {
+    "type": "object",
+    "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "created_at": {"type": "string"}, "last_used_at": {"type": "string", "nullable": True},
+        "expires_at": {"type": "string"}, "client_address": {"type": "string", "nullable": True},
+        "current": {"type": "boolean"}}}}},
+}
+
+REVOKED = {"type": "object", "properties": {"revoked": {"type": "integer"}}}
+
+
+def _token_public(token: Any, current_id: int | None) -> dict[str, Any]:
+    return {"id": token.id, "created_at": token.created_at.isoformat(),
+            "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+            "expires_at": token.expires_at.isoformat(), "client_address": token.client_address,
+            "current": token.id == current_id}
+
+
+@api_route("/auth/tokens", methods=["GET"], summary="我的 API 令牌 / my API tokens", roles=(),
+           responses={200: TOKEN_LIST})
+def api_tokens() -> Any:
+    user = current_actor()
+    return jsonify({"items": [_token_public(t, user.api_token_id) for t in ops.api_tokens_of(get_session(), user)]})
+
+
+@api_route("/auth/tokens/<int:token_id>", methods=["DELETE"], summary="注销一个令牌 / revoke one of my tokens",
+           roles=(), responses={200: REVOKED})
+def api_token_revoke(token_id: int) -> Any:
+    db, user = get_session(), current_actor()
+    if not ops.revoke_api_tokens(session=db, user=user, token_id=token_id):
+        raise ApiError(404, "not_found", "没有这个令牌，或它已注销。")
+    db.commit()
+    return jsonify({"revoked": 1})
+
+
+@api_route("/auth/logout", methods=["POST"], summary="注销当前令牌 / end the calling token", roles=(),
+           responses={200: REVOKED})
+def api_logout() -> Any:
+    db, user = get_session(), current_actor()
+    revoked = 0
+    if user.api_token_id is not None:
+        revoked = ops.revoke_api_tokens(session=db, user=user, token_id=user.api_token_id)
+        db.commit()
+    return jsonify({"revoked": revoked})

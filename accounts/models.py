@@ -84,6 +84,14 @@ class User(SQLModel, table=True):
     def bind_login_session(self, token: str) -> None:
         self._session_token = token
 
+    @property
+    def api_token_id(self) -> int | None:
+        """The API token that authenticated this request, if one did."""
+        return getattr(self, "_api_token_id", None)
+
+    def bind_api_token(self, token_id: int | None) -> None:
+        self._api_token_id = token_id
+
 
 class LoginSession(SQLModel, table=True):
     """A server-side record of one browser login: logout or a password change ends it, so a
@@ -109,3 +117,5 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     revoked_at: datetime | None = None
+    last_used_at: datetime | None = None  # refreshed at most once a minute; idle tokens end
+    client_address: str | None = Field(default=None, max_length=64)

@@ -15,6 +15,7 @@ from core.auth import ROLES
 from core.timeutil import utcnow
 
 API_TOKEN_DAYS = 30
+API_TOKEN_IDLE_HOURS = 72  # the default of YIYANG_API_TOKEN_IDLE_HOURS
 
 
 class AccountError(ValueError):
@@ -200,22 +201,60 @@ def load_login_session(
     return user
 
 
-def issue_api_token(*, session: Session, user: User) -> str:
+def issue_api_token(*, session: Session, user: User, client_address: str | None = None) -> str:
+    """A new bearer token for `user`; only its digest is stored."""
     token = secrets.token_urlsafe(32)
     session.add(
         ApiToken(
             token_hash=token_digest(token),
             user_id=user.id,  # type: ignore[arg-type]
             expires_at=utcnow() + timedelta(days=API_TOKEN_DAYS),
+            client_address=(client_address or "")[:64] or None,
         )
     )
     session.flush()
     return token
 
 
-def resolve_api_token(*, session: Session, token: str) -> User | None:
+def resolve_api_token(*, session: Session, token: str,
+                      idle_hours: int = API_TOKEN_IDLE_HOURS) -> User | None:
+    """The user of a live token; a token unused for `idle_hours` ends here."""
     found = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
-    if found is None or found.revoked_at is not None or found.expires_at < utcnow():
+    now = utcnow()
+    if found is None or found.revoked_at is not None or found.expires_at < now:
+        return None
+    if now - (found.last_used_at or found.created_at) > timedelta(hours=idle_hours):
+        found.revoked_at = now
+        session.flush()
         return None
     user = session.get(User, found.user_id)
-    return user if user and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    if found.last_used_at is None or now - found.last_used_at > timedelta(seconds=60):  # keep writes rare
+        found.last_used_at = now
+        session.flush()
+    user.bind_api_token(found.id)
+    return user
+
+
+def api_tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """The user's tokens that still work, newest first."""
+    return list(session.exec(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
+                               ApiToken.expires_at > utcnow())
+        .order_by(ApiToken.id.desc())  # type: ignore[union-attr]
+    ))
+
+
+def revoke_api_tokens(*, session: Session, user: User, token_id: int | None = None) -> int:
+    """End one of the user's tokens (or all of them with no `token_id`); returns how many ended."""
+    ended = 0
+    for token in api_tokens_of(session, user):
+        if token_id is None or token.id == token_id:
+            token.revoked_at = utcnow()
+            ended += 1
+    session.flush()
+    if ended:
+        record_event(session=session, action="api_token.revoke", target=user, actor=user,
+                     changes={"tokens": ended, "token_id": token_id})
+    return ended

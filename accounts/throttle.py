@@ -2,7 +2,7 @@
 and changing a password all count against it.
 
 Per account: the first LOGIN_FAILURES_FREE failures within 15 minutes cost nothing; after that
-each attempt must wait 2**(n - free) seconds since the last failure (capped at 15 minutes).
+each attempt must wait 30 s × 2**(n - free) since the last failure (capped at 15 minutes).
 So a guesser gets a handful of tries an hour, while the owner, whom an attacker can only slow
 down and never lock out for good, waits seconds to minutes. Per client address: at most
 PASSWORD_FAILURES_PER_IP failures a minute, whatever the accounts, which stops one machine from
@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 ACCOUNT_WINDOW_S = 15 * 60
 ADDRESS_WINDOW_S = 60
+FIRST_DELAY_S = 30
 MAX_DELAY_S = 15 * 60
 
 
@@ -41,7 +42,7 @@ def retry_after(account: str, address: str | None) -> int:
     free = current_app.config["LOGIN_FAILURES_FREE"]
     if failures < free:
         return 0
-    delay = min(2 ** (failures - free), MAX_DELAY_S)
+    delay = min(FIRST_DELAY_S * 2 ** (failures - free), MAX_DELAY_S)
     age = counter.age(key, ACCOUNT_WINDOW_S) or 0.0
     return max(0, math.ceil(delay - age))
 

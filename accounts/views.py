@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -36,6 +37,7 @@ bp = Blueprint("accounts", __name__)
 register_nav("accounts.home", _l("首页"), order=0)
 register_nav("accounts.users", _l("用户"), roles=("admin",), order=90)
 register_home_card("accounts.users", _l("用户管理"), _l("添加评估员、检查员，分配角色"), roles=("admin",), order=90)
+register_home_card("accounts.tokens", _l("API 令牌"), _l("查看和注销程序使用的 API 令牌"), order=98)
 register_home_card("accounts.change_password", _l("修改密码"), _l("定期更换密码，保护老人信息"), order=99)
 
 
@@ -156,6 +158,27 @@ def change_password() -> Any:
     return render_template("accounts/password.html", form=form, problems=problems), (
         422 if problems else 200
     )
+
+
+@bp.route("/account/tokens")
+@require_login
+def tokens() -> Any:
+    return render_template("accounts/tokens.html", tokens=ops.api_tokens_of(get_session(), current_user),
+                           days=ops.API_TOKEN_DAYS, idle_hours=current_app.config["API_TOKEN_IDLE_HOURS"])
+
+
+@bp.route("/account/tokens/revoke", methods=["POST"])
+@require_login
+def revoke_tokens() -> Any:
+    db = get_session()
+    raw = request.form.get("token_id", "")
+    token_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    if raw and token_id is None:
+        abort(400)
+    ended = ops.revoke_api_tokens(session=db, user=current_user._get_current_object(), token_id=token_id)
+    db.commit()
+    flash(_("已注销 %(n)d 个令牌。", n=ended), "success")
+    return redirect(url_for("accounts.tokens"))
 
 
 @bp.route("/admin/users")

@@ -157,7 +157,8 @@ def _authenticate_bearer() -> None:
         from accounts.operations import resolve_api_token
         from core.db import get_session
 
-        g.api_user = resolve_api_token(session=get_session(), token=header[7:].strip())
+        g.api_user = resolve_api_token(session=get_session(), token=header[7:].strip(),
+                                       idle_hours=current_app.config["API_TOKEN_IDLE_HOURS"])
 
 
 @api.before_request

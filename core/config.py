@@ -53,6 +53,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PUBLIC_URL": env.get("YIYANG_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SESSION_IDLE_MINUTES": int(env.get("YIYANG_SESSION_IDLE_MINUTES", "30")),
         "SESSION_MAX_HOURS": int(env.get("YIYANG_SESSION_MAX_HOURS", "12")),
+        "API_TOKEN_IDLE_HOURS": int(env.get("YIYANG_API_TOKEN_IDLE_HOURS", "72")),
         # Password attempts (accounts/throttle.py): free failures per account in 15 minutes, then an
         # exponential wait; and failures a minute from one client address, whatever the account.
         "LOGIN_FAILURES_FREE": int(env.get("YIYANG_LOGIN_FAILURES_FREE", "10")),

@@ -35,7 +35,7 @@ def _ids_by_param(db_session: Any, params: set[str]) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     for param in params:
         stem = param.removesuffix("_id")
-        candidates = [stem, f"rating_{stem}", f"assessment_{stem}", f"{stem}_account"]
+        candidates = [stem, f"rating_{stem}", f"assessment_{stem}", f"{stem}_account", f"api_{stem}"]
         table = next((t for t in candidates if t in tables), None)
         if table:
             rows = db_session.execute(text(f'SELECT id FROM "{table}" ORDER BY id LIMIT 3')).scalars().all()
@@ -48,7 +48,8 @@ def _ids_by_param(db_session: Any, params: set[str]) -> dict[str, list[Any]]:
 def _mapped(db_session: Any, params: set[str]) -> list[str]:
     tables = set(inspect(db_session.get_bind()).get_table_names())
     return [p for p in params if any(t in tables for t in (p.removesuffix("_id"), "rating_" + p.removesuffix("_id"),
-                                                            p.removesuffix("_id") + "_account"))]
+                                                            p.removesuffix("_id") + "_account",
+                                                            "api_" + p.removesuffix("_id")))]
 
 
 def _other_org_users(org_tree: dict[str, Any]) -> dict[str, Any]:
@@ -61,6 +62,10 @@ def test_no_route_leaks_another_organisations_records(app, client, db_session):
     with app.app_context():
         run_domain_seeders(db_session, context)
     db_session.flush()
+    from accounts.operations import issue_api_token
+
+    for user in list(context.users.values())[:2]:  # tokens of the target organisation's people
+        issue_api_token(session=db_session, user=user)
     probes = _other_org_users({"other": context.organisations["other"]})
     rules = [r for r in app.url_map.iter_rules()
              if r.arguments and getattr(app.view_functions[r.endpoint], "yiyang_access", "") != "public"]
