@@ -138,7 +138,7 @@ def configure_requests(app: Flask) -> None:
         )
         if app.config["YIYANG_ENV"] == "production":
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if response.mimetype == "text/html" or request.path.startswith("/api/"):
+        if request.endpoint != "static":  # pages, PDFs, exports, photos: personal data, never cached
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
