@@ -176,7 +176,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from accounts.cli import demo_command, init_command, users_group
+    from accounts.cli import demo_command, init_command, orgs_group, users_group
     from audit.cli import audit_group
     from core.cli import backup_command, restore_command
     from instruments.cli import instruments_group, rate_command, score_command
@@ -184,6 +184,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(init_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(orgs_group)
     app.cli.add_command(users_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(backup_command)

@@ -113,3 +113,6 @@ def api_logout() -> Any:
         revoked = ops.revoke_api_tokens(session=db, user=user, token_id=user.api_token_id)
         db.commit()
     return jsonify({"revoked": revoked})
+
+
+from accounts import admin_api  # noqa: E402,F401  (registers the organisation and user routes)

@@ -1,4 +1,4 @@
-"""`yiyang init`, `yiyang demo` and `yiyang users …`."""
+"""`yiyang init`, `yiyang demo`, `yiyang users …` and `yiyang orgs …`."""
 
 from __future__ import annotations
 
@@ -15,8 +15,17 @@ from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
 from accounts import operations as ops
-from accounts.models import ROLE_LABELS, Organisation, User
+from accounts import organisations as orgs
+from accounts.models import ORG_KINDS, ROLE_LABELS, Organisation, User
+from accounts.passwords import password_problems
 from core.db import get_engine, session_scope, upgrade_database
+
+
+class InputError(click.ClickException):
+    """Bad input on the command line: one line of Chinese and English, exit status 2."""
+
+    exit_code = 2
+
 
 DEMO_USERS = [
     ("admin", "系统管理员", ["admin"], "city"),
@@ -116,6 +125,10 @@ def run_domain_seeders(session: Session, context: DemoContext) -> list[str]:
 def demo_command() -> None:
     """添加示例机构、用户和记录（可重复运行）/ add demo organisations, users and records."""
     password, generated = demo_password(Path(current_app.instance_path))
+    problems = password_problems(password, username="admin")
+    if problems:
+        raise InputError("YIYANG_DEMO_PASSWORD 不符合密码要求 / does not meet the password policy: "
+                         + "；".join(problems))
     with session_scope(get_engine()) as session:
         context, created = seed_accounts(session, password)
         if created:
@@ -150,12 +163,78 @@ def users_group() -> None:
 def create_user_command(username: str, org_name: str, roles: tuple[str, ...], password: str) -> None:
     """创建用户 / create a user."""
     with session_scope(get_engine()) as session:
-        org = session.exec(select(Organisation).where(Organisation.name == org_name)).first()
-        if org is None:
-            raise click.ClickException(f"找不到机构：{org_name}")
+        org = _org(session, org_name)
         try:
             ops.create_user(session=session, username=username, password=password,
                             organisation=org, roles=list(roles))
         except ops.AccountError as error:
-            raise click.ClickException("；".join(error.problems)) from error
+            raise InputError("；".join(error.problems)) from None
     click.echo(f"已创建用户 {username}")
+
+
+@click.group("orgs")
+def orgs_group() -> None:
+    """管理机构树 / manage the organisation tree."""
+
+
+def _org_by_name(session: Session, name: str) -> Organisation:
+    found = list(session.exec(select(Organisation).where(Organisation.name == name).limit(2)))
+    if not found:
+        raise InputError(f"找不到机构：{name} / no organisation named {name}")
+    if len(found) > 1:
+        raise InputError(f"有多个机构名为 {name}，请用编号（#ID）/ several organisations are named {name}: use #ID")
+    return found[0]
+
+
+def _org(session: Session, ref: str) -> Organisation:
+    if ref.startswith("#") and ref[1:].isdigit():
+        org = session.get(Organisation, int(ref[1:]))
+        if org is None:
+            raise InputError(f"找不到机构 {ref} / no organisation {ref}")
+        return org
+    return _org_by_name(session, ref)
+
+
+@orgs_group.command("create")
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice(sorted(ORG_KINDS)), help="机构类型 / kind")
+@click.option("--parent", "parent_ref", default=None, help="上级机构名称或 #编号 / parent name or #ID")
+@with_appcontext
+def create_org_command(name: str, kind: str, parent_ref: str | None) -> None:
+    """新建机构 / create an organisation."""
+    with session_scope(get_engine()) as session:
+        parent = _org(session, parent_ref) if parent_ref else None
+        try:
+            org = orgs.create_organisation(session=session, name=name, kind=kind, parent=parent)
+        except orgs.OrganisationError as error:
+            raise InputError("；".join(str(e["message"]) for e in error.errors)) from None
+        click.echo(f"已新建机构 / created: #{org.id} {org.name}")
+
+
+@orgs_group.command("list")
+@with_appcontext
+def list_orgs_command() -> None:
+    """列出机构树 / print the organisation tree."""
+    with session_scope(get_engine()) as session:
+        for org in session.exec(select(Organisation).order_by(Organisation.path)):  # type: ignore[arg-type]
+            depth = org.path.count("/") - 2
+            state = "" if org.is_active else "  (停用 / inactive)"
+            click.echo(f"{'  ' * depth}#{org.id} {org.name} [{org.kind}]{state}")
+
+
+@orgs_group.command("contract")
+@click.argument("agency")
+@click.argument("area")
+@click.option("--until", "until", default=None, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="结束日期 / last day (YYYY-MM-DD)")
+@with_appcontext
+def contract_command(agency: str, area: str, until: Any) -> None:
+    """第三方评估机构签约服务区域 / let an agency work in an area."""
+    with session_scope(get_engine()) as session:
+        try:
+            contract = orgs.grant_contract(session=session, actor=None, agency=_org(session, agency),
+                                           organisation=_org(session, area),
+                                           valid_until=until.date() if until else None)
+        except orgs.OrganisationError as error:
+            raise InputError("；".join(str(e["message"]) for e in error.errors)) from None
+        click.echo(f"已签约 / contract #{contract.id}")

@@ -3,7 +3,7 @@ organisation too). Users hold one or more roles and belong to one organisation."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import PrivateAttr
 from sqlmodel import Field, SQLModel
@@ -12,13 +12,14 @@ from core.i18n import N_
 from core.timeutil import utcnow
 
 ORG_KINDS = {
+    "bureau": N_("民政局"),
     "province": N_("省"),
     "city": N_("市"),
     "district": N_("区/县"),
     "street": N_("街道/乡镇"),
     "community": N_("社区/村"),
     "agency": N_("第三方评估机构"),
-    "facility_operator": N_("服务机构运营方"),
+    "operator": N_("服务机构运营方"),
 }
 
 ROLE_LABELS = {
@@ -40,6 +41,23 @@ class Organisation(SQLModel, table=True):
     # Materialised path "/1/4/9/": a subtree is every row whose path starts with this one's.
     path: str = Field(default="/", max_length=400, index=True)
     reassessment_months: int = Field(default=12)
+    created_at: datetime = Field(default_factory=utcnow)
+    is_active: bool = Field(default=True)  # deactivated, never deleted: its records stay
+    version: int = Field(default=1)
+
+
+class OrganisationContract(SQLModel, table=True):
+    """A third-party agency's contract over an area: while it runs, the agency's people see and
+    assess the records of that organisation's subtree as if it were their own."""
+
+    __tablename__ = "organisation_contract"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="organisation.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    valid_from: date
+    valid_until: date | None = None
+    ended_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

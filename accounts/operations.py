@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from accounts.models import ORG_KINDS, ApiToken, LoginSession, Organisation, User
+from accounts.models import ApiToken, LoginSession, Organisation, User
+from accounts.organisations import create_organisation  # noqa: F401  (the demo and tests create through ops)
 from accounts.passwords import DUMMY_HASH, hash_password, password_problems, verify_password
 from audit import record_event
 from core.auth import ROLES
@@ -28,20 +29,6 @@ class AccountError(ValueError):
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_organisation(
-    *, session: Session, name: str, kind: str, parent: Organisation | None = None
-) -> Organisation:
-    """Add an organisation under `parent` (or as a root) and set its subtree path."""
-    if kind not in ORG_KINDS:
-        raise AccountError([f"未知的机构类型：{kind}"])
-    org = Organisation(name=name, kind=kind, parent_id=parent.id if parent else None)
-    session.add(org)
-    session.flush()
-    org.path = f"{parent.path if parent else '/'}{org.id}/"
-    session.flush()
-    return org
 
 
 def create_user(

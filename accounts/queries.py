@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, TypeVar
 
 from flask import abort, g
-from sqlalchemy import Select
+from sqlalchemy import Select, or_
 from sqlmodel import Session, select
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation, OrganisationContract, User
 from core.db import valid_id
+from core.timeutil import utcnow
 
 T = TypeVar("T")
 
@@ -24,11 +26,30 @@ def subtree_ids(session: Session, organisation_id: int) -> list[int]:
 
 
 def visible_org_ids(session: Session, user: User) -> list[int]:
-    """Organisations the user may see, cached for the request."""
+    """Organisations the user may see: their own subtree and, for a third-party agency, the
+    subtrees of the areas it holds a running contract for. Cached for the request."""
     cache = g.setdefault("visible_orgs", {}) if _in_request() else {}
     if user.id not in cache:
-        cache[user.id] = subtree_ids(session, user.organisation_id)
+        ids = subtree_ids(session, user.organisation_id)
+        for area in contracted_areas(session, user.organisation_id):
+            ids += [i for i in subtree_ids(session, area) if i not in ids]
+        cache[user.id] = ids
     return cache[user.id]  # type: ignore[no-any-return]
+
+
+def managed_org_ids(session: Session, user: User) -> list[int]:
+    """Organisations an administrator may change: their own subtree only, never contracted areas."""
+    return subtree_ids(session, user.organisation_id)
+
+
+def contracted_areas(session: Session, agency_id: int, on: date | None = None) -> list[int]:
+    """Organisations whose subtree the agency may work in today (running contracts)."""
+    today = on or utcnow().date()
+    rows = session.exec(select(OrganisationContract.organisation_id).where(
+        OrganisationContract.agency_id == agency_id, OrganisationContract.ended_at.is_(None),  # type: ignore[union-attr]
+        OrganisationContract.valid_from <= today,
+        or_(OrganisationContract.valid_until.is_(None), OrganisationContract.valid_until >= today)))  # type: ignore[union-attr]
+    return list(rows)
 
 
 def _in_request() -> bool:

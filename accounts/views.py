@@ -236,3 +236,6 @@ def edit_user(user_id: int) -> Any:
         flash(_("已保存。"), "success")
         return redirect(url_for("accounts.users"))
     return render_template("accounts/user_edit.html", form=form, user=user)
+
+
+from accounts import organisation_views  # noqa: E402,F401  (registers the organisation pages on bp)

@@ -53,7 +53,7 @@ class Facility(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
-    # The operator's own organisation (kind facility_operator): its accounts submit evidence.
+    # The operator's own organisation (kind operator): its accounts submit evidence.
     operator_organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     name: str = Field(max_length=200)
     kind: str = Field(max_length=32)

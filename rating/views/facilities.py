@@ -51,8 +51,8 @@ def _facility_data(form: Any) -> tuple[dict[str, Any], list[str]]:
 
 
 def _operator_orgs() -> list[Any]:
-    """Operator organisations (kind facility_operator) the user may link a facility to."""
-    return [o for o in visible_organisations(get_session(), _actor()) if o.kind == "facility_operator"]
+    """Operator organisations (kind operator) the user may link a facility to."""
+    return [o for o in visible_organisations(get_session(), _actor()) if o.kind == "operator"]
 
 
 @bp.route("/rating/facilities")

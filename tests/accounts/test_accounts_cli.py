@@ -44,3 +44,40 @@ def test_console_script_is_a_flask_group():
     assert result.exit_code == 0
     for command in ("init", "demo", "run", "routes", "shell"):
         assert command in result.output
+
+
+def test_a_bureau_sets_up_its_tree_from_the_command_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("YIYANG_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'orgs.sqlite'}", "SECRET_KEY": "x", "DATA_KEY": "y"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init"]).exit_code == 0
+    assert runner.invoke(args=["orgs", "create", "某市民政局", "--kind", "bureau"]).exit_code == 0
+    made = runner.invoke(args=["orgs", "create", "新区", "--kind", "district", "--parent", "某市民政局"])
+    assert made.exit_code == 0, made.output
+    assert runner.invoke(args=["orgs", "create", "康乐评估", "--kind", "agency", "--parent", "某市民政局"]).exit_code == 0
+    contract = runner.invoke(args=["orgs", "contract", "康乐评估", "新区", "--until", "2027-12-31"])
+    assert contract.exit_code == 0, contract.output
+    user = runner.invoke(args=["users", "create", "xq_admin", "--org", "新区", "--role", "admin"],
+                         input="Correct-Horse-42\nCorrect-Horse-42\n")
+    assert user.exit_code == 0, user.output
+    listing = runner.invoke(args=["orgs", "list"])
+    assert "  #" in listing.output and "新区 [district]" in listing.output
+    missing = runner.invoke(args=["users", "create", "x", "--org", "旧区", "--role", "admin"],
+                            input="Correct-Horse-42\nCorrect-Horse-42\n")
+    assert missing.exit_code == 2 and "找不到机构" in missing.output and "Traceback" not in missing.output
+    bad_kind = runner.invoke(args=["orgs", "contract", "新区", "康乐评估"])
+    assert bad_kind.exit_code == 2 and "第三方评估机构" in bad_kind.output
+    app.extensions["yiyang.engine"].dispose()
+
+
+def test_a_weak_demo_password_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("YIYANG_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("YIYANG_DEMO_PASSWORD", "short")
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'weak.sqlite'}", "SECRET_KEY": "x", "DATA_KEY": "y"})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init"]).exit_code == 0
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 2
+    assert "YIYANG_DEMO_PASSWORD" in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    app.extensions["yiyang.engine"].dispose()

@@ -134,7 +134,7 @@ def test_published_plans_are_public(client, rating_world, db_session):
 def test_operator_organisation_link_and_operator_view(client, rating_world, db_session):
     from tests.factories import OrganisationFactory, UserFactory
 
-    operator_org = OrganisationFactory(name="和平社会工作服务社", kind="facility_operator", parent=rating_world["district2"])
+    operator_org = OrganisationFactory(name="和平社会工作服务社", kind="operator", parent=rating_world["district2"])
     login(client, rating_world["admin"])
     station = rating_world["station"]
     edited = client.post(f"/rating/facilities/{station.id}/edit", data={

@@ -1,0 +1,149 @@
+"""Pages for the organisation tree: the administrator creates, renames, moves and deactivates
+organisations and gives third-party agencies contracts over areas. Same blueprint as accounts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlmodel import select
+
+from accounts import organisations as orgs
+from accounts.models import ORG_KINDS, Organisation, OrganisationContract
+from accounts.queries import managed_org_ids, visible_organisations
+from accounts.views import bp
+from core.auth import require_roles
+from core.db import EditConflict, get_session, valid_id
+from core.navigation import register_home_card, register_nav
+
+register_nav("accounts.organisations", _l("机构"), roles=("admin",), order=89)
+register_home_card("accounts.organisations", _l("机构管理"), _l("建立区县、街道、社区和第三方评估机构，签约服务区域"),
+                   roles=("admin",), order=89)
+
+
+def _messages(error: orgs.OrganisationError) -> list[str]:
+    return [_(e["message"]) for e in error.errors]
+
+
+def _managed(db: Any, key: Any) -> Organisation | None:
+    org_id = valid_id(key)
+    if org_id is None or org_id not in managed_org_ids(db, current_user):
+        return None
+    return db.get(Organisation, org_id)  # type: ignore[no-any-return]
+
+
+def _tree(db: Any) -> list[tuple[Organisation, int]]:
+    """(organisation, depth) in tree order: paths sort parents before their children."""
+    rows = visible_organisations(db, current_user)
+    base = min((o.path.count("/") for o in rows), default=2)
+    return [(o, o.path.count("/") - base) for o in rows]
+
+
+@bp.route("/admin/organisations", methods=["GET", "POST"])
+@require_roles("admin")
+def organisations() -> Any:
+    db = get_session()
+    problems: list[str] = []
+    typed = {"name": "", "kind": "", "parent_id": ""}
+    if request.method == "POST":
+        typed = {k: request.form.get(k, "").strip() for k in typed}
+        parent = _managed(db, typed["parent_id"])
+        if parent is None:
+            problems.append(_("请选择您管理范围内的上级机构。"))
+        else:
+            try:
+                org = orgs.create_organisation(session=db, name=typed["name"], kind=typed["kind"], parent=parent,
+                                               actor=current_user)
+            except orgs.OrganisationError as error:
+                problems += _messages(error)
+            else:
+                db.commit()
+                flash(_("已新建机构：%(name)s", name=org.name), "success")
+                return redirect(url_for("accounts.organisations"))
+    managed = set(managed_org_ids(db, current_user))
+    return render_template("accounts/organisations.html", tree=_tree(db), kinds=ORG_KINDS, managed=managed,
+                           problems=problems, typed=typed), 422 if problems else 200
+
+
+@bp.route("/admin/organisations/<int:organisation_id>", methods=["GET", "POST"])
+@require_roles("admin")
+def organisation(organisation_id: int) -> Any:
+    db = get_session()
+    org = _managed(db, organisation_id)
+    if org is None:
+        abort(404)
+    problems: list[str] = []
+    if request.method == "POST":
+        action = request.form.get("action", "save")
+        try:
+            problems = _apply(db, org, action)
+        except EditConflict:
+            db.rollback()
+            problems = [_("机构刚被其他人修改过，已显示最新内容；请核对后再保存。")]
+            db.refresh(org)
+        if not problems:
+            db.commit()
+            flash(_("已保存。"), "success")
+            return redirect(url_for("accounts.organisation", organisation_id=org.id))
+        db.rollback()
+        db.refresh(org)
+    managed = managed_org_ids(db, current_user)
+    parents = [o for o in visible_organisations(db, current_user)
+               if o.id in managed and not o.path.startswith(org.path) and o.is_active]
+    contracts = list(db.exec(select(OrganisationContract).where(OrganisationContract.agency_id == org.id)
+                             .order_by(OrganisationContract.id)))  # type: ignore[arg-type]
+    areas = {o.id: o for o in visible_organisations(db, current_user)}
+    return render_template("accounts/organisation.html", org=org, kinds=ORG_KINDS, parents=parents,
+                           contracts=contracts, areas=areas, problems=problems,
+                           is_own=org.id == current_user.organisation_id), 422 if problems else 200
+
+
+def _apply(db: Any, org: Organisation, action: str) -> list[str]:
+    form = request.form
+    try:
+        if action == "save":
+            moving = form.get("parent_id", "") != str(org.parent_id or "")
+            parent = _managed(db, form.get("parent_id")) if moving else None
+            if moving and (parent is None or org.id == current_user.organisation_id):
+                return [_("请选择您管理范围内的上级机构；不能移动自己所在的机构。")]
+            version = valid_id(form.get("version"))
+            orgs.update_organisation(session=db, actor=current_user, organisation=org, version=version,
+                                     name=form.get("name", ""), kind=form.get("kind") or None, parent=parent,
+                                     move=moving)
+        elif action in ("deactivate", "activate"):
+            if org.id == current_user.organisation_id:
+                return [_("不能停用自己所在的机构。")]
+            orgs.update_organisation(session=db, actor=current_user, organisation=org,
+                                     is_active=action == "activate")
+        elif action == "contract":
+            area = _managed(db, form.get("area_id"))
+            if area is None:
+                return [_("请选择签约区域。")]
+            until = _date(form.get("valid_until", ""))
+            if until is False:
+                return [_("结束日期格式应为 年-月-日。")]
+            orgs.grant_contract(session=db, actor=current_user, agency=org, organisation=area,
+                                valid_until=until or None)
+        elif action == "end_contract":
+            contract = db.get(OrganisationContract, valid_id(form.get("contract_id")) or 0)
+            if contract is None or contract.agency_id != org.id:
+                abort(404)
+            orgs.end_contract(session=db, actor=current_user, contract=contract)
+        else:
+            abort(400)
+    except orgs.OrganisationError as error:
+        return _messages(error)
+    return []
+
+
+def _date(value: str) -> date | None | bool:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return False
