@@ -115,13 +115,17 @@ def configure_requests(app: Flask) -> None:
 
     @app.before_request
     def _refuse_nul_characters() -> Any:
-        # No database stores U+0000 in text (PostgreSQL refuses it); say so instead of failing.
-        from core.errors import nul_fields, refuse_nul
+        # No database stores U+0000 or a lone UTF-16 surrogate in text (PostgreSQL refuses the
+        # first, UTF-8 cannot encode the second), in a body or a query string: say so instead
+        # of failing in the driver.
+        from core.errors import refuse_nul
+        from core.validation import unreadable_fields
 
-        if request.method in ("POST", "PUT", "PATCH"):
-            fields = nul_fields()
-            if fields:
-                return refuse_nul(fields)
+        writes = request.method in ("POST", "PUT", "PATCH")
+        body = request.get_json(silent=True) if writes and request.is_json else None
+        fields = unreadable_fields(request.args, request.form if writes else None, body)
+        if fields:
+            return refuse_nul(fields)
         return None
 
     @app.after_request

@@ -45,3 +45,30 @@ def install_length_guard() -> None:
     """Check string lengths before every flush of every session (idempotent)."""
     if not event.contains(Session, "before_flush", _check_lengths):
         event.listen(Session, "before_flush", _check_lengths)
+
+
+def _unreadable(value: Any, path: str) -> list[str]:
+    """Paths of strings no database can store: NUL characters and UTF-16 halves left alone
+    ("\\ud800" in JSON decodes to a lone surrogate that cannot be encoded as UTF-8)."""
+    if isinstance(value, str):
+        bad = "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value)
+        return [path] if bad else []
+    if isinstance(value, dict):
+        found = []
+        for key, inner in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            found += _unreadable(str(key), here) + _unreadable(inner, here)
+        return found
+    if isinstance(value, list):
+        return [p for n, inner in enumerate(value) for p in _unreadable(inner, f"{path}[{n}]")]
+    return []
+
+
+def unreadable_fields(query: Any, form: Any, json_body: Any) -> list[str]:
+    """Names of the query parameters, form fields and JSON paths that hold text no database can
+    store, so the request is refused with a 422 naming them instead of failing in the driver."""
+    found: list[str] = []
+    for source in (query, form):
+        for name, value in source.items(multi=True) if source is not None else ():
+            found += _unreadable(name, name) + _unreadable(value, name)
+    return found + _unreadable(json_body, "")

@@ -330,10 +330,11 @@ def action_evidence(action_id: int) -> Any:
            summary="核验整改（accept=false 退回） / verify and close, or send back",
            body={"type": "object", "properties": {"accept": {"type": "boolean"}, "reason": {"type": "string"}}})
 def action_verify(action_id: int) -> Any:
-    data = request.get_json(silent=True) or {}
-    if not isinstance(data, dict):
-        raise ApiError(422, "invalid_json", "请求体必须是 JSON 对象")
+    data = json_body()  # an unreadable body is a 422, never a silent "accept"
     require_fields(data, {"accept", "reason"}, set())
+    if not isinstance(data.get("accept", True), bool):
+        raise ApiError(422, "invalid_input", "accept 应为 true 或 false",
+                       [{"item": "accept", "message": "应为 true 或 false"}])
     session = get_session()
     action = queries.get_or_404(session, CorrectiveAction, action_id, _actor())
     try:

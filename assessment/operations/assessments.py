@@ -17,8 +17,9 @@ from assessment.models import (
     AssessmentSignature,
     Elder,
 )
-from assessment.operations.errors import MAX_ANSWER_TEXT, AssessmentError, ConflictError
+from assessment.operations.errors import AssessmentError, ConflictError
 from audit import record_event
+from core.answers import answer_problems
 from core.timeutil import utcnow
 from scoring import AnswerError, Definition, score, validate_answers
 
@@ -85,13 +86,7 @@ def start_assessment(*, session: Session, actor: User, elder: Elder, definition:
 def _clean_answers(definition: Definition, answers: Any) -> dict[str, Any]:
     if not isinstance(answers, dict):
         raise AssessmentError("answers 应为对象。", errors=[{"item": None, "message": "answers 应为对象"}])
-    known = definition.items
-    errors = [{"item": key, "message": f"未知的题目编号 {key}"} for key in answers if key not in known]
-    for key, value in answers.items():
-        if isinstance(value, str) and len(value) > MAX_ANSWER_TEXT:
-            errors.append({"item": key, "message": f"文本过长（最多 {MAX_ANSWER_TEXT} 字）"})
-        elif not isinstance(value, str | int | float | bool | list | type(None)):
-            errors.append({"item": key, "message": "答案类型无效"})
+    errors = answer_problems(definition.items, answers)
     if errors:
         raise AssessmentError("答案有误", errors=errors)
     return answers

@@ -7,8 +7,7 @@ from typing import Any
 from assessment.models import (
     Elder,
 )
-
-MAX_ANSWER_TEXT = 4000
+from core.answers import MAX_ANSWER_TEXT  # noqa: E402,F401  (one limit for both domains)
 
 
 class AssessmentError(Exception):

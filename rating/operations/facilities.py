@@ -29,20 +29,28 @@ FACILITY_FIELDS = ("name", "kind", "district", "address", "beds", "operator", "f
                    "opened_on", "operator_organisation_id")
 
 
+MAX_BEDS = 100_000  # the largest care home in China has a few thousand
+
+
 def check_facility(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Every problem with facility fields, at once."""
     errors: list[dict[str, Any]] = []
-    if not str(data.get("name") or "").strip():
+    for name in ("name", "district", "address", "operator"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            errors.append({"item": name, "message": "应为文字"})
+    if not isinstance(data.get("name"), str) or not data["name"].strip():
         errors.append({"item": "name", "message": "请填写机构名称"})
-    if data.get("kind") not in FACILITY_KINDS:
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in FACILITY_KINDS:
         errors.append({"item": "kind", "message": "机构类型应为 institution / community_center / station"})
-    if data.get("filing_status", "filed") not in FILING_STATUSES:
+    filing = data.get("filing_status", "filed")
+    if not isinstance(filing, str) or filing not in FILING_STATUSES:
         errors.append({"item": "filing_status", "message": "备案状态应为 filed 或 not_filed"})
     beds = data.get("beds", 0)
     if beds is None:
         beds = 0
-    if isinstance(beds, bool) or not isinstance(beds, int) or beds < 0:
-        errors.append({"item": "beds", "message": "床位数应为不小于 0 的整数"})
+    if isinstance(beds, bool) or not isinstance(beds, int) or not 0 <= beds <= MAX_BEDS:
+        errors.append({"item": "beds", "message": f"床位数应为 0 到 {MAX_BEDS} 的整数"})
     opened = data.get("opened_on")
     if opened is not None and not isinstance(opened, date):
         errors.append({"item": "opened_on", "message": "开业日期格式应为 YYYY-MM-DD"})

@@ -3,7 +3,6 @@ turn findings into corrective actions), approve (award the grade), re-inspect.""
 
 from __future__ import annotations
 
-import io
 import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from audit import record_event
+from core.answers import answer_problems
 from core.timeutil import utcnow
 from rating.models import (
     CorrectiveAction,
@@ -94,6 +94,11 @@ def save_answers(*, session: Session, actor: Any, inspection: Inspection, answer
     if version != inspection.version:
         raise VersionConflict(inspection.version)
     clean = _clean_answers(answers)
+    scheme = definition_of(inspection)
+    # Keys are item ids, or section ids where a section's score is entered directly.
+    unknown = answer_problems({*scheme.items, *(section.id for section in scheme.sections)}, clean)
+    if unknown:
+        raise RatingError(unknown)
     if facts is not None and not isinstance(facts, dict):
         raise RatingError([{"item": "facts", "message": "facts 应为对象"}])
     if notes is not None and not isinstance(notes, dict):
@@ -120,6 +125,10 @@ def save_photo(*, session: Session, actor: Any, storage: Path, organisation_id: 
                content_type: str, inspection: Inspection | None = None,
                action: CorrectiveAction | None = None, item_id: str = "") -> EvidencePhoto:
     """Store an evidence photo: checked, resized (long edge 1600 px), kept under the instance folder."""
+    if inspection is not None and inspection.status not in ("planned", "in_progress"):
+        raise RatingError([{"item": "photo", "message": "检查已提交，不能再添加照片"}], status=409)
+    if inspection is not None and item_id and item_id not in definition_of(inspection).items:
+        raise RatingError([{"item": "item", "message": "没有这个检查项"}])
     if len(data) > PHOTO_MAX_BYTES:
         raise RatingError([{"item": "photo", "message": "照片超过 10 MB，请压缩后再上传"}], status=413)
     if content_type not in PHOTO_TYPES:
@@ -142,23 +151,12 @@ def save_photo(*, session: Session, actor: Any, storage: Path, organisation_id: 
 
 
 def _resize(data: bytes, content_type: str) -> tuple[bytes, str]:
-    from PIL import Image, UnidentifiedImageError
+    from core.images import ImageRefused, clean_photo
 
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise RatingError([{"item": "photo", "message": "文件不是有效的图片"}]) from None
-    if max(image.size) <= PHOTO_MAX_EDGE and content_type == "image/jpeg":
-        return data, content_type
-    image.thumbnail((PHOTO_MAX_EDGE, PHOTO_MAX_EDGE))
-    if image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=85, optimize=True)
-    return out.getvalue(), "image/jpeg"
+        return clean_photo(data, max_edge=PHOTO_MAX_EDGE), "image/jpeg"
+    except ImageRefused as refused:
+        raise RatingError([{"item": "photo", "message": str(refused)}]) from None
 
 
 def _add_days(now: datetime, days: int) -> datetime:

@@ -129,7 +129,9 @@ def inspection_photo(inspection_id: int) -> Any:
     else:
         session.commit()
         flash(_("照片已上传。"))
-    return redirect(url_for("rating.inspection", inspection_id=item.id) + f"#item-{request.form.get('item', '')}")
+    # url_for quotes the fragment, so whatever was typed into `item` cannot split the header.
+    return redirect(url_for("rating.inspection", inspection_id=item.id,
+                            _anchor=f"item-{request.form.get('item', '')}"))
 
 
 @bp.route("/rating/photos/<int:photo_id>")
