@@ -33,7 +33,7 @@ ME_RESPONSE = {
 
 
 @api_route("/auth/login", methods=["POST"], summary="用户名密码换取令牌 / exchange a password for a token",
-           body=LOGIN_BODY, responses={200: TOKEN_RESPONSE}, is_public=True)
+           body=LOGIN_BODY, responses={200: TOKEN_RESPONSE, 401: {"type": "object"}}, is_public=True)
 def api_login() -> Any:
     data = json_body()
     require_fields(data, {"username", "password"}, {"username", "password"})

@@ -94,6 +94,22 @@ def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     return "/api/v1" + path, params
 
 
+# What any operation may answer besides its own results: a refused role, a record or a referenced
+# record that is not there (or not yours), a wrong method (with `Allow`), a conflict with another
+# edit, a body too large, bad input, too many attempts, the database briefly unavailable.
+COMMON_ERRORS = {
+    "400": "请求无效 / bad request",
+    "403": "角色无权执行 / forbidden for your roles",
+    "404": "不存在或无权查看 / not found",
+    "405": "不支持的请求方法（见 Allow）/ method not allowed (see Allow)",
+    "409": "与其他修改冲突或状态不允许 / conflict",
+    "413": "请求体过大 / body too large",
+    "422": "输入有误 / invalid input",
+    "429": "尝试次数过多 / too many attempts",
+    "503": "数据库暂时不可用 / database unavailable",
+}
+
+
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in _OPERATIONS:
@@ -108,6 +124,9 @@ def openapi_document() -> dict[str, Any]:
         if not op["public"]:
             responses.setdefault("401", {"description": "未登录 / no or bad token",
                                          "content": {"application/json": {"schema": ERROR_SCHEMA}}})
+        for status, description in COMMON_ERRORS.items():
+            responses.setdefault(status, {"description": description,
+                                          "content": {"application/json": {"schema": ERROR_SCHEMA}}})
         if params:
             responses.setdefault("404", {"description": "不存在或无权查看 / not found",
                                          "content": {"application/json": {"schema": ERROR_SCHEMA}}})
@@ -287,5 +306,10 @@ def _http_error(error: HTTPException) -> tuple[Response, int]:
     }
     status = error.code or 500
     current_app.logger.debug("api error %s on %s", status, request.path)
-    return jsonify({"error": error.name.lower().replace(" ", "_"),
-                    "message": messages.get(status, error.description or ""), "errors": []}), status
+    response = jsonify({"error": error.name.lower().replace(" ", "_"),
+                        "message": messages.get(status, error.description or ""), "errors": []})
+    response.status_code = status
+    for name, value in error.get_headers():  # `Allow` on a 405, `Retry-After` where set
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status

@@ -11,7 +11,12 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.conftest import TEST_PASSWORD
 from tests.factories import UserFactory
@@ -42,12 +47,13 @@ def test_api_never_answers_with_a_server_error(app: Any, db_session: Any, org_tr
             counted["cases"] += 1
             try:
                 response = case.call(headers=headers)
-                case.validate_response(response, checks=[not_a_server_error])
-            except Exception as error:  # collect all, report together
+                case.validate_response(response, checks=[not_a_server_error, status_code_conformance,
+                                                         content_type_conformance, response_schema_conformance])
+            except (Exception, BaseExceptionGroup) as error:  # collect all, report together
                 failures.append(f"{case.method.upper()} {case.formatted_path} {case.body!r:.200}: "
                                 f"{type(error).__name__}: {str(error)[:300]}")
 
         run()
     print(f"\nfuzzed {counted['cases']} API cases on {database_url.split(':')[0]}: {len(failures)} server errors")
     assert counted["cases"] > 0
-    assert not failures, "\n".join(failures[:10])
+    assert not failures, "\n".join(failures[:60])

@@ -15,3 +15,17 @@ def test_pdfs_are_not_cached_but_static_files_may_be(client, people):
     assert css.status_code == 200
     assert "no-store" not in css.headers.get("Cache-Control", "")
     css.close()
+
+
+def test_a_wrong_method_on_the_api_is_a_405_with_allow(client):
+    response = client.delete("/api/v1/openapi.json")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET"}
+    assert response.get_json()["error"] == "method_not_allowed"
+
+
+def test_the_openapi_document_lists_the_errors_every_operation_may_answer(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert {"404", "409", "422", "429", "503"} <= set(operation["responses"]), (method, path)
