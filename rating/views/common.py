@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
 )
 from flask_babel import lazy_gettext as _l
 
@@ -16,6 +14,7 @@ from core.auth import current_actor
 from core.db import get_session
 from core.i18n import N_, Labels
 from core.navigation import register_home_card, register_nav
+from core.storage import get_storage
 from rating import operations as ops
 from rating import queries
 from rating.models import (
@@ -59,8 +58,8 @@ def _actor() -> User:
     return current_actor()  # type: ignore[no-any-return]
 
 
-def _photo_dir() -> Path:
-    return Path(current_app.instance_path) / "rating_photos"
+def _photo_dir() -> Any:
+    return get_storage()  # core.storage: the instance folder, or the shared object store
 
 
 def _problems(exc: ops.RatingError) -> list[str]:

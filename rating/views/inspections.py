@@ -139,11 +139,11 @@ def inspection_photo(inspection_id: int) -> Any:
 def photo(photo_id: int) -> Any:
     session = get_session()
     item = queries.get_or_404(session, EvidencePhoto, photo_id, _actor())
-    path = _photo_dir() / str(item.organisation_id) / item.stored_name
-    if not path.is_file():
+    try:  # photos are small once resized; read whole, no file handle stays open
+        data = _photo_dir().get(f"rating_photos/{item.organisation_id}/{item.stored_name}")
+    except FileNotFoundError:
         abort(404)
-    # Photos are small once resized; reading them whole keeps no file handle open.
-    return Response(path.read_bytes(), mimetype=item.content_type,
+    return Response(data, mimetype=item.content_type,
                     headers={"Cache-Control": "private, no-store"})
 
 

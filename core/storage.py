@@ -1,0 +1,147 @@
+"""Where files live: photos, evidence and generated documents.
+
+    storage = get_storage()            # from YIYANG_STORAGE_URL, once per app
+    storage.put("jobs/12/reports.zip", data, "application/zip")
+    storage.get("jobs/12/reports.zip") # bytes, or FileNotFoundError
+
+By default the files are kept in the instance folder (`<instance>/KEY`; a key always names a
+folder first, e.g. `rating_photos/3/…`, so no key reaches the keys kept at the top); with
+`YIYANG_STORAGE_URL=s3://BUCKET/PREFIX?endpoint=https://HOST&region=REGION` they go to an
+S3-compatible object store through boto3 (credentials from the usual AWS_* variables), so every
+app server and worker sees the same files. Nothing is served from the store directly: the app
+reads the file and answers after its own access checks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Flask, current_app
+
+KEY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+
+
+class StorageError(RuntimeError):
+    """The storage configuration is unusable; the message says why."""
+
+
+def check_key(key: str) -> str:
+    """A relative path of plain names in a folder: no '..', no leading '/', no odd characters."""
+    if not KEY.match(key) or "/" not in key or any(part in ("", ".", "..") for part in key.split("/")) or len(key) > 300:
+        raise ValueError(f"invalid storage key: {key!r}")
+    return key
+
+
+class Storage(Protocol):
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+class FileStorage:
+    """Files under one folder; a write goes to a temporary file first, so a reader never sees
+    half a file and a crash leaves the old one."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get(self, key: str) -> bytes:
+        target = self.path(key)
+        if not target.is_file():
+            raise FileNotFoundError(key)
+        return target.read_bytes()
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+
+class S3Storage:
+    """An S3-compatible bucket (AWS, MinIO, Ceph, the cloud object stores of Chinese providers)."""
+
+    def __init__(self, bucket: str, prefix: str = "", client: Any = None, **client_args: Any) -> None:
+        if client is None:
+            try:
+                import boto3
+            except ImportError:  # pragma: no cover - depends on the installation
+                raise StorageError("YIYANG_STORAGE_URL 指向对象存储，但未安装 boto3（pip install 'yiyang[s3]'）。"
+                                   " Install boto3 for s3:// storage.") from None
+            client = boto3.client("s3", **{k: v for k, v in client_args.items() if v})
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+
+    def _name(self, key: str) -> str:
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data, ContentType=content_type)
+
+    def get(self, key: str) -> bytes:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._name(key))
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(key) from None
+        return answer["Body"].read()  # type: ignore[no-any-return]
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+        except Exception:
+            return False
+        return True
+
+
+def storage_from_url(url: str | None, instance_path: Path) -> Storage:
+    """The storage a URL names: empty → the instance folder, file:///PATH, or s3://BUCKET/PREFIX."""
+    if not url:
+        return FileStorage(instance_path)
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return FileStorage(Path(parts.path))
+    if parts.scheme == "s3":
+        if not parts.netloc:
+            raise StorageError("YIYANG_STORAGE_URL 缺少存储桶名：s3://BUCKET/PREFIX")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        return S3Storage(parts.netloc, parts.path, endpoint_url=query.get("endpoint"),
+                         region_name=query.get("region"))
+    raise StorageError(f"YIYANG_STORAGE_URL 只支持 file:// 或 s3://，而不是 {parts.scheme}://")
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("STORAGE_URL") or os.environ.get("YIYANG_STORAGE_URL")
+    app.extensions["yiyang.storage"] = storage_from_url(url, Path(app.instance_path))
+
+
+def get_storage() -> Storage:
+    return current_app.extensions["yiyang.storage"]  # type: ignore[no-any-return]

@@ -1,0 +1,53 @@
+"""File storage: the instance folder by default, an S3-compatible bucket when configured; keys
+cannot leave their folder; a write is never seen half done."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.storage import FileStorage, S3Storage, StorageError, storage_from_url
+
+
+def test_file_storage_round_trip_and_key_rules(tmp_path):
+    storage = storage_from_url(None, tmp_path)
+    assert isinstance(storage, FileStorage)
+    storage.put("jobs/1/a.zip", b"first")
+    storage.put("jobs/1/a.zip", b"second")
+    assert storage.get("jobs/1/a.zip") == b"second" and storage.exists("jobs/1/a.zip")
+    assert [p.name for p in (tmp_path / "jobs" / "1").iterdir()] == ["a.zip"]  # no temporary left
+    for bad in ("../secret_key", "secret_key", "/etc/passwd", "jobs/../data_key", "jobs//x", "jobs/a b"):
+        with pytest.raises(ValueError):
+            storage.put(bad, b"x")
+    with pytest.raises(FileNotFoundError):
+        storage.get("jobs/2/none.zip")
+    storage.delete("jobs/1/a.zip")
+    assert not storage.exists("jobs/1/a.zip")
+
+
+def test_storage_url_is_checked(tmp_path):
+    with pytest.raises(StorageError, match="s3://"):
+        storage_from_url("ftp://x/y", tmp_path)
+    with pytest.raises(StorageError, match="存储桶"):
+        storage_from_url("s3:///prefix", tmp_path)
+    assert isinstance(storage_from_url(f"file://{tmp_path}/files", tmp_path), FileStorage)
+
+
+def test_s3_storage_against_a_local_fake(monkeypatch):
+    moto = pytest.importorskip("moto", reason="moto (dev extra) fakes the S3 API")
+    import boto3
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    with moto.mock_aws():
+        boto3.client("s3").create_bucket(Bucket="yiyang")
+        storage = storage_from_url("s3://yiyang/city1?region=us-east-1", None)  # type: ignore[arg-type]
+        assert isinstance(storage, S3Storage)
+        storage.put("rating_photos/3/x.jpg", b"jpeg", "image/jpeg")
+        assert storage.get("rating_photos/3/x.jpg") == b"jpeg" and storage.exists("rating_photos/3/x.jpg")
+        listed = boto3.client("s3").list_objects_v2(Bucket="yiyang")["Contents"]
+        assert [o["Key"] for o in listed] == ["city1/rating_photos/3/x.jpg"]
+        with pytest.raises(FileNotFoundError):
+            storage.get("rating_photos/3/none.jpg")
+        storage.delete("rating_photos/3/x.jpg")
+        assert not storage.exists("rating_photos/3/x.jpg")
