@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_db(app)
     load_definitions(app)
     configure_extensions(app)
+    configure_jobs(app)
     configure_requests(app)
     register_blueprints(app)
     register_cli(app)
@@ -94,6 +95,12 @@ def configure_extensions(app: Flask) -> None:
             idle_minutes=app.config["SESSION_IDLE_MINUTES"],
             max_hours=app.config["SESSION_MAX_HOURS"],
         )
+
+
+def configure_jobs(app: Flask) -> None:
+    import jobs
+
+    jobs.init_app(app)
 
 
 def select_locale() -> str:
@@ -163,7 +170,7 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.filters["dict_without"] = lambda d, *keys: {k: v for k, v in d.items() if k not in keys}
     csrf.exempt(api)  # the API authenticates with bearer tokens, not cookies
     importlib.import_module("accounts.api")
-    for package in ("assessment", "rating"):
+    for package in ("assessment", "rating", "jobs"):
         try:
             views = importlib.import_module(f"{package}.views")
         except ModuleNotFoundError as exc:
@@ -184,6 +191,7 @@ def register_cli(app: Flask) -> None:
     from audit.cli import audit_group
     from core.cli import backup_command, restore_command
     from instruments.cli import instruments_group, rate_command, score_command
+    from jobs.cli import jobs_group, scheduler_command, worker_command
     from rating.cli import certificates_group, rating_group
 
     app.cli.add_command(init_command)
@@ -198,6 +206,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(instruments_group)
     app.cli.add_command(certificates_group)
     app.cli.add_command(rating_group)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(jobs_group)
 
 
 def register_error_handlers(app: Flask) -> None:

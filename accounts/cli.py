@@ -102,6 +102,7 @@ def seed_accounts(session: Session, password: str) -> tuple[DemoContext, bool]:
     for username, name, roles, org_key in DEMO_USERS:
         users[username] = ops.create_user(session=session, username=username, password=password,
                                           organisation=orgs[org_key], roles=roles, display_name=name)
+        users[username].email = f"{username}@example.org"
     return DemoContext(organisations=orgs, users=users), True
 
 

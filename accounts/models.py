@@ -74,6 +74,10 @@ class User(SQLModel, table=True):
     password_changed_at: datetime = Field(default_factory=utcnow)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Notifications: where reminders go. Channels: space separated of email, bot (in-app always).
+    email: str = Field(default="", max_length=200)
+    notify_channels: str = Field(default="email", max_length=60)
+    bot_url: str = Field(default="", max_length=500)
 
     # Flask-Login protocol; get_id is the login-session token, set at login.
     _session_token: str | None = PrivateAttr(default=None)

@@ -21,6 +21,7 @@ from assessment.operations.errors import AssessmentError, ConflictError
 from audit import record_event
 from core.answers import answer_problems
 from core.timeutil import utcnow
+from jobs.events import emit
 from scoring import AnswerError, Definition, score, validate_answers
 
 # --- assessments --------------------------------------------------------------------------
@@ -213,6 +214,7 @@ def sign_assessment(*, session: Session, actor: User, assessment: Assessment, pa
     session.flush()
     record_event(session=session, action="assessment.approve" if role == "reviewer" else "assessment.sign",
                  target=assessment, actor=actor, changes={"answers_hash": digest, "role": role})
+    emit(session, "assessment.locked", assessment, when=role == "reviewer")
     return signature
 
 
@@ -239,6 +241,7 @@ def amend_assessment(*, session: Session, actor: User, assessment: Assessment, r
     session.flush()
     record_event(session=session, action="assessment.amend", target=amendment, actor=actor,
                  changes={"amends": assessment.id}, reason=reason[:1000])
+    emit(session, "assessment.amended", amendment)
     return amendment
 
 

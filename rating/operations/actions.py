@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from audit import record_event
 from core.timeutil import utcnow
+from jobs.events import emit
 from rating.models import CorrectiveAction
 from rating.operations.facilities import RatingError
 
@@ -97,6 +98,7 @@ def escalate_overdue(*, session: Session, actor: Any, organisation_ids: list[int
         record_event(session=session, action="rating.action.escalate", target=action, actor=actor,
                      changes={"old": {"status": "open"}, "new": {"status": "escalated"}},
                      reason="逾期未整改")
+        emit(session, "action.overdue", action)
         escalated.append(action)
     session.flush()
     return escalated

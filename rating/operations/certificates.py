@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from accounts.models import Organisation
 from audit import record_event
 from core.timeutil import utcnow
+from jobs.events import emit
 from rating.models import Certificate, Facility, Grade
 from rating.operations.facilities import RatingError
 from rating.schemes import get_scheme
@@ -62,6 +63,7 @@ def issue_certificate(*, session: Session, actor: Any, grade: Grade,
     record_event(session=session, action="rating.certificate.issue", target=certificate, actor=actor,
                  changes={"new": {"serial": serial, "grade_id": grade.id, "grade": grade.code,
                                   "valid_until": grade.valid_until.isoformat()}})
+    emit(session, "certificate.issued", certificate)
     return certificate, True
 
 
@@ -107,6 +109,7 @@ def revoke_certificate(*, session: Session, actor: Any, certificate: Certificate
     session.flush()
     record_event(session=session, action="rating.certificate.revoke", target=certificate, actor=actor,
                  changes={"old": {"revoked": False}, "new": {"revoked": True}}, reason=reason)
+    emit(session, "certificate.revoked", certificate)
     return certificate
 
 

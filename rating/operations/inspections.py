@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
@@ -13,6 +12,7 @@ from sqlmodel import Session, select
 from audit import record_event
 from core.answers import answer_problems
 from core.timeutil import utcnow
+from jobs.events import emit
 from rating.models import (
     CorrectiveAction,
     EvidencePhoto,
@@ -121,7 +121,7 @@ def save_answers(*, session: Session, actor: Any, inspection: Inspection, answer
     return problems
 
 
-def save_photo(*, session: Session, actor: Any, storage: Path, organisation_id: int, data: bytes,
+def save_photo(*, session: Session, actor: Any, storage: Any, organisation_id: int, data: bytes,
                content_type: str, inspection: Inspection | None = None,
                action: CorrectiveAction | None = None, item_id: str = "") -> EvidencePhoto:
     """Store an evidence photo: checked, resized (long edge 1600 px), kept under the instance folder."""
@@ -136,9 +136,7 @@ def save_photo(*, session: Session, actor: Any, storage: Path, organisation_id: 
     data, content_type = _resize(data, content_type)
     ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[content_type]
     name = f"{uuid.uuid4().hex}.{ext}"
-    folder = storage / str(organisation_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(data)
+    storage.put(f"rating_photos/{organisation_id}/{name}", data, content_type)  # core.storage
     photo = EvidencePhoto(organisation_id=organisation_id, inspection_id=inspection.id if inspection else None,
                           action_id=action.id if action else None, item_id=item_id[:64], stored_name=name,
                           content_type=content_type, size=len(data), uploaded_by_id=getattr(actor, "id", None))
@@ -328,4 +326,6 @@ def approve_inspection(*, session: Session, actor: Any, inspection: Inspection,
     record_event(session=session, action="rating.inspection.approve", target=inspection, actor=actor,
                  changes={"new": {"grade": grade.code, "label": grade.label,
                                   "valid_until": grade.valid_until.isoformat()}})
+    emit(session, "inspection.approved", inspection)
+    emit(session, "grade.awarded", grade, when=grade.code > 0)
     return grade

@@ -1,0 +1,60 @@
+"""The scheduler: configured times, one run per day however many schedulers, the sweep that
+finds work a dead worker or a lost queue left behind."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from core.config import ConfigError
+from core.timeutil import utcnow
+from jobs.models import Job
+from jobs.schedule import due_runs, schedule_times, sweep, tick
+
+
+def test_schedule_times_come_from_configuration(app):
+    app.config.update(SCHEDULE_ESCALATE="02:15", SCHEDULE_REMINDERS="off")
+    try:
+        assert schedule_times(app) == {"escalate": (2, 15), "reminders": None, "audit.verify": (3, 0)}
+        # 19:00 UTC is 03:00 the next day in Shanghai: escalation and the audit check are due
+        runs = due_runs(app, datetime(2026, 3, 1, 19, 0, tzinfo=UTC))
+        assert runs == [("escalate", "schedule:escalate:2026-03-02"), ("audit.verify", "schedule:audit.verify:2026-03-02")]
+        assert due_runs(app, datetime(2026, 3, 1, 18, 0, tzinfo=UTC)) == []
+        app.config["SCHEDULE_ESCALATE"] = "25:00"
+        with pytest.raises(ConfigError, match="YIYANG_SCHEDULE_ESCALATE"):
+            schedule_times(app)
+    finally:
+        for key in ("SCHEDULE_ESCALATE", "SCHEDULE_REMINDERS"):
+            app.config.pop(key, None)
+
+
+def test_tick_starts_each_daily_job_once(app, db_session, org_tree):
+    now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: all three are due
+    first = tick(app, now)
+    app.extensions["yiyang.jobs"].drain()
+    assert len(first) == 3
+    assert tick(app, now + timedelta(minutes=1)) == []  # a second scheduler, or the next round
+    jobs = db_session.exec(select(Job).order_by(Job.id)).all()
+    assert [j.kind for j in jobs] == ["escalate", "reminders", "audit.verify"]
+    assert all(j.status == "finished" for j in jobs), [(j.kind, j.error) for j in jobs]
+    assert {j.dedupe_key for j in jobs} == {f"schedule:{k}:2026-03-02" for k in ("escalate", "reminders", "audit.verify")}
+
+
+def test_sweep_requeues_work_left_behind(app, db_session, org_tree):
+    now = utcnow()
+    lost = Job(kind="audit.verify", params={}, status="started", attempts=1, heartbeat_at=now - timedelta(hours=2))
+    waiting = Job(kind="audit.verify", params={}, status="queued", enqueued_at=now - timedelta(hours=1))
+    fresh = Job(kind="audit.verify", params={}, status="queued", enqueued_at=now)
+    db_session.add_all([lost, waiting, fresh])
+    db_session.commit()
+    queue = app.extensions["yiyang.jobs"]
+    with app.app_context():
+        assert sweep(app, db_session, now) == 2  # the lost one and the waiting one; not the fresh one
+    assert sorted(ident for _, ident in queue.pending) == sorted([lost.id, waiting.id])
+    queue.drain()
+    for job in (lost, waiting, fresh):
+        db_session.refresh(job)
+    assert lost.status == waiting.status == "finished" and fresh.status == "queued"
+    assert lost.attempts == 2
