@@ -212,7 +212,12 @@ def unread_count() -> int:
     if user is None:
         return 0
     from sqlalchemy import func
+    from sqlalchemy.exc import SQLAlchemyError
 
     session = get_session()
-    return int(session.exec(select(func.count()).select_from(Notice).where(
-        Notice.user_id == user.id, col(Notice.read_at).is_(None))).one())
+    try:
+        return int(session.exec(select(func.count()).select_from(Notice).where(
+            Notice.user_id == user.id, col(Notice.read_at).is_(None))).one())
+    except SQLAlchemyError:  # an error page must still render when the database is the error
+        session.rollback()
+        return 0

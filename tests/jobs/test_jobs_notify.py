@@ -120,3 +120,25 @@ def test_bot_channel_posts_the_digest(app, client, db_session, rating_world, rec
     assert result["bot_messages"] == 1
     (message,) = receiver.received
     assert message["json"]["msgtype"] == "text" and "已逾期" in message["json"]["text"]["content"]
+
+
+def test_reassessments_due_reach_the_organisations_assessors(app, db_session, people, elder, gbt):
+    from assessment import operations as aops
+    from jobs.notify import collect
+    from tests.assessment.conftest import full_answers
+
+    with app.test_request_context():
+        a = aops.start_assessment(session=db_session, actor=people["assessor1"], elder=elder, definition=gbt,
+                                  reason="initial")
+        aops.save_answers(session=db_session, actor=people["assessor1"], assessment=a, definition=gbt,
+                          answers=full_answers(gbt), version=a.version)
+        aops.submit_assessment(session=db_session, actor=people["assessor1"], assessment=a, definition=gbt)
+    a.status, a.approved_at = "approved", utcnow() - timedelta(days=400)  # a year and a month ago
+    db_session.add(a)
+    db_session.flush()
+    with app.app_context():
+        found = collect(db_session, [people["district"].id, people["city"].id], utcnow().date())
+    for key in ("assessor1", "assessor2"):
+        (item,) = found[people[key].id]
+        assert item.category == "reassessment" and "已逾期" in item.text and elder.name in item.text
+    assert people["outsider"].id not in found and people["reviewer"].id not in found
