@@ -163,4 +163,9 @@ def get_queue(app: Flask) -> Any:
 
 
 def enqueue(app: Flask, name: str, ident: int, delay: float = 0) -> None:
-    get_queue(app).enqueue(name, ident, delay)
+    """Hand an id to the queue. If the queue is away (Redis down), the row stays queued and the
+    scheduler's sweep hands it over later: the caller's committed work is never lost."""
+    try:
+        get_queue(app).enqueue(name, ident, delay)
+    except Exception:
+        log.exception("could not queue %s %s; the sweep will", name, ident)
