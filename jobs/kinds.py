@@ -1,7 +1,7 @@
 """The built-in job kinds: report and certificate batches, escalation, reminders, audit check.
 
-Another package adds a kind with one `@register(...)` in a module that `jobs.KIND_MODULES`
-names (exports and imports do so).
+Another package adds a kind with one `@register(...)` in its own `jobs` module (e.g.
+`assessment/jobs.py` for exports and imports); `jobs.load_kinds` imports it.
 """
 
 from __future__ import annotations

@@ -58,3 +58,24 @@ def test_sweep_requeues_work_left_behind(app, db_session, org_tree):
         db_session.refresh(job)
     assert lost.status == waiting.status == "finished" and fresh.status == "queued"
     assert lost.attempts == 2
+
+
+def test_a_package_adds_a_kind_with_one_registration(tmp_path, monkeypatch):
+    import jobs
+    from jobs.registry import KINDS
+
+    package = tmp_path / "yiyang_fake_exports"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "jobs.py").write_text(
+        "from jobs.registry import register\n\n"
+        "@register('exports.fake', title='导出', roles=('admin',))\n"
+        "def run(ctx):\n    return {'rows': 0}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(jobs, "PACKAGES", ("yiyang_fake_exports", "no_such_package"))
+    monkeypatch.delitem(KINDS, "exports.fake", raising=False)
+    jobs.load_kinds()
+    try:
+        assert KINDS["exports.fake"].roles == ("admin",)
+    finally:
+        KINDS.pop("exports.fake", None)
