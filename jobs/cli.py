@@ -43,7 +43,11 @@ def scheduler_command(interval: float, once: bool) -> None:
     for kind, at in schedule_times(app).items():
         click.echo(f"  {kind:<14} {f'{at[0]:02d}:{at[1]:02d}' if at else 'off'}")
     if once:
-        click.echo(f"已启动任务 / started: {tick(app)}")
+        started = tick(app)
+        queue = app.extensions["yiyang.jobs"]
+        if hasattr(queue, "wait_idle"):  # in-process: the jobs run here, so wait for them
+            queue.wait_idle()
+        click.echo(f"已启动任务 / started: {started}")
         return
     run_forever(app, interval)
 

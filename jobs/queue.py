@@ -94,12 +94,18 @@ class ThreadQueue:
                 delay = run_task(self.app, name, ident)
             except Exception:  # the row keeps the state; the sweep finds it again
                 log.exception("background task %s %s failed", name, ident)
-                continue
+                delay = None
+            finally:
+                self.items.task_done()
             if delay is not None:
                 self.enqueue(name, ident, delay)
 
     def drain(self) -> int:
-        return 0
+        return 0  # requests never wait for the background thread
+
+    def wait_idle(self) -> None:
+        """Block until everything queued so far has run (a one-off command before it exits)."""
+        self.items.join()
 
 
 class RedisQueue:

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from sqlalchemy import or_
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -77,7 +77,9 @@ def tick(app: Flask, now: datetime | None = None) -> list[int]:
     started = []
     with app.app_context(), job_session(app) as session:
         for kind, key in due_runs(app, now):
-            if session.exec(select(Job.id).where(Job.dedupe_key == key)).first() is not None:
+            exists = session.exec(select(Job.id).where(Job.dedupe_key == key)).first() is not None
+            session.rollback()  # no read stays open while the queue's thread writes (SQLite)
+            if exists:
                 continue
             try:
                 job = submit(app, session, kind=kind, params={}, actor=None, dedupe_key=key)
@@ -91,35 +93,44 @@ def tick(app: Flask, now: datetime | None = None) -> list[int]:
 
 
 def sweep(app: Flask, session: Any, now: datetime) -> int:
-    """Queue again what should be running and is not; returns how many were queued."""
+    """Queue again what should be running and is not; returns how many were queued.
+
+    Each row is taken with its own conditional UPDATE in a short transaction (no read kept open
+    while the background thread writes: SQLite would refuse the upgrade), and two schedulers
+    sweeping at once queue a row once."""
     from jobs.models import Job, WebhookDelivery
     from jobs.queue import enqueue
 
-    count = 0
-    for job in session.exec(select(Job).where(Job.status == "started",
-                                              or_(col(Job.heartbeat_at).is_(None), col(Job.heartbeat_at) < now - LEASE))):
-        job.status = "queued" if job.attempts < job.max_attempts else "failed"
-        job.error = "执行任务的进程已中断 / the worker running it stopped"
-        job.run_after = now
-        session.add(job)
-    session.commit()
+    lost = list(session.exec(select(Job.id).where(
+        Job.status == "started", or_(col(Job.heartbeat_at).is_(None), col(Job.heartbeat_at) < now - LEASE))))
+    session.rollback()
+    for ident in lost:
+        for status, more in (("queued", col(Job.attempts) < col(Job.max_attempts)),
+                             ("failed", col(Job.attempts) >= col(Job.max_attempts))):
+            session.execute(update(Job).where(col(Job.id) == ident, Job.status == "started", more)
+                            .values(status=status, run_after=now,
+                                    error="执行任务的进程已中断 / the worker running it stopped"))
+        session.commit()
     stale = now - REQUEUE_AFTER
-    for job in session.exec(select(Job).where(Job.status == "queued",
-                                              or_(col(Job.run_after).is_(None), col(Job.run_after) <= now),
-                                              or_(col(Job.enqueued_at).is_(None), col(Job.enqueued_at) < stale))):
-        job.enqueued_at = now
-        session.add(job)
-        session.commit()
-        enqueue(app, "job", job.id)
-        count += 1
-    for delivery in session.exec(select(WebhookDelivery).where(
-            WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-            or_(col(WebhookDelivery.enqueued_at).is_(None), col(WebhookDelivery.enqueued_at) < stale))):
-        delivery.enqueued_at = now
-        session.add(delivery)
-        session.commit()
-        enqueue(app, "webhook", delivery.id)
-        count += 1
+    count = 0
+    waiting_jobs = list(session.exec(select(Job.id).where(
+        Job.status == "queued", or_(col(Job.run_after).is_(None), col(Job.run_after) <= now),
+        or_(col(Job.enqueued_at).is_(None), col(Job.enqueued_at) < stale))))
+    waiting_deliveries = list(session.exec(select(WebhookDelivery.id).where(
+        WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
+        or_(col(WebhookDelivery.enqueued_at).is_(None), col(WebhookDelivery.enqueued_at) < stale))))
+    session.rollback()
+    for model, task, ids, ready in (
+            (Job, "job", waiting_jobs, col(Job.status) == "queued"),
+            (WebhookDelivery, "webhook", waiting_deliveries, col(WebhookDelivery.status) == "pending")):
+        for ident in ids:
+            taken = session.execute(update(model).where(
+                col(model.id) == ident, ready,
+                or_(col(model.enqueued_at).is_(None), col(model.enqueued_at) < stale)).values(enqueued_at=now))
+            session.commit()
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                enqueue(app, task, ident)
+                count += 1
     return count
 
 
