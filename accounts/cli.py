@@ -54,6 +54,11 @@ def init_command() -> None:
     url = current_app.config["DATABASE_URL"]
     upgrade_database(url)
     click.echo(f"数据库已就绪 / database ready: {_safe_url(url)}")
+    from instruments.registry import seed_builtin
+
+    with session_scope(get_engine()) as session:
+        for definition_id, version, what in seed_builtin(session):
+            click.echo(f"内置定义 / built-in definition {definition_id} {version}: {what}")
 
 
 def _safe_url(url: str) -> str:

@@ -22,24 +22,27 @@ DUE_SOON_DAYS = 30
 
 
 def assessment_definitions() -> dict[str, Definition]:
-    """Installed assessment instruments by id (rating schemes excluded), GB/T 42195 first."""
-    found = current_app.extensions.get("yiyang.definitions")
-    if found is None:
-        import instruments
+    """The newest published version of every assessment instrument, by id, GB/T 42195 first."""
+    from instruments import registry
 
-        found = instruments.builtin()
-        current_app.extensions["yiyang.definitions"] = found
-    packs = {k: d for k, d in found.items() if d.kind == "assessment"}
+    with registry.lookup_session() as session:
+        packs = registry.published(session, kind="assessment")
     default = current_app.config.get("ASSESSMENT_DEFAULT_INSTRUMENT", "gbt42195-2022")
     return dict(sorted(packs.items(), key=lambda kv: (kv[0] != default, kv[0])))
 
 
 def definition_for(assessment: Assessment) -> Definition:
-    """The definition an assessment was captured with (404 when the pack is gone)."""
-    definition = assessment_definitions().get(assessment.instrument_id)
-    if definition is None:
+    """The (id, version) an assessment was captured with, whatever its status now (404 if gone)."""
+    from sqlalchemy.orm import object_session
+
+    from instruments import UnknownDefinitionError, registry
+
+    try:
+        with registry.lookup_session(object_session(assessment)) as session:
+            return registry.get_definition(session, assessment.instrument_id,
+                                           assessment.instrument_version, kind="assessment")
+    except UnknownDefinitionError:
         abort(404)
-    return definition
 
 
 def required_signatures() -> int:

@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -60,10 +63,31 @@ def validate_file(path: str | Path) -> list[dict[str, Any]]:
     return []
 
 
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key for version strings: numeric parts compare as numbers ("2022" > "2013", "10" > "9")."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part)
+                 for part in re.findall(r"\d+|[^\W\d_]+", version))
+
+
+def checksum(text: str) -> str:
+    """The SHA-256 of a definition's source text (hex), as the registry stores it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class BuiltinPack:
+    """One shipped pack file: its source text, checksum and parsed definition."""
+
+    file: str
+    text: str
+    checksum: str
+    definition: Definition
+
+
 @functools.cache
-def builtin() -> dict[str, Definition]:
-    """Every built-in pack by id, parsed once; a broken pack raises DefinitionError."""
-    packs: dict[str, Definition] = {}
+def builtin_packs() -> dict[tuple[str, str], BuiltinPack]:
+    """Every shipped pack by (id, version), parsed once; a broken pack raises DefinitionError."""
+    packs: dict[tuple[str, str], BuiltinPack] = {}
     errors: list[dict[str, Any]] = []
     root = resources.files(__name__)
     for name in PACK_FILES:
@@ -73,19 +97,37 @@ def builtin() -> dict[str, Definition]:
         except DefinitionError as exc:
             errors.extend(exc.errors)
             continue
-        packs[definition.id] = definition
+        packs[(definition.id, definition.version)] = BuiltinPack(name, text, checksum(text), definition)
     if errors:
         raise DefinitionError(errors)
     return packs
 
 
+def builtin() -> dict[str, Definition]:
+    """The newest shipped version of every built-in pack, by id."""
+    newest: dict[str, Definition] = {}
+    for (definition_id, version), pack in builtin_packs().items():
+        current = newest.get(definition_id)
+        if current is None or version_key(version) > version_key(current.version):
+            newest[definition_id] = pack.definition
+    return newest
+
+
+builtin.cache_clear = builtin_packs.cache_clear  # type: ignore[attr-defined]
+
+
 def get(definition_id: str, version: str | None = None) -> Definition:
-    """Return a built-in pack by id (and version); raise UnknownDefinitionError otherwise."""
-    packs = builtin()
-    definition = packs.get(definition_id)
-    if definition is None or (version is not None and definition.version != str(version)):
-        raise UnknownDefinitionError(definition_id, version, sorted(packs))
+    """Return a built-in pack by id (newest version, or the one named); raise UnknownDefinitionError."""
+    if version is not None:
+        pack = builtin_packs().get((definition_id, str(version)))
+        if pack is not None:
+            return pack.definition
+        raise UnknownDefinitionError(definition_id, version, sorted(builtin()))
+    definition = builtin().get(definition_id)
+    if definition is None:
+        raise UnknownDefinitionError(definition_id, version, sorted(builtin()))
     return definition
 
 
-__all__ = ["PACK_FILES", "UnknownDefinitionError", "builtin", "get", "load_file", "validate_file"]
+__all__ = ["PACK_FILES", "BuiltinPack", "UnknownDefinitionError", "builtin", "builtin_packs", "checksum", "get",
+           "load_file", "validate_file", "version_key"]

@@ -1,10 +1,8 @@
-"""The rating schemes the app loaded (app.extensions["yiyang.definitions"]), looked up by id."""
+"""Rating schemes from the definition registry (instruments.registry), by id and version."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from flask import current_app, has_app_context
 
 from scoring import Definition
 
@@ -21,28 +19,25 @@ class UnknownSchemeError(LookupError):
     """No loaded rating scheme has this id."""
 
 
-def _packs() -> dict[str, Definition]:
-    if has_app_context():
-        packs = current_app.extensions.get("yiyang.definitions")
-        if packs:
-            return dict(packs)
-    import instruments
-
-    return dict(instruments.builtin())
-
-
 def rating_schemes() -> list[Definition]:
-    """Every loaded definition of kind rating, by id."""
-    return sorted((d for d in _packs().values() if d.kind == "rating"), key=lambda d: d.id)
+    """The newest published version of every rating scheme, by id."""
+    from instruments import registry
+
+    with registry.lookup_session() as session:
+        return list(registry.published(session, kind="rating").values())
 
 
-def get_scheme(scheme_id: str) -> Definition:
-    """The rating scheme with this id (UnknownSchemeError otherwise)."""
-    definition = _packs().get(scheme_id)
-    if definition is None or definition.kind != "rating":
+def get_scheme(scheme_id: str, version: str | None = None, session: Any = None) -> Definition:
+    """The rating scheme (id, version); no version = the newest published (UnknownSchemeError)."""
+    from instruments import UnknownDefinitionError, registry
+
+    try:
+        with registry.lookup_session(session) as found:
+            return registry.get_definition(found, scheme_id, version, kind="rating")
+    except UnknownDefinitionError:
         known = ", ".join(d.id for d in rating_schemes())
-        raise UnknownSchemeError(f"未知的评定方案 {scheme_id}；可用：{known}")
-    return definition
+        what = f"{scheme_id} 第 {version} 版" if version else scheme_id
+        raise UnknownSchemeError(f"未知的评定方案 {what}；可用：{known}") from None
 
 
 def facility_kinds_for(definition: Definition) -> tuple[str, ...]:

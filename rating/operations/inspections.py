@@ -45,7 +45,7 @@ def start_inspection(*, session: Session, actor: Any, facility: Facility, scheme
                      previous: Inspection | None = None) -> Inspection:
     """Open an inspection of a facility under a scheme, pinned to the scheme's version."""
     try:
-        definition = get_scheme(scheme)
+        definition = get_scheme(scheme, session=session)
     except LookupError as exc:
         raise RatingError([{"item": "scheme", "message": str(exc)}]) from None
     if facility.kind not in facility_kinds_for(definition):
@@ -69,12 +69,13 @@ def start_inspection(*, session: Session, actor: Any, facility: Facility, scheme
 
 
 def definition_of(inspection: Inspection) -> Definition:
-    """The scheme the inspection was captured with (refuses a changed version)."""
-    definition = get_scheme(inspection.scheme)
-    if definition.version != inspection.scheme_version:
-        raise RatingError(f"方案 {inspection.scheme} 已更新为第 {definition.version} 版；"
-                          f"本检查按第 {inspection.scheme_version} 版记录，请按原版本处理")
-    return definition
+    """The scheme (id, version) the inspection was captured with."""
+    try:
+        from sqlalchemy.orm import object_session
+
+        return get_scheme(inspection.scheme, inspection.scheme_version, session=object_session(inspection))
+    except LookupError as exc:
+        raise RatingError(str(exc)) from None
 
 
 def _clean_answers(answers: Any) -> dict[str, Any]:

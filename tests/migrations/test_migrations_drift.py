@@ -14,7 +14,8 @@ from core.db import MIGRATIONS_DIR, alembic_config
 
 
 def _all_models() -> None:
-    for module in ("core.models", "accounts.models", "audit.models", "assessment.models", "rating.models"):
+    for module in ("core.models", "accounts.models", "audit.models", "assessment.models", "rating.models",
+                   "instruments.models"):
         with contextlib.suppress(ModuleNotFoundError):
             importlib.import_module(module)
 
