@@ -46,7 +46,7 @@ def draw(candidate_ids: Sequence[int], pool_ids: Sequence[int], *, seed: str, me
 
 def eligible_facility_ids(*, session: Session, organisation_id: int, scheme: str) -> list[int]:
     """Facilities under the organisation that the scheme can grade and that still may serve."""
-    definition = get_scheme(scheme)
+    definition = get_scheme(scheme, session=session)
     ids = subtree_ids(session, organisation_id)
     rows = session.exec(select(Facility.id).where(
         Facility.organisation_id.in_(ids),  # type: ignore[attr-defined]
@@ -71,7 +71,7 @@ def create_plan(*, session: Session, actor: Any, organisation_id: int, name: str
     if not name.strip():
         errors.append({"item": "name", "message": "请填写计划名称"})
     try:
-        get_scheme(scheme)
+        get_scheme(scheme, session=session)
     except LookupError as exc:
         errors.append({"item": "scheme", "message": str(exc)})
         raise RatingError(errors) from None

@@ -61,7 +61,7 @@ def inspection(inspection_id: int) -> Any:
     session = get_session()
     item = queries.get_or_404(session, Inspection, inspection_id, _actor())
     fac = session.get(Facility, item.facility_id)
-    definition = get_scheme(item.scheme)
+    definition = get_scheme(item.scheme, item.scheme_version, session=session)
     sections = build_sections(definition, item.answers, item.notes, _photos_by_item(item))
     grade = session.exec(select(Grade).where(Grade.inspection_id == item.id)).first()
     certificate = session.exec(select(Certificate).where(Certificate.grade_id == grade.id)).first() if grade else None
@@ -80,7 +80,7 @@ def inspection_save(inspection_id: int) -> Any:
     """Autosave (fetch, answers JSON) and the plain form post share this view."""
     session = get_session()
     item = queries.get_or_404(session, Inspection, inspection_id, _actor())
-    definition = get_scheme(item.scheme)
+    definition = get_scheme(item.scheme, item.scheme_version, session=session)
     answers, facts, notes = parse_form(definition, request.form)
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     try:
@@ -157,7 +157,7 @@ def inspection_submit(inspection_id: int) -> Any:
     except ops.RatingError as exc:
         session.rollback()
         fac = session.get(Facility, item.facility_id)
-        definition = get_scheme(item.scheme)
+        definition = get_scheme(item.scheme, item.scheme_version, session=session)
         return render_template("rating/inspection.html", inspection=item, facility=fac, definition=definition,
                                sections=build_sections(definition, item.answers, item.notes, _photos_by_item(item)),
                                grade=None, certificate=None, can_reinspect=False, actions=[],
