@@ -33,6 +33,8 @@ class DefinitionVersion(SQLModel, table=True):
     status: str = Field(default="draft", max_length=16)
     builtin: bool = Field(default=False)
     change_note: str = Field(default="", max_length=1000)
+    # Who uploaded it: a draft is seen by that organisation's subtree only; published is for all.
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow)
     published_by_id: int | None = Field(default=None, foreign_key="user_account.id")

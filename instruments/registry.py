@@ -205,7 +205,8 @@ def _row(session: Session, definition_id: str, version: str) -> DefinitionVersio
 
 
 def store(session: Session, text: str, *, user_id: int | None = None, note: str = "",
-          publish: bool = False, builtin: bool = False) -> DefinitionVersion:
+          publish: bool = False, builtin: bool = False,
+          organisation_id: int | None = None) -> DefinitionVersion:
     """Store a new version from YAML text (validated first); DefinitionError lists every problem.
 
     An (id, version) already in the registry with other content is refused: a version's
@@ -236,7 +237,7 @@ def store(session: Session, text: str, *, user_id: int | None = None, note: str 
         definition_id=definition.id, version=definition.version, kind=definition.kind,
         title=definition.title.zh[:200], source=text, checksum=digest,
         status="published" if publish else "draft", builtin=builtin, change_note=note[:1000],
-        created_by_id=user_id)
+        created_by_id=user_id, organisation_id=organisation_id)
     if publish:
         row.published_at, row.published_by_id = utcnow(), user_id
     session.add(row)

@@ -1,0 +1,95 @@
+"""The registry over the JSON API: list versions, get one, import a YAML or XLSX file (multipart)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from sqlmodel import col, select
+
+from core.api import ApiError, api_route
+from core.auth import current_actor
+from core.db import get_session
+from scoring import DefinitionError
+
+from . import registry
+from .models import DefinitionVersion
+from .operations import RegistryAccessError, import_upload, visible_row
+
+ADMIN = ("admin",)
+READ = ("admin", "assessor", "reviewer", "inspector")
+MAX_UPLOAD = 5 * 1024 * 1024
+VERSION = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "definition_id": {"type": "string"}, "version": {"type": "string"},
+    "kind": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "string"},
+    "checksum": {"type": "string"}, "change_note": {"type": "string"}}}
+
+
+def _public(row: DefinitionVersion) -> dict[str, Any]:
+    return {"id": row.id, "definition_id": row.definition_id, "version": row.version, "kind": row.kind,
+            "title": row.title, "status": row.status, "checksum": row.checksum, "builtin": row.builtin,
+            "change_note": row.change_note,
+            "created_at": row.created_at.isoformat() if row.created_at else None,
+            "published_at": row.published_at.isoformat() if row.published_at else None,
+            "retired_at": row.retired_at.isoformat() if row.retired_at else None}
+
+
+@api_route("/instruments", methods=["GET"], roles=READ,
+           summary="问卷与评定方案的全部版本及状态 / every definition version with its status",
+           responses={200: {"type": "object", "properties": {"versions": {"type": "array", "items": VERSION}}}})
+def list_definitions() -> Any:
+    session, user = get_session(), current_actor()
+    if registry.seed_builtin(session):
+        session.commit()
+    rows = session.exec(select(DefinitionVersion).order_by(col(DefinitionVersion.definition_id),
+                                                           col(DefinitionVersion.id)))
+    visible = []
+    for row in rows:
+        try:
+            visible.append(_public(visible_row(session, row.id or 0, user, row=row)))
+        except RegistryAccessError:
+            continue
+    return jsonify({"versions": visible})
+
+
+@api_route("/instruments/<int:definition_version_id>", methods=["GET"], roles=READ,
+           summary="一个版本：状态、定义与 YAML 源文本 / one version: status, definition and YAML source",
+           responses={200: VERSION, 404: {"type": "object"}})
+def get_definition(definition_version_id: int) -> Any:
+    session = get_session()
+    try:
+        row = visible_row(session, definition_version_id, current_actor())
+    except RegistryAccessError:
+        raise ApiError(404, "not_found", "没有这个版本") from None
+    definition = registry.definition_of(registry.get_entry(session, row.definition_id, row.version))
+    data = definition.model_dump(mode="json", exclude_none=True, exclude={"rules"})
+    data["rules"] = [r.model_dump(mode="json", exclude_none=True) for r in definition.rules]
+    return jsonify({**_public(row), "definition": data, "source": row.source})
+
+
+@api_route("/instruments", methods=["POST"], roles=ADMIN,
+           summary="导入 YAML 或 XLSX（multipart：file，可选 note、publish=true）；有错时列出全部问题，"
+                   "不保存 / import a YAML or XLSX file (multipart: file, optional note, publish)",
+           responses={201: VERSION, 409: {"type": "object"}, 422: {"type": "object"}})
+def import_definition() -> Any:
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise ApiError(422, "invalid_input", "请上传文件（multipart 字段 file）",
+                       [{"item": "file", "message": "缺少文件"}])
+    data = file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise ApiError(413, "too_large", "文件超过 5 MB", [{"item": "file", "message": "文件超过 5 MB"}])
+    publish = str(request.form.get("publish", "")).lower() in ("1", "true", "yes")
+    session = get_session()
+    try:
+        row = import_upload(session, data, file.filename, actor=current_actor(),
+                            note=str(request.form.get("note", ""))[:1000], publish=publish)
+    except DefinitionError as exc:
+        session.rollback()
+        return jsonify({"error": "invalid_definition", "message": f"文件有 {len(exc.errors)} 处问题，未保存",
+                        "errors": exc.errors}), 422
+    except registry.RegistryError as exc:
+        session.rollback()
+        raise ApiError(exc.status, "conflict", exc.message, [{"item": "version", "message": exc.message}]) from None
+    session.commit()
+    return jsonify(_public(row)), 201
