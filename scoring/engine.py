@@ -552,9 +552,8 @@ def _prepare(
                     if ip.required and ip.item.id not in values and ip.item.id not in invalid:
                         errors.append(answer_error(ip.item.id, "required",
                                                    allowed=Bi(ip.allowed_zh, ip.allowed_en)))
-        elif is_rating:
-            pass
-        return values, dict(facts), errors, na, direct, warnings
+        _required_sections(plan, direct, partial, errors)
+        return values, dict(facts), _named(plan, errors), na, direct, warnings
     for ip in plan.with_defaults if not plan.default_ids <= values.keys() else ():
         iid = ip.item.id
         if iid not in values and iid not in na and ip.item.id not in answers:
@@ -602,7 +601,42 @@ def _prepare(
                     message_en=msg.get("en") if msg else
                     f"constraint not met: {ip.constraint.source}"))
     na |= hidden
-    return values, dict(facts), errors, na, direct, warnings
+    _required_sections(plan, direct, partial, errors, hidden_sections={
+        sp.section.id for sp in plan.sections if sp.items and all(ip.item.id in hidden for ip in sp.items)})
+    return values, dict(facts), _named(plan, errors), na, direct, warnings
+
+
+def _required_sections(plan: Plan, direct: set[str], partial: bool, errors: list[dict[str, Any]],
+                       hidden_sections: set[str] | None = None) -> None:
+    """A required section with no items must be entered as a score (its items' own `required`
+    covers the others): without it a scheme would grade an empty answer set."""
+    if partial:
+        return
+    for sp in plan.sections:
+        section = sp.section
+        if not (section.required and sp.scored and not sp.items) or section.id in direct:
+            continue
+        if hidden_sections and section.id in hidden_sections:
+            continue
+        top = section.max if section.max is not None else sp.static_max
+        errors.append(answer_error(section.id, "required_section", maximum=fmt(top)))
+
+
+def _named(plan: Plan, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Name each error's item (or section) by its code and label: "B.1.1 进食：必填项未作答"."""
+    if not errors:
+        return errors
+    sections = {sp.section.id: sp.section.title for sp in plan.sections}
+    for error in errors:
+        key = error.get("item")
+        ip = plan.items.get(key) if isinstance(key, str) else None
+        title = ip.item.title if ip is not None else sections.get(key) if isinstance(key, str) else None
+        if title is None or error.get("label") is not None:
+            continue
+        error["label"] = title.zh
+        error["message"] = f"{key} {title.zh}：{error['message']}"
+        error["message_en"] = f"{key} {title.get('en')}: {error['message_en']}"
+    return errors
 
 
 def validate_answers(

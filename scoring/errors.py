@@ -35,6 +35,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "必填项未作答；{allowed}",
         "required item not answered; {allowed}",
     ),
+    "required_section": (
+        "必填分项未录入；请录入分项得分（0 至 {maximum}）",
+        "required section not entered; give the section score (0 to {maximum})",
+    ),
     "wrong_type": (
         "类型错误：收到 {got}，应为{expected}",
         "wrong type: got {got}, expected {expected}",

@@ -619,6 +619,7 @@ class _CompiledAdjustment:
     text: tuple[str, str]
     decided: tuple[str, str]
     not_decided: tuple[str, str]
+    kept: tuple[str, str] = ("", "")
 
 
 def _compile_adjustment(definition: Definition, adj: Adjustment, cond: Any,
@@ -639,15 +640,18 @@ def _compile_adjustment(definition: Definition, adj: Adjustment, cond: Any,
             note_en += f"; {p_en}"
         to_zh, to_en = level_names(definition, to)
         text = (f"{label_zh} → 直接评定为{to_zh}{note_zh}", f"{label_en} → set to {to_en}{note_en}")
+        kept = (f"{label_zh} → 至少为{to_zh}{note_zh}；", f"{label_en} → at least {to_en}{note_en}; ")
     else:
         text = ("", "")
+    if adj.effect == "raise" or to is None:
+        kept = ("", "")
     decided = not_decided = ("", "")
     if switch_policy is not None and switch_policy in definition.policies:
         p_zh, p_en = policy_mention(definition, switch_policy)
         decided = (f"{label_zh}：{p_zh}，适用", f"{label_en}: {p_en}, applies")
         not_decided = (f"{label_zh}：{p_zh}，不适用", f"{label_en}: {p_en}, does not apply")
     return _CompiledAdjustment(adj, cond, others, switch_policy, to, to_policy, record, text,
-                               decided, not_decided)
+                               decided, not_decided, kept)
 
 
 @register("adjustments", AdjustmentsRule)
@@ -721,15 +725,25 @@ def compile_adjustments(rule: AdjustmentsRule, ctx: Context) -> Step:
                 state.explain(f"{len(raises)} 项提高条件同时满足：{p_zh}，{how_zh}",
                               f"{len(raises)} raise conditions hold: {p_en}, {how_en}")
             base_zh, base_en = state.level_name(base)
-            new_zh, new_en = state.level_name(min(level, cap) if cap is not None else level)
-            state.explain(f"{base_zh} → {new_zh}", f"{base_en} → {new_en}")
+            shown = min(level, cap) if cap is not None else level
+            new_zh, new_en = state.level_name(shown)
+            if shown == base:  # already at the top: never "X → X"
+                state.explain(f"{base_zh} 已是最高等级，不再提高", f"{base_en} is already the highest level")
+                level = base
+            else:
+                state.explain(f"{base_zh} → {new_zh}", f"{base_en} → {new_en}")
         for a in fired:
             state.adjustments.append(dict(a.record))
             if a.adj.effect == "set" and a.to is not None:
                 if a.to_policy:
                     state.use_policy(a.to_policy)
-                state.steps.append(a.text)
-                level = max(level, a.to)
+                if level >= a.to:  # the level is already there or beyond: say it stays
+                    cur_zh, cur_en = state.level_name(level)
+                    state.steps.append((f"{a.kept[0]}当前已为{cur_zh}，等级不变",
+                                        f"{a.kept[1]}already {cur_en}, level unchanged"))
+                else:
+                    state.steps.append(a.text)
+                    level = a.to
         if cap is not None and level > cap:
             cap_zh, cap_en = state.level_name(cap)
             state.explain(f"调整后超过上限，按上限 {cap_zh}", f"capped at {cap_en}")
@@ -747,7 +761,7 @@ class CapRule(RuleBase):
 
     type: Literal["cap"]
     when: str
-    max: int
+    max: int | PolicyRef
     enabled: bool | PolicyRef = True
 
 
@@ -756,7 +770,12 @@ def compile_cap(rule: CapRule, ctx: Context) -> Step:
     """Compile a cap; it may be switched on or off by a policy."""
     cond = ctx.expr(rule.when, "when").compiled
     enabled, policy = ctx.policy(rule.enabled, "enabled")
-    ctx.level_code(rule.max, "max")
+    chosen, max_policy = ctx.policy(rule.max, "max")
+    if chosen is not None and (isinstance(chosen, bool) or not isinstance(chosen, int)):
+        ctx.error("rule", "max", detail="the cap must be a level code (a whole number)")
+        chosen = None
+    cap: int | None = chosen
+    ctx.level_code(cap, "max")
     label = rule.label or Text(zh="等级上限", en="level cap")
 
     def apply(state: State) -> None:
@@ -768,17 +787,19 @@ def compile_cap(rule: CapRule, ctx: Context) -> Step:
                 state.explain(f"{label.zh}：条件成立，但{p_zh}，未启用",
                               f"{label.get('en')}: condition holds but {p_en}: not applied")
             return
-        if state.level > rule.max:
+        if cap is not None and state.level > cap:
             old_zh, old_en = state.level_name(state.level)
-            new_zh, new_en = state.level_name(rule.max)
-            p_zh, p_en = state.use_policy(policy) if policy else ("", "")
+            new_zh, new_en = state.level_name(cap)
+            named = [state.use_policy(p) for p in (policy, max_policy) if p]
+            p_zh = "；".join(n[0] for n in named)
+            p_en = "; ".join(n[1] for n in named)
             state.explain(f"{label.zh}：{old_zh} → {new_zh} {p_zh}".rstrip(),
                           f"{label.get('en')}: {old_en} → {new_en} {p_en}".rstrip())
             state.adjustments.append({"id": rule.id or "cap", "label": label.zh,
                                       "label_en": label.get("en"), "effect": "cap",
-                                      "to": rule.max})
+                                      "to": cap})
             state.adjusted = True
-            state.set_level(rule.max)
+            state.set_level(cap)
 
     return apply
 
@@ -966,6 +987,29 @@ def compile_relative_bands(rule: RelativeBandsRule, ctx: Context) -> Step:
             f"{fmt(value)}: {fmt(round(share * 100, 1))}% of {len(group)} peers score better "
             f"→ {lvl_en}",
         )
+
+    return apply
+
+
+# --- consistency warnings ------------------------------------------------------------------
+
+
+class WarningRule(RuleBase):
+    """A consistency check: when the condition holds, the result carries this warning."""
+
+    type: Literal["warning"]
+    when: str
+    message: Text
+
+
+@register("warning", WarningRule)
+def compile_warning(rule: WarningRule, ctx: Context) -> Step:
+    """Compile a consistency warning (it never changes the level)."""
+    cond = ctx.expr(rule.when, "when").compiled
+
+    def apply(state: State) -> None:
+        if cond(state.values, state.facts):
+            state.warn(rule.message.zh, rule.message.get("en"))
 
     return apply
 

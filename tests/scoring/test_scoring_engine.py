@@ -190,7 +190,7 @@ def test_constraint_message_and_na() -> None:
       - {type: bands, source: percent, bands: [{code: 1, min: 60}, {code: 0, min: 0}]}
     """)
     errors = validate_answers(definition, {"beds": 900, "door": "na", "lift": "pass"})
-    assert errors[0]["message"] == "床位不能超过500张"
+    assert errors[0]["message"] == "beds 床位：床位不能超过500张" and errors[0]["label"] == "床位"
     result = score(definition, {"beds": 10, "door": "na", "lift": "fail"}).to_dict()
     assert result["total"] == 0 and result["max_total"] == 2
     assert result["sections"]["s"]["not_applicable"] == 1
