@@ -24,6 +24,9 @@ PACK_FILES = (
     "community-star.yaml",
     "medal-example.yaml",
     "gb38600-safety.yaml",
+    "nmg-institution-star.yaml",
+    "nmg-area-centre-star.yaml",
+    "nmg-community-station-star.yaml",
 )
 
 
