@@ -1,0 +1,179 @@
+"""Item types on the scoring side: how an answer is checked and scored, per type."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .definitions import Definition, Item
+from .errors import Bi, answer_error
+from .plan import Check, ItemPlan
+from .rules import fmt, scalar_text
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "list"
+    return type(value).__name__
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _make_check(item: Item) -> tuple[Check, str, str]:
+    """Build a value checker for an item type; returns (check, allowed zh, allowed en)."""
+    iid = item.id
+    kind = item.type
+    lo, hi = item.min, item.max
+    if kind in ("single_choice", "boolean") and item.options or kind == "multiple_choice":
+        values = [o.value for o in item.options]
+        allowed = ", ".join(scalar_text(v) for v in values)
+        allowed_zh = "、".join(scalar_text(v) for v in values)
+        keys = {(type(v) is bool, v) for v in values}
+        if kind == "multiple_choice":
+            def check_multi(value: Any) -> tuple[Any, dict[str, Any] | None]:
+                if not isinstance(value, list | tuple):
+                    return None, answer_error(iid, "wrong_type", got=_type_name(value),
+                                              expected=Bi(f"列表（可选 {allowed_zh}）",
+                                                          f"a list of {allowed}"))
+                bad = [v for v in value if not _hashable(v) or (type(v) is bool, v) not in keys]
+                if bad:
+                    return None, answer_error(iid, "not_options", value=bad,
+                                              allowed=Bi(allowed_zh, allowed))
+                if len(set(value)) != len(value):
+                    return None, answer_error(iid, "duplicate_option", value=list(value))
+                return list(value), None
+            return check_multi, f"多选，可选 {allowed_zh}", f"a list of {allowed}"
+
+        def check_choice(value: Any) -> tuple[Any, dict[str, Any] | None]:
+            if _hashable(value) and (type(value) is bool, value) in keys:
+                return value, None
+            if isinstance(value, list | dict):
+                return None, answer_error(iid, "wrong_type", got=_type_name(value),
+                                          expected=Bi(f"单个值（{allowed_zh}）", f"one of {allowed}"))
+            return None, answer_error(iid, "not_an_option", value=scalar_text(value)
+                                      if _hashable(value) else value,
+                                      allowed=Bi(allowed_zh, allowed))
+        return check_choice, f"可选 {allowed_zh}", f"one of {allowed}"
+    if kind == "boolean":
+        def check_bool(value: Any) -> tuple[Any, dict[str, Any] | None]:
+            if isinstance(value, bool):
+                return value, None
+            return None, answer_error(iid, "wrong_type", got=_type_name(value),
+                                      expected=Bi("布尔值 true 或 false", "true or false"))
+        return check_bool, "true 或 false", "true or false"
+    if kind in ("integer", "count", "deduction", "decimal", "section_score"):
+        integral = kind in ("integer", "count", "deduction")
+        if kind in ("count", "deduction", "section_score") and lo is None:
+            lo = 0
+        if kind == "section_score" and hi is None:
+            hi = item.max
+        step = item.step
+        what_zh = "整数" if integral else "数字"
+        rng_zh = (f"{what_zh}" + (f"，{fmt(lo)} 至 {fmt(hi)}" if lo is not None and hi is not None
+                                  else f"，不小于 {fmt(lo)}" if lo is not None
+                                  else f"，不大于 {fmt(hi)}" if hi is not None else ""))
+        rng_en = ("an integer" if integral else "a number") + (
+            f" from {fmt(lo)} to {fmt(hi)}" if lo is not None and hi is not None
+            else f" ≥ {fmt(lo)}" if lo is not None else f" ≤ {fmt(hi)}" if hi is not None else "")
+
+        def check_number(value: Any) -> tuple[Any, dict[str, Any] | None]:
+            if not _is_number(value) or (integral and not float(value).is_integer()):
+                return None, answer_error(iid, "wrong_type", got=_type_name(value) if not
+                                          _is_number(value) else fmt(value),
+                                          expected=Bi(rng_zh, rng_en))
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                return None, answer_error(
+                    iid, "out_of_range", value=fmt(value),
+                    minimum=fmt(lo) if lo is not None else "-∞",
+                    maximum=fmt(hi) if hi is not None else "∞")
+            if step and abs(value / step - round(value / step)) > 1e-9:
+                return None, answer_error(iid, "not_multiple", value=fmt(value), step=fmt(step))
+            return (int(value) if integral else value), None
+        return check_number, rng_zh, rng_en
+    if kind == "date":
+        def check_date(value: Any) -> tuple[Any, dict[str, Any] | None]:
+            if not isinstance(value, str):
+                return None, answer_error(iid, "wrong_type", got=_type_name(value),
+                                          expected=Bi("日期 YYYY-MM-DD", "a date YYYY-MM-DD"))
+            try:
+                _dt.date.fromisoformat(value)
+            except ValueError:
+                return None, answer_error(iid, "bad_date", value=value)
+            return value, None
+        return check_date, "日期 YYYY-MM-DD", "a date YYYY-MM-DD"
+    many = kind in ("photo", "evidence")
+    limit = item.max_length
+
+    def check_text(value: Any) -> tuple[Any, dict[str, Any] | None]:
+        if many and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value, None
+        if not isinstance(value, str):
+            return None, answer_error(iid, "wrong_type", got=_type_name(value),
+                                      expected=Bi("文本或文本列表", "text or a list of texts")
+                                      if many else Bi("文本", "text"))
+        if limit is not None and len(value) > limit:
+            return None, answer_error(iid, "too_long", length=len(value), maximum=limit)
+        return value, None
+    return check_text, "文本" if not many else "文件引用或其列表", "text"
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None
+
+
+def _make_score(item: Item) -> Callable[[Any], float | int | None] | None:
+    if not item.is_scored:
+        return None
+    weight = item.weight
+    if item.type == "multiple_choice":
+        points = {o.value: (o.points or 0) for o in item.options}
+        return lambda v: sum(points[x] for x in v) * weight if weight != 1 else sum(
+            points[x] for x in v)
+    if item.options:
+        table = {(type(o.value) is bool, o.value): o.points for o in item.options}
+        if weight == 1:
+            return lambda v: table[(type(v) is bool, v)]
+        return lambda v: (table[(type(v) is bool, v)] or 0) * weight
+    if item.type == "deduction":
+        full, per = float(item.points or 0), float(item.per or 0)
+        return lambda v: max(full - v * per, 0.0) * weight
+    return lambda v: v * weight if weight != 1 else v
+
+
+def _is_identity(ip: ItemPlan) -> bool:
+    """Whether an item's score is its answer itself (integer options scoring their value)."""
+    item = ip.item
+    return (item.type == "single_choice" and bool(item.options) and item.weight == 1
+            and ip.calculate is None and ip.relevant is None
+            and not item.not_applicable_allowed and all(
+                type(o.value) is int and type(o.points) is int and o.points == o.value
+                for o in item.options))
+
+
+def _identity_getter(definition: Definition, plans: list[ItemPlan],
+                     scorers: list[tuple[ItemPlan, str, Any]]
+                     ) -> Callable[[Mapping[str, Any]], tuple[Any, ...]] | None:
+    """For an assessment section whose items all score their answer (GB/T 42195, Barthel):
+    a getter of every item's value at once; KeyError when one is missing (then the item loop
+    runs). Sections with anything else (not-applicable, skip logic, findings) return None."""
+    if definition.kind != "assessment" or not scorers or len(scorers) != len(plans):
+        return None
+    if not all(_is_identity(p) for p in plans):
+        return None
+    getter = operator.itemgetter(*(iid for _, iid, _ in scorers))
+    if len(scorers) == 1:
+        return lambda values: (getter(values),)
+    return getter
