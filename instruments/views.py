@@ -172,11 +172,19 @@ def retire(definition_version_id: int) -> Any:
     return _change_status(definition_version_id, "retired")
 
 
-@bp.route("/<int:definition_version_id>/export.<fmt>")
+@bp.route("/<int:definition_version_id>/export.yaml")
 @require_roles(*ADMIN)
-def export(definition_version_id: int, fmt: str) -> Any:
-    if fmt not in ("yaml", "xlsx"):
-        abort(404)
+def export_yaml(definition_version_id: int) -> Any:
+    return _export(definition_version_id, "yaml")
+
+
+@bp.route("/<int:definition_version_id>/export.xlsx")
+@require_roles(*ADMIN)
+def export_xlsx(definition_version_id: int) -> Any:
+    return _export(definition_version_id, "xlsx")
+
+
+def _export(definition_version_id: int, fmt: str) -> Any:
     row = _row_or_404(definition_version_id)
     entry = registry.get_entry(get_session(), row.definition_id, row.version)
     data = export_bytes(registry.definition_of(entry), registry.source_of(entry), fmt)
