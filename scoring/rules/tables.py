@@ -71,6 +71,7 @@ def compile_decision_table(rule: DecisionTableRule, ctx: Context) -> Step:
     def apply(state: State) -> None:
         v, f = state.values, state.facts
         matches = [code for cond, code in conds if cond(v, f)]
+        decided: tuple[str, str] | None = None  # the policy that chose the code, if one did
         if not matches:
             code = default
             note_zh = note_en = ""
@@ -79,8 +80,8 @@ def compile_decision_table(rule: DecisionTableRule, ctx: Context) -> Step:
                 code = int(value) if value is not None else default
             policy = fallback_policy or default_policy
             if policy:
-                note_zh, note_en = state.use_policy(policy)
-                note_zh, note_en = "；" + note_zh, "; " + note_en
+                decided = state.use_policy(policy)
+                note_zh, note_en = "；" + decided[0], "; " + decided[1]
             d_zh, d_en = state.level_name(code, rule.scale)
             state.warn(f"{label.zh}：组合未被任何规则覆盖，取默认 {d_zh}{note_zh}",
                        f"{label.get('en')}: no rule matches this combination; default "
@@ -96,6 +97,8 @@ def compile_decision_table(rule: DecisionTableRule, ctx: Context) -> Step:
                 note_zh, note_en = (state.use_policy(prec_policy) if prec_policy
                                     else (f"按声明的优先规则 {precedence}",
                                           f"by the declared precedence {precedence}"))
+                if prec_policy:
+                    decided = (note_zh, note_en)
                 state.warn(
                     f"{label.zh}：同时符合多条规则（{sorted(set(matches))}），{note_zh}取 "
                     f"{state.level_name(code, rule.scale)[0]}",
@@ -104,7 +107,10 @@ def compile_decision_table(rule: DecisionTableRule, ctx: Context) -> Step:
                 )
         _store(state, rule.target, code, rule.section, rule.scale)
         lvl_zh, lvl_en = state.level_name(code, rule.scale)
-        state.explain(f"{label.zh} → {lvl_zh}", f"{label.get('en')} → {lvl_en}")
+        if decided is not None:  # a policy decided it: the explanation says which, not only a warning
+            state.explain(f"{label.zh} → {lvl_zh}（{decided[0]}）", f"{label.get('en')} → {lvl_en} ({decided[1]})")
+        else:
+            state.explain(f"{label.zh} → {lvl_zh}", f"{label.get('en')} → {lvl_en}")
 
     return apply
 

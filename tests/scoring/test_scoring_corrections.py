@@ -75,3 +75,14 @@ def test_the_explanation_never_contradicts_the_level() -> None:
     for result in (top, coma):
         level = result["level"]["label"]
         assert all(not ("直接评定为" in s and level not in s) for s in result["explanation"])
+
+
+def test_a_policy_that_decides_a_result_is_named_in_the_explanation() -> None:
+    """MZ/T 039: a combination no row covers is settled by the `combination_gaps` policy; the
+    explanation (printed on the report), not only the warnings, names it."""
+    from tests.scoring.test_scoring_golden import mzt_answers
+
+    result = score(instruments.get("mzt039-2013"), mzt_answers(adl=60)).to_dict()
+    assert any("combination_gaps" in w for w in result["warnings"])
+    assert any("combination_gaps" in step and "→" in step for step in result["explanation"])
+    assert any("combination_gaps" in step for step in result["explanation_en"])
