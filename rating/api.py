@@ -330,7 +330,8 @@ def action_evidence(action_id: int) -> Any:
            summary="核验整改（accept=false 退回） / verify and close, or send back",
            body={"type": "object", "properties": {"accept": {"type": "boolean"}, "reason": {"type": "string"}}})
 def action_verify(action_id: int) -> Any:
-    data = json_body()  # an unreadable body is a 422, never a silent "accept"
+    # No body means the defaults; a body that is not a JSON object is a 422, never a silent "accept".
+    data = json_body() if request.get_data() else {}
     require_fields(data, {"accept", "reason"}, set())
     if not isinstance(data.get("accept", True), bool):
         raise ApiError(422, "invalid_input", "accept 应为 true 或 false",
