@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install dev test test-fast lint bench load fuzz clean translations
+.PHONY: run install dev test test-fast lint bench load load-cluster fuzz clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ clean:
 # 50 simulated assessors for two minutes against gunicorn + PostgreSQL (needs a local server).
 load: $(DEV_STAMP)
 	$(BIN)/python -m loadtest --users 50 --seconds 120
+
+# The same against two servers and a worker sharing PostgreSQL and Redis (report batches as jobs).
+LOAD_REDIS ?= redis://127.0.0.1:6379/14
+load-cluster: $(DEV_STAMP)
+	$(BIN)/python -m loadtest --users 50 --seconds 120 --servers 2 --redis $(LOAD_REDIS) --no-write
 
 # Re-extract every _()/_l() string, merge it into the English catalog and compile it. New
 # strings arrive with an empty msgstr: translate them in translations/en/LC_MESSAGES/messages.po

@@ -6,6 +6,11 @@ submit, open the result page and download the report PDF. Afterwards every submi
 clients saw acknowledged is looked up in the database ("lost" counts the missing ones).
 
     python -m loadtest --users 50 --seconds 120          (what `make load` runs)
+    python -m loadtest --servers 2 --redis redis://127.0.0.1:6379/14
+
+With --servers 2 and --redis, two gunicorn servers and a `yiyang worker` share the database and
+the Redis queue: assessors are spread over the servers, and after each submission an assessor
+asks the other server for a `reports.zip` job, which the worker renders; every job must finish.
 
 Only loopback addresses are used. Figures are printed and written to docs/performance.md.
 """
@@ -50,6 +55,7 @@ class Stats:
     by_path: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     submitted: list[int] = field(default_factory=list)
+    jobs: list[int] = field(default_factory=list)
 
     def add(self, kind: str, seconds: float, label: str = "") -> None:
         with self.lock:
@@ -70,19 +76,23 @@ def p95(values: list[float]) -> float:
 
 class Assessor(threading.Thread):
     def __init__(self, base: str, username: str, stats: Stats, deadline: float, answers_plan: list[dict],
-                 seed: int) -> None:
+                 seed: int, other: str | None = None) -> None:
         super().__init__(daemon=True)
         self.base, self.username, self.stats, self.deadline = base, username, stats, deadline
+        self.other = other  # a second server: report batches are asked for there, as jobs
         self.plan = answers_plan
         self.random = random.Random(seed)
         self.http = requests.Session()
         self.token = ""
         self.start_delay = 0.0
 
-    def call(self, kind: str, method: str, path: str, expect: tuple[int, ...], **kwargs) -> requests.Response | None:
+    def call(self, kind: str, method: str, path: str, expect: tuple[int, ...], absolute: bool = False,
+             **kwargs) -> requests.Response | None:
         started = time.perf_counter()
+        url = path if absolute else self.base + path
+        path = re.sub(r"^https?://[^/]+", "", path)
         try:
-            response = self.http.request(method, self.base + path, timeout=60, **kwargs)
+            response = self.http.request(method, url, timeout=60, **kwargs)
         except requests.RequestException as exc:
             self.stats.error(f"{method} {path}: {type(exc).__name__}")
             return None
@@ -156,6 +166,13 @@ class Assessor(threading.Thread):
         report = self.call("pdf", "GET", f"/assessments/{assessment_id}/report.pdf", (200,))
         if report is not None and not report.content.startswith(b"%PDF"):
             self.stats.error("report is not a PDF")
+        if self.other:
+            job = self.call("api", "POST", f"{self.other}/api/v1/jobs", (202,), absolute=True,
+                            headers={"Authorization": f"Bearer {self.token}"},
+                            json={"kind": "reports.zip", "params": {"assessment_ids": [assessment_id]}})
+            if job is not None:
+                with self.stats.lock:
+                    self.stats.jobs.append(job.json()["id"])
 
 
 def answer_plan() -> list[dict[str, list]]:
@@ -209,6 +226,29 @@ def prepare(db_url: str, instance: Path, users: int) -> dict[str, str]:
     return env
 
 
+def wait_for_jobs(base: str, stats: Stats, seconds: float = 180) -> list[int]:
+    """Wait for the report jobs the assessors asked for; the ids not finished (failed ones are errors)."""
+    token = requests.post(f"{base}/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
+                          timeout=60).json()["token"]
+    pending = list(stats.jobs)
+    deadline = time.monotonic() + seconds
+    while pending and time.monotonic() < deadline:
+        still = []
+        for ident in pending:
+            body = requests.get(f"{base}/api/v1/jobs/{ident}", headers={"Authorization": f"Bearer {token}"},
+                                timeout=60).json()
+            if body.get("status") == "failed":
+                stats.error(f"job {ident} failed: {body.get('error')}")
+            elif body.get("status") != "finished":
+                still.append(ident)
+        pending = still
+        if pending:
+            time.sleep(2)
+    for ident in pending:
+        stats.error(f"job {ident} not finished after {seconds:.0f} s")
+    return pending
+
+
 def write_report(lines: list[str]) -> None:
     path = ROOT / "docs" / "performance.md"
     text_now = path.read_text() if path.exists() else "# Performance\n"
@@ -229,31 +269,44 @@ def main() -> int:
     parser.add_argument("--db", default=os.environ.get("YIYANG_LOAD_DATABASE_URL",
                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/yiyang_load"))
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    parser.add_argument("--servers", type=int, default=1, help="gunicorn servers sharing the database")
+    parser.add_argument("--redis", default=os.environ.get("YIYANG_LOAD_REDIS_URL", ""),
+                        help="Redis URL: start a `yiyang worker` and ask for report batches as jobs")
     args = parser.parse_args()
+    if args.servers > 1 and not args.redis:
+        parser.error("--servers above 1 needs --redis (the servers and the worker share its queue)")
 
     instance = Path(tempfile.mkdtemp(prefix="yiyang-load-"))
     print(f"preparing {args.db.rsplit('@', 1)[-1]} with {args.users} assessors …", flush=True)
     env = prepare(args.db, instance, args.users)
+    if args.redis:
+        env.update(YIYANG_REDIS_URL=args.redis, YIYANG_JOBS_QUEUE=f"yiyang-load-{os.getpid()}")
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    server = subprocess.Popen(
-        [gunicorn, "-w", str(args.workers), "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}",
-         "--timeout", "120", "--log-level", "warning", "app:create_app()"],
-        env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{args.port}"
+    bases = [f"http://127.0.0.1:{args.port + n}" for n in range(args.servers)]
+    servers = [subprocess.Popen(
+        [gunicorn, "-w", str(max(1, args.workers // args.servers)), "--threads", str(args.threads),
+         "-b", base.removeprefix("http://"), "--timeout", "120", "--log-level", "warning",
+         *(["--no-control-socket"] if args.servers > 1 else []), "app:create_app()"],
+        env=env, cwd=ROOT) for base in bases]
+    if args.redis:
+        servers.append(subprocess.Popen([str(Path(sys.executable).parent / "yiyang"), "worker"], env=env,
+                                        cwd=ROOT, stdout=subprocess.DEVNULL))
+    base = bases[0]
+    stats = Stats()
     try:
-        for _ in range(120):
+        for _ in range(240):
             try:
-                if requests.get(base + "/login", timeout=2).status_code == 200:
+                if all(requests.get(b + "/login", timeout=2).status_code == 200 for b in bases):
                     break
             except requests.RequestException:
                 time.sleep(0.5)
         else:
             print("server did not start", file=sys.stderr)
             return 1
-        stats = Stats()
         plan = answer_plan()
         deadline = time.monotonic() + args.seconds
-        crowd = [Assessor(base, f"load{n:02d}", stats, deadline, plan, seed=n) for n in range(args.users)]
+        crowd = [Assessor(bases[n % len(bases)], f"load{n:02d}", stats, deadline, plan, seed=n,
+                          other=bases[(n + 1) % len(bases)] if args.redis else None) for n in range(args.users)]
         for n, person in enumerate(crowd):
             person.start_delay = args.ramp * n / max(args.users, 1)
         started = time.monotonic()
@@ -264,9 +317,12 @@ def main() -> int:
             done = len(stats.submitted)
             print(f"  {time.monotonic() - started:5.0f} s  submitted {done}  errors {len(stats.errors)}", flush=True)
         elapsed = time.monotonic() - started
+        unfinished = wait_for_jobs(base, stats) if args.redis else []
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
 
     engine = create_engine(args.db)
     with engine.connect() as conn:
@@ -290,6 +346,9 @@ def main() -> int:
         f"| errors | {len(stats.errors)} |",
         f"| submitted assessments | {len(stats.submitted)} |",
         f"| lost submissions | {len(lost)} |",
+        *([f"| servers + worker | {args.servers} + 1 (Redis queue) |",
+           f"| report jobs (other server, worker) | {len(stats.jobs)}, {len(unfinished)} unfinished |"]
+          if args.redis else []),
         f"| page p95 / median | {p95(pages) * 1000:.0f} ms / {statistics.median(pages) * 1000 if pages else 0:.0f} ms |",
         f"| API p95 / median | {p95(apis) * 1000:.0f} ms / {statistics.median(apis) * 1000 if apis else 0:.0f} ms |",
         f"| report PDF p95 / median | {p95(pdfs) * 1000:.0f} ms / {statistics.median(pdfs) * 1000 if pdfs else 0:.0f} ms |",
