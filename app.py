@@ -167,6 +167,13 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(account_views.bp)
     app.register_blueprint(audit_views.bp)
+
+    from core.auth import public
+
+    @app.route("/favicon.ico")
+    @public
+    def favicon() -> Any:
+        return app.send_static_file("favicon.svg")
     app.jinja_env.filters["dict_without"] = lambda d, *keys: {k: v for k, v in d.items() if k not in keys}
     csrf.exempt(api)  # the API authenticates with bearer tokens, not cookies
     importlib.import_module("accounts.api")

@@ -13,7 +13,7 @@ from accounts import throttle
 from accounts.models import Organisation
 from accounts.queries import visible_org_ids
 from assessment import operations as ops
-from assessment import queries
+from assessment import queries, saving
 from assessment.documents import report_context
 from assessment.presenters import assessment_public, elder_public
 from audit import record_event
@@ -71,7 +71,12 @@ ANSWERS_BODY = {
 }
 ANSWERS_SAVED = {"type": "object", "properties": {
     "id": {"type": "integer"}, "status": {"type": "string"}, "version": {"type": "integer"},
-    "problems": ERROR_ITEMS, "relevant": {"type": "array", "items": {"type": "string"}}}}
+    "problems": ERROR_ITEMS, "relevant": {"type": "array", "items": {"type": "string"}},
+    "saved_at": {"type": ["string", "null"], "format": "date-time"}}}
+SAVE_CONFLICT = {"type": "object", "description": "stale version: the current version and the server's answers",
+                 "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                                "version": {"type": "integer"}, "status": {"type": "string"},
+                                "answers": {"type": "object"}}}
 RESULT = {"type": "object", "description": "instrument, version, total, max_total, domains, "
           "preliminary_level, level, adjustments, explanation, warnings"}
 SUBMIT_BODY = {"type": "object", "properties": {"version": {"type": "integer"}},
@@ -233,7 +238,7 @@ def get_assessment(assessment_id: int) -> Any:
 
 @api_route("/assessments/<int:assessment_id>/answers", methods=["PUT"], roles=("assessor",),
            summary="保存答案（可部分保存，带版本号做乐观锁）/ save answers (partial; optimistic lock)",
-           body=ANSWERS_BODY, responses={200: ANSWERS_SAVED, 409: {"type": "object"}})
+           body=ANSWERS_BODY, responses={200: ANSWERS_SAVED, 409: SAVE_CONFLICT})
 def put_answers(assessment_id: int) -> Any:
     data = json_body()
     require_fields(data, {"answers", "version", "section"}, {"answers", "version"})
@@ -243,19 +248,13 @@ def put_answers(assessment_id: int) -> Any:
     version = data["version"]
     if not isinstance(version, int) or isinstance(version, bool):
         raise ApiError(422, "invalid_input", "version 应为整数", [{"item": "version", "message": "应为整数"}])
+    section = data.get("section") if isinstance(data.get("section"), str) else None
     try:
-        problems = ops.save_answers(session=db, actor=user, assessment=assessment, definition=definition,
-                                    answers=data["answers"], version=version,
-                                    section=data.get("section") if isinstance(data.get("section"), str) else None)
-    except ops.ConflictError as error:
-        return jsonify({"error": "conflict", "message": error.message, "errors": [],
-                        "version": error.current_version}), 409
+        saved = saving.save(session=db, actor=user, assessment=assessment, definition=definition,
+                            answers=data["answers"], version=version, section=section)
     except ops.AssessmentError as error:
         _raise(error)
-    db.commit()
-    return jsonify({"id": assessment.id, "status": assessment.status, "version": assessment.version,
-                    "problems": [{"item": p["item"], "message": p["message"]} for p in problems],
-                    "relevant": sorted(definition.relevant_items(assessment.answers))})
+    return jsonify({"id": assessment.id, **saved.body()}), saved.http_status
 
 
 @api_route("/assessments/<int:assessment_id>/submit", methods=["POST"], roles=("assessor",),

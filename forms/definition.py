@@ -1,11 +1,11 @@
-"""WTForms built from definition items, through a table of item type → field builder.
+"""WTForms built from definition items, through the item-type registry (`forms.items`).
 
 Generic on purpose: an assessment page builds a form for one section's items, an inspection
-checklist for its lines. The form only converts between HTML form data and answer values; the
+checklist for all its lines. The form only converts between HTML form data and answer values; the
 definition's own checks (ranges, constraints, required, skip logic) run in `scoring`, so the
 form, the API and the CLI agree. What the user typed is kept, even when it does not parse:
 `answers_from_form` returns the raw text so a draft never loses it, and `attach_errors` puts the
-engine's messages next to the item.
+engine's messages next to the item (and marks the field invalid for assistive technology).
 
     ItemForm = build_form_class(section.items)
     form = ItemForm(formdata=request.form or None, data=form_data_from_answers(section.items, saved))
@@ -15,117 +15,18 @@ engine's messages next to the item.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from wtforms import Form
-from wtforms.fields import (
-    BooleanField,
-    Field,
-    RadioField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
+from wtforms.fields import BooleanField, Field
 
-from forms.common import choices
+from forms.items import ITEM_KINDS, NA_LABEL, ItemKind, kind_of
 from scoring import NA, Item
 
-NA_LABEL = {"zh": "不适用", "en": "Not applicable"}
-BOOLEAN_LABELS = {"zh": ("是", "否"), "en": ("Yes", "No")}
-
-FieldBuilder = Callable[[Item, str], Field]
-
-
-def _label(item: Item, lang: str) -> str:
-    return f"{item.id} {item.title.get(lang)}"
-
-
-def _option_label(item: Item, option: Any, lang: str) -> str:
-    text = option.label.get(lang) if option.label is not None else str(option.value)
-    points = option.points
-    if item.is_scored and points is not None:
-        return f"{text}（{points:g} 分）" if lang == "zh" else f"{text} ({points:g} points)"
-    return text
-
-
-def _value_key(value: Any) -> str:
-    """The HTML form value of an option value: JSON-like, so 1, "1" and true stay distinct."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes (large targets on a tablet) instead of a multi-select box."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def _single_choice(item: Item, lang: str) -> Field:
-    pairs = [(_value_key(o.value), _option_label(item, o, lang)) for o in item.options]
-    if item.type == "boolean" and not item.options:
-        yes, no = BOOLEAN_LABELS.get(lang, BOOLEAN_LABELS["zh"])
-        pairs = [("true", yes), ("false", no)]
-    if item.not_applicable_allowed:
-        pairs.append((NA, NA_LABEL.get(lang, NA_LABEL["zh"])))
-    return RadioField(_label(item, lang), choices=choices(pairs), validate_choice=False)
-
-
-def _multiple_choice(item: Item, lang: str) -> Field:
-    pairs = [(_value_key(o.value), _option_label(item, o, lang)) for o in item.options]
-    return MultiCheckboxField(_label(item, lang), choices=choices(pairs), validate_choice=False)
-
-
-def _number(item: Item, lang: str) -> Field:
-    attrs: dict[str, Any] = {"inputmode": "numeric" if item.type in ("integer", "count", "deduction")
-                             else "decimal"}
-    if item.min is not None:
-        attrs["min"] = f"{item.min:g}"
-    elif item.type in ("count", "deduction", "section_score"):
-        attrs["min"] = "0"
-    if item.max is not None:
-        attrs["max"] = f"{item.max:g}"
-    attrs["step"] = f"{item.step:g}" if item.step else ("1" if attrs["inputmode"] == "numeric" else "any")
-    # A text-backed field: WTForms' IntegerField would drop what does not parse; we keep it.
-    return StringField(_label(item, lang), widget=NumberInput(), render_kw=attrs)
-
-
-def _date(item: Item, lang: str) -> Field:
-    return StringField(_label(item, lang), render_kw={"type": "date"})
-
-
-def _text(item: Item, lang: str) -> Field:
-    attrs = {"maxlength": str(item.max_length)} if item.max_length else {}
-    return TextAreaField(_label(item, lang), render_kw=attrs)
-
-
-def _line(item: Item, lang: str) -> Field:
-    return StringField(_label(item, lang))
-
-
-FIELD_BUILDERS: dict[str, FieldBuilder] = {
-    "single_choice": _single_choice,
-    "boolean": _single_choice,
-    "multiple_choice": _multiple_choice,
-    "integer": _number,
-    "count": _number,
-    "deduction": _number,
-    "decimal": _number,
-    "section_score": _number,
-    "date": _date,
-    "text": _text,
-    "signature": _line,
-    "photo": _line,
-    "evidence": _line,
-}
-"""Item type → field builder. A new item type registers its builder here."""
-
-_NUMERIC = {"integer", "count", "deduction", "decimal", "section_score"}
-_CHOICE = {"single_choice", "boolean"}
+FIELD_BUILDERS = {name: kind.build for name, kind in ITEM_KINDS.items()}
+"""Item type → field builder (from the registry)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +36,10 @@ class ItemField:
     item: Item
     field: Any
     na_field: Any | None
+
+    @property
+    def kind(self) -> ItemKind:
+        return kind_of(self.item)
 
 
 def field_name(item_id: str) -> str:
@@ -147,90 +52,63 @@ class DefinitionForm(Form):
 
     _items: tuple[Item, ...] = ()
 
-    def item_fields(self) -> Iterator[ItemField]:
+    def item_fields(self, items: Iterable[Item] | None = None) -> Iterator[ItemField]:
+        wanted = None if items is None else {item.id for item in items}
         for item in self._items:
+            if wanted is not None and item.id not in wanted:
+                continue
             name = field_name(item.id)
             yield ItemField(item, self[name], self._fields.get(name + "__na"))
 
 
-def build_form_class(items: Iterable[Item], *, lang: str = "zh",
-                     base: type[Form] = DefinitionForm) -> type[DefinitionForm]:
-    """A form class with one field per item (items without a builder are left out)."""
-    kept = tuple(item for item in items if item.type in FIELD_BUILDERS and item.calculate is None)
-    attrs: dict[str, Any] = {"_items": kept}
+def form_items(items: Iterable[Item]) -> tuple[Item, ...]:
+    """The items a form asks (calculated items are the engine's, never typed)."""
+    return tuple(item for item in items if item.type in ITEM_KINDS and item.calculate is None)
+
+
+def build_form_class(items: Iterable[Item], *, lang: str = "zh", base: type[Form] = DefinitionForm,
+                     extra: Mapping[str, Field] | None = None) -> type[DefinitionForm]:
+    """A form class with one field per item (plus `extra` fields, e.g. notes)."""
+    kept = form_items(items)
+    attrs: dict[str, Any] = {"_items": kept, **(extra or {})}
     seen: set[str] = set()
     for item in kept:
         name = field_name(item.id)
         if name in seen:
             raise ValueError(f"two items map to the form field {name}")
         seen.add(name)
-        attrs[name] = FIELD_BUILDERS[item.type](item, lang)
-        if item.not_applicable_allowed and item.type not in _CHOICE:
+        attrs[name] = kind_of(item).build(item, lang)
+        if item.not_applicable_allowed and not kind_of(item).choice:
             attrs[name + "__na"] = BooleanField(NA_LABEL.get(lang, NA_LABEL["zh"]))
     bases = (base,) if issubclass(base, DefinitionForm) else (DefinitionForm, base)
     return type("ItemsForm", bases, attrs)
 
 
-def _parse_number(text: str, integral: bool) -> Any:
-    try:
-        number = float(text)
-    except ValueError:
-        return text  # kept as typed; the engine reports it
-    if integral and number.is_integer():
-        return int(number)
-    return int(number) if number.is_integer() and "." not in text else number
-
-
-def _option_value(item: Item, key: str) -> Any:
-    for option in item.options:
-        if _value_key(option.value) == key:
-            return option.value
-    if item.type == "boolean" and not item.options:
-        return {"true": True, "false": False}.get(key, key)
-    return key
-
-
-def answers_from_form(form: DefinitionForm) -> dict[str, Any]:
+def answers_from_form(form: DefinitionForm, items: Iterable[Item] | None = None) -> dict[str, Any]:
     """Answer values from the submitted form; an empty field gives None (clears the answer)."""
     answers: dict[str, Any] = {}
-    for entry in form.item_fields():
-        item, fld = entry.item, entry.field
+    for entry in form.item_fields(items):
         if entry.na_field is not None and entry.na_field.data:
-            answers[item.id] = NA
-            continue
-        if item.type == "multiple_choice":
-            answers[item.id] = [_option_value(item, k) for k in (fld.data or [])]
-            continue
-        raw = fld.data
-        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-            answers[item.id] = None
-        elif item.type in _CHOICE:
-            answers[item.id] = NA if raw == NA and item.not_applicable_allowed else _option_value(item, raw)
-        elif item.type in _NUMERIC:
-            answers[item.id] = _parse_number(raw.strip(), item.type in ("integer", "count", "deduction"))
+            answers[entry.item.id] = NA
         else:
-            answers[item.id] = raw if item.type == "text" else raw.strip()
+            answers[entry.item.id] = entry.kind.to_answer(entry.item, entry.field.data)
     return answers
 
 
 def form_data_from_answers(items: Sequence[Item], answers: Mapping[str, Any]) -> dict[str, Any]:
     """Field data for saved answers, to pre-fill a form."""
     data: dict[str, Any] = {}
-    for item in items:
-        if item.type not in FIELD_BUILDERS or item.id not in answers:
+    for item in form_items(items):
+        if item.id not in answers or answers[item.id] is None:
             continue
-        name, value = field_name(item.id), answers[item.id]
+        name, value, kind = field_name(item.id), answers[item.id], kind_of(item)
         if value == NA and item.not_applicable_allowed:
-            if item.type in _CHOICE:
+            if kind.choice:
                 data[name] = NA
             else:
                 data[name + "__na"] = True
-        elif item.type == "multiple_choice":
-            data[name] = [_value_key(v) for v in value] if isinstance(value, list) else []
-        elif item.type in _CHOICE:
-            data[name] = _value_key(value)
-        elif value is not None:
-            data[name] = _value_key(value) if not isinstance(value, float) else f"{value:g}"
+        else:
+            data[name] = kind.to_field(item, value)
     return data
 
 

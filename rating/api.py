@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from sqlmodel import Session, select
 
 from accounts.queries import visible_org_ids
@@ -12,7 +12,7 @@ from core.api import ApiError, api_route, date_field, json_body, require_fields
 from core.auth import current_actor
 from core.db import get_session
 from rating import operations as ops
-from rating import queries
+from rating import queries, saving
 from rating.documents import (
     certificate_pdf_response,
     notice_context,
@@ -227,14 +227,11 @@ def save_answers(inspection_id: int) -> Any:
     session = get_session()
     inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
     try:
-        problems = ops.save_answers(session=session, actor=_actor(), inspection=inspection,
-                                    answers=data["answers"], facts=data.get("facts"),
-                                    notes=data.get("notes"), version=data["version"])
+        saved = saving.save(session=session, actor=_actor(), inspection=inspection, answers=data["answers"],
+                            facts=data.get("facts"), notes=data.get("notes"), version=data["version"])
     except ops.RatingError as exc:
         raise _fail(exc) from None
-    session.commit()
-    return {"id": inspection.id, "status": inspection.status, "version": inspection.version,
-            "problems": problems}
+    return jsonify({"id": inspection.id, **saved.body()}), saved.http_status
 
 
 @api_route("/inspections/<int:inspection_id>/submit", methods=["POST"], roles=STAFF,

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
-from assessment import documents, queries
+from assessment import documents, queries, saving
 from assessment import operations as ops
 from assessment.models import REASONS, Assessment, Elder
 from assessment.views.common import WRITE, _lang, _user, bp
@@ -22,6 +22,9 @@ from forms.definition import (
     field_name,
     form_data_from_answers,
 )
+from forms.items import answer_text as item_answer_text
+from forms.items import client_items
+from forms.save import SaveResult
 from scoring import Definition, validate_answers
 
 # --- the form, one section per page ---------------------------------------------------------
@@ -55,14 +58,23 @@ def _section_or_default(definition: Definition, assessment: Assessment, wanted: 
 
 
 def _client_logic(definition: Definition, assessment: Assessment) -> dict[str, Any]:
-    """What assessment.js needs to apply skip logic live: expressions as JSON and answer typing."""
-    items = {}
-    for item in definition.items.values():
-        options = {("true" if o.value is True else "false" if o.value is False else str(o.value)): o.value
-                   for o in item.options}
-        items[item.id] = {"field": field_name(item.id), "type": item.type, "options": options}
-    return {"logic": definition.skip_logic(), "items": items, "answers": assessment.answers,
-            "relevant": sorted(definition.relevant_items(assessment.answers))}
+    """What form.js needs to apply skip logic live: expressions as JSON and answer typing."""
+    return {"logic": definition.skip_logic(), "items": client_items(definition.items.values(), field_name),
+            "answers": assessment.answers, "relevant": sorted(definition.relevant_items(assessment.answers))}
+
+
+def _save(assessment: Assessment, definition: Definition, answers: dict[str, Any], version: int,
+          section: str | None) -> SaveResult:
+    return saving.save(session=get_session(), actor=_user(), assessment=assessment, definition=definition,
+                       answers=answers, version=version, section=section)
+
+
+def _theirs(definition: Definition, items: Any, mine: dict[str, Any], theirs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The server's answers that differ from what the person typed, as people read them."""
+    lang = _lang()
+    return [{"item": item.id, "title": item.title.get(lang),
+             "value": item_answer_text(item, theirs.get(item.id), lang) or _("（未作答）")}
+            for item in items if theirs.get(item.id) != mine.get(item.id)]
 
 
 def _render_fill(assessment: Assessment, definition: Definition, section: Any, form: Any,
@@ -113,22 +125,18 @@ def fill(assessment_id: int) -> Any:
     if go.startswith("section:"):
         target = next((i for i, s in enumerate(sections) if s.id == go[8:]), index)
     try:
-        problems = ops.save_answers(session=db, actor=_user(), assessment=assessment, definition=definition,
-                                    answers=answers, version=version, section=sections[target].id)
-    except ops.ConflictError as error:
-        db.rollback()
-        db.refresh(assessment)
-        theirs = {item.id: assessment.answers.get(item.id) for item in section.items
-                  if assessment.answers.get(item.id) != answers.get(item.id)}
-        form.version.data = str(error.current_version)
-        return _render_fill(assessment, definition, section, form, status=409,
-                            conflict={"message": error.message, "theirs": theirs})
+        saved = _save(assessment, definition, answers, version, sections[target].id)
     except ops.AssessmentError as error:
         db.rollback()
         attach_errors(form, error.errors, lang=_lang())
         return _render_fill(assessment, definition, section, form, status=422)
-    db.commit()
-    mine = [p for p in problems if p["item"] in {i.id for i in section.items} and answers.get(p["item"]) is not None]
+    if saved.conflict is not None:
+        form.version.data = str(saved.version)
+        return _render_fill(assessment, definition, section, form, status=409,
+                            conflict={"message": saved.conflict,
+                                      "theirs": _theirs(definition, section.items, answers, saved.answers)})
+    mine = [p for p in saved.problems if p["item"] in {i.id for i in section.items}
+            and answers.get(p["item"]) is not None]
     if mine and go in ("next", "review"):
         # Stay on the page so the assessor sees the message next to the item; nothing is lost.
         form.version.data = str(assessment.version)
@@ -156,20 +164,15 @@ def autosave(assessment_id: int) -> Any:
     except ValueError:
         return jsonify({"error": "invalid", "message": "version"}), 422
     try:
-        problems = ops.save_answers(session=db, actor=_user(), assessment=assessment, definition=definition,
-                                    answers=answers_from_form(form), version=version, section=section.id)
-    except ops.ConflictError as error:
-        db.rollback()
-        return jsonify({"error": "conflict", "message": error.message, "version": error.current_version}), 409
+        saved = _save(assessment, definition, answers_from_form(form), version, section.id)
     except ops.AssessmentError as error:
         db.rollback()
         return jsonify({"error": error.code, "message": error.message, "errors": error.errors}), error.status
-    db.commit()
-    return jsonify({"version": assessment.version, "status": assessment.status,
-                    "problems": [{"item": p["item"], "message": p["message"]} for p in problems
-                                 if p["item"] in assessment.answers],
-                    "relevant": sorted(definition.relevant_items(assessment.answers)),
-                    "saved_at": assessment.updated_at.isoformat()})
+    body = saved.body(_lang())
+    if saved.conflict is not None:
+        body["shown"] = {item.id: item_answer_text(item, saved.answers.get(item.id), _lang()) or _("（未作答）")
+                         for item in section.items}
+    return jsonify(body), saved.http_status
 
 
 @bp.route("/assessments/<int:assessment_id>/review", methods=["GET"])

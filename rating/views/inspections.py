@@ -20,9 +20,18 @@ from sqlmodel import select
 from core.auth import require_roles
 from core.db import get_session
 from core.timeutil import utcnow
+from forms.checklist import (
+    build_checklist_class,
+    checklist_answers,
+    checklist_data,
+    checklist_sections,
+    note_name,
+)
+from forms.definition import DefinitionForm, attach_errors, field_name
+from forms.items import answer_text, client_items
 from rating import operations as ops
-from rating import queries
-from rating.checklist import build_sections, parse_form
+from rating import queries, saving
+from rating.checklist import parse_facts
 from rating.documents import (
     notice_context,
 )
@@ -36,6 +45,7 @@ from rating.models import (
 from rating.operations.actions import aware
 from rating.schemes import get_scheme
 from rating.views.common import ALL, STAFF, _actor, _photo_dir, _problems, bp
+from scoring import Definition, validate_answers
 
 
 @bp.route("/rating/inspections")
@@ -55,58 +65,116 @@ def _photos_by_item(inspection: Inspection) -> dict[str, list[EvidencePhoto]]:
     return out
 
 
-@bp.route("/rating/inspections/<int:inspection_id>")
-@require_roles(*STAFF)
-def inspection(inspection_id: int) -> Any:
+def _lang() -> str:
+    from flask_babel import get_locale
+
+    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
+
+
+_CHECKLISTS: dict[tuple[str, str, str], type[DefinitionForm]] = {}
+
+
+def _checklist_class(definition: Definition) -> type[DefinitionForm]:
+    key = (definition.id, definition.version, _lang())
+    if key not in _CHECKLISTS:
+        _CHECKLISTS[key] = build_checklist_class(definition, lang=_lang())
+    return _CHECKLISTS[key]
+
+
+def _checklist(item: Inspection, definition: Definition, posted: bool = False) -> DefinitionForm:
+    """The checklist form: what was posted, else the saved answers and notes (with their problems)."""
+    form_class = _checklist_class(definition)
+    if posted:
+        return form_class(formdata=request.form)
+    form = form_class(data=checklist_data(definition, item.answers, item.notes))
+    facts = ops.merge_facts(item.auto_facts, item.facts)
+    problems = validate_answers(definition, item.answers, facts, partial=True)
+    attach_errors(form, [p for p in problems if p.get("item") in item.answers], lang=_lang())
+    return form
+
+
+def _render_inspection(item: Inspection, form: DefinitionForm | None = None, problems: list[str] | None = None,
+                       status: int = 200) -> Any:
     session = get_session()
-    item = queries.get_or_404(session, Inspection, inspection_id, _actor())
     fac = session.get(Facility, item.facility_id)
-    definition = get_scheme(item.scheme, item.scheme_version, session=session)
-    sections = build_sections(definition, item.answers, item.notes, _photos_by_item(item))
+    definition = get_scheme(item.scheme, item.scheme_version, session=get_session())
+    form = form or _checklist(item, definition)
     grade = session.exec(select(Grade).where(Grade.inspection_id == item.id)).first()
     certificate = session.exec(select(Certificate).where(Certificate.grade_id == grade.id)).first() if grade else None
     due = item.rectification_due_at
     can_reinspect = bool(item.is_unqualified and due and aware(due) <= utcnow()
                          and not session.exec(select(Inspection).where(Inspection.previous_inspection_id == item.id)).first())
-    return render_template("rating/inspection.html", inspection=item, facility=fac, definition=definition,
-                           sections=sections, grade=grade, certificate=certificate, can_reinspect=can_reinspect,
-                           actions=queries.actions(session, _actor(), which="all", inspection_id=item.id),
-                           problems=[])
+    sections = checklist_sections(definition)
+    items = [i for s in sections for i in (s.direct, *s.items)]
+    return render_template(
+        "rating/inspection.html", inspection=item, facility=fac, definition=definition, sections=sections,
+        form=form, photos=_photos_by_item(item), lang=_lang(), answer_text=answer_text, field_name=field_name, note_name=note_name,
+        relevant=definition.relevant_items(item.answers) | {s.section.id for s in sections},
+        client_logic={"logic": definition.skip_logic(), "items": client_items(items, field_name),
+                      "answers": item.answers},
+        grade=grade, certificate=certificate, can_reinspect=can_reinspect,
+        actions=queries.actions(session, _actor(), which="all", inspection_id=item.id),
+        problems=problems or []), status
+
+
+@bp.route("/rating/inspections/<int:inspection_id>")
+@require_roles(*STAFF)
+def inspection(inspection_id: int) -> Any:
+    session = get_session()
+    return _render_inspection(queries.get_or_404(session, Inspection, inspection_id, _actor()))
+
+
+def _save_posted(item: Inspection) -> Any:
+    """Save the posted checklist (the page and its autosave): a SaveResult."""
+    definition = get_scheme(item.scheme, item.scheme_version, session=get_session())
+    form = _checklist(item, definition, posted=True)
+    answers, notes = checklist_answers(form, definition)
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        version = -1
+    return form, saving.save(session=get_session(), actor=_actor(), inspection=item, answers=answers,
+                             facts=parse_facts(definition, request.form), notes=notes, version=version)
+
+
+@bp.route("/rating/inspections/<int:inspection_id>/autosave", methods=["POST"])
+@require_roles(*STAFF)
+def inspection_autosave(inspection_id: int) -> Any:
+    """The checklist's background save (form.js; also a flush when the page is left): JSON out."""
+    session = get_session()
+    item = queries.get_or_404(session, Inspection, inspection_id, _actor())
+    try:
+        _form, saved = _save_posted(item)
+    except ops.RatingError as exc:
+        session.rollback()
+        return jsonify({"error": "invalid", "message": str(exc), "errors": exc.errors}), exc.status
+    body = saved.body(_lang())
+    if saved.conflict is not None:
+        definition = get_scheme(item.scheme, item.scheme_version, session=get_session())
+        body["shown"] = {i.id: answer_text(i, saved.answers.get(i.id), _lang()) or _("（未作答）")
+                         for s in checklist_sections(definition) for i in (s.direct, *s.items)}
+    return jsonify(body), saved.http_status
 
 
 @bp.route("/rating/inspections/<int:inspection_id>/save", methods=["POST"])
 @require_roles(*STAFF)
 def inspection_save(inspection_id: int) -> Any:
-    """Autosave (fetch, answers JSON) and the plain form post share this view."""
+    """The plain form post (no script needed): save, then show the checklist or submit."""
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return inspection_autosave(inspection_id)
     session = get_session()
     item = queries.get_or_404(session, Inspection, inspection_id, _actor())
-    definition = get_scheme(item.scheme, item.scheme_version, session=session)
-    answers, facts, notes = parse_form(definition, request.form)
-    wants_json = request.headers.get("Accept", "").startswith("application/json")
     try:
-        version = int(request.form.get("version", ""))
-    except ValueError:
-        version = -1
-    try:
-        problems = ops.save_answers(session=session, actor=_actor(), inspection=item, answers=answers,
-                                    facts=facts, notes=notes, version=version)
-    except ops.VersionConflict as exc:
-        if wants_json:
-            return jsonify({"error": "conflict", "message": str(exc), "version": exc.current}), 409
+        form, saved = _save_posted(item)
+    except ops.RatingError as exc:
+        session.rollback()
+        return _render_inspection(item, problems=_problems(exc), status=exc.status)
+    if saved.conflict is not None:
         flash(_("检查记录已被他人修改，已显示最新内容；请核对后再保存。"), "error")
         return redirect(url_for("rating.inspection", inspection_id=item.id))
-    except ops.RatingError as exc:
-        if wants_json:
-            return jsonify({"error": "invalid", "message": str(exc), "errors": exc.errors}), exc.status
-        for p in _problems(exc):
-            flash(p, "error")
-        return redirect(url_for("rating.inspection", inspection_id=item.id))
-    session.commit()
-    if wants_json:
-        return jsonify({"version": item.version, "problems": problems})
-    flash(_("已保存。"))
     if request.form.get("then") == "submit":
         return inspection_submit(inspection_id)
+    flash(_("已保存。"))
     return redirect(url_for("rating.inspection", inspection_id=item.id))
 
 
@@ -131,7 +199,7 @@ def inspection_photo(inspection_id: int) -> Any:
         flash(_("照片已上传。"))
     # url_for quotes the fragment, so whatever was typed into `item` cannot split the header.
     return redirect(url_for("rating.inspection", inspection_id=item.id,
-                            _anchor=f"item-{request.form.get('item', '')}"))
+                            _anchor=f"item-{field_name(request.form.get('item', ''))}"))
 
 
 @bp.route("/rating/photos/<int:photo_id>")
@@ -156,12 +224,8 @@ def inspection_submit(inspection_id: int) -> Any:
         ops.submit_inspection(session=session, actor=_actor(), inspection=item)
     except ops.RatingError as exc:
         session.rollback()
-        fac = session.get(Facility, item.facility_id)
-        definition = get_scheme(item.scheme, item.scheme_version, session=session)
-        return render_template("rating/inspection.html", inspection=item, facility=fac, definition=definition,
-                               sections=build_sections(definition, item.answers, item.notes, _photos_by_item(item)),
-                               grade=None, certificate=None, can_reinspect=False, actions=[],
-                               problems=_problems(exc)), 422
+        session.refresh(item)
+        return _render_inspection(item, problems=_problems(exc), status=422)
     session.commit()
     return redirect(url_for("rating.inspection", inspection_id=item.id))
 

@@ -79,6 +79,13 @@ def test_full_flow_through_the_api(client, headers, gbt):
     stale = client.put(f"/api/v1/assessments/{aid}/answers", json={"answers": {"B.1.1": 10}, "version": 1},
                        headers=headers["assessor2"])
     assert stale.status_code == 409 and stale.get_json()["version"] == 2
+    assert stale.get_json()["answers"] == half and stale.get_json()["status"] == "draft"
+    # The same answers again with the old version (a retried save that already landed): no conflict.
+    again = client.put(f"/api/v1/assessments/{aid}/answers", json={"answers": half, "version": 1},
+                       headers=headers["assessor1"])
+    assert again.status_code == 200
+    assert set(again.get_json()) == {"id", "version", "status", "problems", "relevant", "saved_at"}
+    assert again.get_json()["version"] == 2
     incomplete = client.post(f"/api/v1/assessments/{aid}/submit", headers=headers["assessor1"])
     assert incomplete.status_code == 422
     errors = incomplete.get_json()["errors"]

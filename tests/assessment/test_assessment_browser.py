@@ -215,6 +215,50 @@ def test_conflict_keeps_local_answers(live_server: str, page: Any) -> None:
     assert page.locator("fieldset[data-item='B.1.1'] input[type=radio]").nth(0).is_checked()
 
 
+def _server_has(page: Any, base: str, url: str, control: str) -> bool:
+    """What the server has, seen from another tablet (no local copy there)."""
+    colleague = page.context.browser.new_context(viewport={"width": 768, "height": 1024})
+    other = colleague.new_page()
+    _login(other, base, "assessor1")
+    other.goto(url)
+    checked = bool(other.locator(control).is_checked())
+    colleague.close()
+    return checked
+
+
+def test_tap_then_reload_at_once_keeps_the_answer_without_conflict(live_server: str, page: Any) -> None:
+    _login(page, live_server, "assessor1")
+    _open_draft(page, live_server, "gbt42195-2022")
+    page.locator(".section-tabs button").filter(has_text="自理能力").click()
+    page.wait_for_selector("fieldset[data-item='B.1.2']")
+    url = page.url
+    for attempt in range(3):  # the defect showed 5 times in 5: a few tries are enough to see it
+        page.locator("fieldset[data-item='B.1.2'] label.option").nth(attempt + 1).click()
+        page.reload()
+        page.wait_for_timeout(2000)
+        assert page.locator("#conflict-banner").is_hidden(), page.locator("#conflict-banner").inner_text()
+        assert page.locator("fieldset[data-item='B.1.2'] input[type=radio]").nth(attempt + 1).is_checked()
+    page.wait_for_function("!document.getElementById('save-status').textContent.includes('…')")
+    assert _server_has(page, live_server, url, "fieldset[data-item='B.1.2'] input[type=radio] >> nth=3")
+    # The next page is reached without a conflict.
+    page.click("#next-page")
+    page.wait_for_load_state()
+    assert page.locator("#server-conflict").count() == 0
+
+
+def test_tap_then_leave_at_once_saves_the_answer(live_server: str, page: Any) -> None:
+    _login(page, live_server, "assessor1")
+    _open_draft(page, live_server, "gbt42195-2022")
+    page.locator(".section-tabs button").filter(has_text="自理能力").click()
+    page.wait_for_selector("fieldset[data-item='B.1.3']")
+    url = page.url
+    page.locator("fieldset[data-item='B.1.3'] label.option").nth(2).click()
+    page.goto(f"{live_server}/")  # away, well within the autosave delay
+    page.wait_for_timeout(1500)
+    page.evaluate("window.localStorage.clear()")  # no local copy comes back: the server must have it
+    assert _server_has(page, live_server, url, "fieldset[data-item='B.1.3'] input[type=radio] >> nth=2")
+
+
 def _id_number(region: str, birth: str, sequence: str) -> str:
     from assessment.idnumber import check_digit
 

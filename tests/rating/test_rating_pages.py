@@ -40,17 +40,25 @@ def test_checklist_autosave_photos_and_submit(client, rating_world, db_session, 
     url = started.headers["Location"]
     inspection = db_session.exec(select(Inspection)).one()
     page = client.get(url).get_data(as_text=True)
-    assert "autosave" in page and "facilities.F1" in page and "js/rating.js" in page and "<script>" not in page
+    assert "autosave" in page and "facilities.F1" in page and "js/form.js" in page and "<script>" not in page
 
-    form = {"version": str(inspection.version), "a:facilities.F1": "fail", "a:facilities.F2": "4",
-            "n:facilities.F1": "助餐区未设置", "s:services": "20"}
-    saved = client.post(f"/rating/inspections/{inspection.id}/save", data=form, headers={"Accept": "application/json"})
+    form = {"version": str(inspection.version), "q_facilities_F1": "fail", "q_facilities_F2": "4",
+            "n_facilities_F1": "助餐区未设置", "q_services": "20"}
+    saved = client.post(f"/rating/inspections/{inspection.id}/autosave", data=form)
     assert saved.status_code == 200, saved.get_json()
-    assert saved.get_json()["version"] == inspection.version
+    body = saved.get_json()
+    assert body["version"] == inspection.version and body["status"] == "in_progress"
+    assert set(body) == {"version", "status", "problems", "relevant", "saved_at"}
     assert inspection.answers == {"facilities.F1": "fail", "facilities.F2": 4, "services": 20}
     assert inspection.notes == {"facilities.F1": "助餐区未设置"}
-    stale = client.post(f"/rating/inspections/{inspection.id}/save", data=form, headers={"Accept": "application/json"})
-    assert stale.status_code == 409 and stale.get_json()["version"] == inspection.version
+    # The same save again (a retried or flushed copy of the save that landed) is not a conflict.
+    again = client.post(f"/rating/inspections/{inspection.id}/autosave", data=form)
+    assert again.status_code == 200 and again.get_json()["version"] == inspection.version
+    # A stale save that changes something is: 409 with the current version and the server's answers.
+    stale = client.post(f"/rating/inspections/{inspection.id}/autosave", data={**form, "q_facilities_F2": "3"})
+    assert stale.status_code == 409
+    assert stale.get_json()["version"] == inspection.version
+    assert stale.get_json()["answers"] == {"facilities.F1": "fail", "facilities.F2": 4, "services": 20}
 
     big = _png(3000, 2000)
     uploaded = client.post(f"/rating/inspections/{inspection.id}/photos",
@@ -68,9 +76,9 @@ def test_checklist_autosave_photos_and_submit(client, rating_world, db_session, 
     assert "不是有效的图片" in junk.get_data(as_text=True)
 
     full = {"version": str(inspection.version), "then": "submit"}
-    full.update({f"a:{k}": str(v) for k, v in STAR_FAIL.items() if k != "services"})
-    full["s:services"] = "20"
-    full["n:facilities.F1"] = "助餐区未设置"
+    full.update({"q_" + k.replace(".", "_"): str(v) for k, v in STAR_FAIL.items() if k != "services"})
+    full["q_services"] = "20"
+    full["n_facilities_F1"] = "助餐区未设置"
     done = client.post(f"/rating/inspections/{inspection.id}/save", data=full)
     assert done.status_code == 302
     result = client.get(url).get_data(as_text=True)
@@ -89,7 +97,7 @@ def test_submit_problems_listed_on_the_page(client, rating_world, db_session):
     started = client.post(f"/rating/facilities/{rating_world['home'].id}/inspect", data={"scheme": "gbt37276-2018"})
     inspection = db_session.exec(select(Inspection)).one()
     response = client.post(f"/rating/inspections/{inspection.id}/save",
-                           data={"version": str(inspection.version), "s:environment": "100", "then": "submit"})
+                           data={"version": str(inspection.version), "q_environment": "100", "then": "submit"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "设施设备" in html and "运营管理" in html and 'value="100"' in html

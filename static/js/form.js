@@ -1,0 +1,447 @@
+// 颐养 Yiyang — the one autosave client of both forms (assessment pages, inspection checklists).
+// Saves are queued (one at a time, each with the version its previous save returned); leaving or
+// reloading the page flushes what is not sent yet (fetch keepalive, else sendBeacon); every change
+// waits in this device's storage until the server has it. A conflict shows the server's answers
+// and lets the person choose. The words come from the page (#form-messages), translated there.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-autosave]");
+  if (!form) { return; }
+
+  function json(id) {
+    var node = document.getElementById(id);
+    if (!node) { return null; }
+    try { return JSON.parse(node.textContent); } catch (e) { return null; }
+  }
+  var M = json("form-messages") || {};
+  var logic = json("client-logic") || { logic: {}, items: {}, answers: {} };
+  var url = form.getAttribute("data-autosave");
+  var section = form.getAttribute("data-section") || "";
+  var prefix = form.getAttribute("data-key") || ("yiyang.form." + url);
+  var storeKey = prefix + (section ? "." + section : "");
+  var focusKey = prefix + ".focus";
+  var versionInput = form.querySelector("input[name=version]");
+  var statusNode = document.querySelector("[data-autosave-status]");
+  var banner = document.getElementById("conflict-banner");
+  var DELAY_MS = 800;
+  var SKIP = { csrf_token: 1, version: 1, section: 1, go: 1, then: 1 };
+  var timer = null;
+  var inFlight = null;     // the save on its way (a promise), at most one
+  var queued = false;      // a change came while a save was on its way
+  var lastSent = null;     // the snapshot last handed to the server
+  var inConflict = false;
+  var serverVersion = null;
+
+  function say(key, values, kind) {
+    var text = M[key] || key;
+    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
+    if (!statusNode) { return; }
+    statusNode.textContent = text;
+    statusNode.className = statusNode.className.replace(/\s*is-\w+/g, "") + (kind ? " is-" + kind : "");
+  }
+  function clock() {
+    var d = new Date();
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
+  }
+
+  // --- what the form holds, and its copy on this device ----------------------------------------
+  function snapshot() {
+    var out = [];
+    new FormData(form).forEach(function (value, name) {
+      if (!SKIP[name] && typeof value === "string") { out.push([name, value]); }
+    });
+    return JSON.stringify(out);
+  }
+  function storage() { try { return window.localStorage; } catch (e) { return null; } }
+  function keepLocal(version, fields) {
+    var s = storage();
+    try { if (s) { s.setItem(storeKey, JSON.stringify({ version: String(version), fields: fields, at: Date.now() })); } }
+    catch (e) { /* storage full or disabled: the server copy is still tried */ }
+  }
+  function readLocal() {
+    var s = storage();
+    try { return s ? JSON.parse(s.getItem(storeKey) || "null") : null; } catch (e) { return null; }
+  }
+  function dropLocal(fields) {
+    var s = storage();
+    var local = readLocal();
+    if (s && local && (fields === undefined || local.fields === fields)) { s.removeItem(storeKey); }
+  }
+  function restore(fields) {
+    var byName = {};
+    JSON.parse(fields).forEach(function (pair) { (byName[pair[0]] = byName[pair[0]] || []).push(pair[1]); });
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || SKIP[el.name] || el.disabled || el.type === "submit" || el.type === "button" || el.type === "file") { return; }
+      var values = byName[el.name] || [];
+      if (el.type === "radio" || el.type === "checkbox") { el.checked = values.indexOf(el.value) >= 0; }
+      else { el.value = values.length ? values[0] : ""; }
+    });
+  }
+
+  // --- messages beside the items -------------------------------------------------------------
+  function showProblems(problems) {
+    var byItem = {};
+    (problems || []).forEach(function (p) { (byItem[p.item] = byItem[p.item] || []).push(p.message); });
+    Array.prototype.forEach.call(form.querySelectorAll("[data-errors-for]"), function (box) {
+      var messages = byItem[box.getAttribute("data-errors-for")] || [];
+      box.textContent = "";
+      messages.forEach(function (m) {
+        var p = document.createElement("p");
+        p.className = "error";
+        p.textContent = m;
+        box.appendChild(p);
+      });
+      var fieldset = box.closest("fieldset");
+      if (!fieldset) { return; }
+      fieldset.classList.toggle("has-error", messages.length > 0);
+      Array.prototype.forEach.call(fieldset.querySelectorAll("[aria-describedby~='" + box.id + "']"), function (c) {
+        if (messages.length) { c.setAttribute("aria-invalid", "true"); } else { c.removeAttribute("aria-invalid"); }
+      });
+    });
+  }
+
+  // --- skip logic: the engine's expressions as JSON, evaluated like scoring/expressions.py ------
+  function truthy(v) {
+    if (Array.isArray(v)) { return v.length > 0; }
+    return !(v === null || v === undefined || v === false || v === 0 || v === "" || (typeof v === "number" && isNaN(v)));
+  }
+  function num(v) { return v === true ? 1 : v === false ? 0 : v; }
+  function equal(a, b) {
+    if (Array.isArray(a) && Array.isArray(b)) {
+      return a.length === b.length && a.every(function (x, i) { return equal(x, b[i]); });
+    }
+    if (typeof a === "boolean" || typeof b === "boolean") { return num(a) === num(b); }
+    return a === b;
+  }
+  function contains(coll, v) {
+    if (coll === null || coll === undefined) { return false; }
+    if (Array.isArray(coll)) { return coll.some(function (x) { return equal(x, v); }); }
+    if (typeof coll === "string") { return typeof v === "string" && coll.indexOf(v) >= 0; }
+    return false;
+  }
+  function flat(args) {
+    var out = [];
+    args.forEach(function (v) {
+      if (Array.isArray(v)) { v.forEach(function (x) { if (x !== null && x !== undefined) { out.push(x); } }); }
+      else if (v !== null && v !== undefined) { out.push(v); }
+    });
+    return out;
+  }
+  var FUNCTIONS = {
+    sum: function (a) { return flat(a).reduce(function (s, v) { return s + num(v); }, 0); },
+    count: function (a) { return flat(a).filter(function (v) { return v !== false && v !== ""; }).length; },
+    min: function (a) { var f = flat(a); return f.length ? Math.min.apply(null, f.map(num)) : null; },
+    max: function (a) { var f = flat(a); return f.length ? Math.max.apply(null, f.map(num)) : null; },
+    abs: function (a) { return a[0] === null ? null : Math.abs(a[0]); },
+    round: function (a) { if (a[0] === null) { return null; } var k = Math.pow(10, a[1] || 0); return Math.round(a[0] * k) / k; },
+    "if": function (a) { return truthy(a[0]) ? a[1] : (a.length > 2 ? a[2] : null); },
+    answered: function (a) { var v = a[0]; return !(v === null || v === undefined || v === "" || (Array.isArray(v) && !v.length)); },
+    len: function (a) { return a[0] === null || a[0] === undefined ? 0 : a[0].length; },
+    contains: function (a) { return contains(a[0], a[1]); },
+    any_in: function (a) { return a[0] !== null && a[1] !== null && (a[1] || []).some(function (v) { return contains(a[0], v); }); },
+    coalesce: function (a) { for (var i = 0; i < a.length; i++) { if (a[i] !== null && a[i] !== undefined) { return a[i]; } } return null; }
+  };
+  function evaluate(node, values) {
+    if (node === null || typeof node !== "object") { return node; }
+    if (!Array.isArray(node)) {
+      if (Object.prototype.hasOwnProperty.call(node, "ref")) {
+        var v = values[node.ref];
+        return v === undefined ? null : v;
+      }
+      return null;
+    }
+    var op = node[0];
+    var rest = node.slice(1);
+    var ev = function (n) { return evaluate(n, values); };
+    switch (op) {
+      case "and": return rest.every(function (n) { return truthy(ev(n)); });
+      case "or": return rest.some(function (n) { return truthy(ev(n)); });
+      case "not": return !truthy(ev(rest[0]));
+      case "neg": var x = ev(rest[0]); return x === null ? null : -num(x);
+      case "list": return rest.map(ev);
+      case "==": return equal(ev(rest[0]), ev(rest[1]));
+      case "!=": return !equal(ev(rest[0]), ev(rest[1]));
+      case "in": return contains(ev(rest[1]), ev(rest[0]));
+      case "not in": return !contains(ev(rest[1]), ev(rest[0]));
+      case "<": case "<=": case ">": case ">=":
+        var l = ev(rest[0]), r = ev(rest[1]);
+        if (l === null || r === null) { return false; }
+        l = num(l); r = num(r);
+        return op === "<" ? l < r : op === "<=" ? l <= r : op === ">" ? l > r : l >= r;
+      case "+": case "-": case "*": case "/": case "%":
+        var a = ev(rest[0]), b = ev(rest[1]);
+        if (a === null || b === null) { return null; }
+        a = num(a); b = num(b);
+        if ((op === "/" || op === "%") && b === 0) { return null; }
+        return op === "+" ? a + b : op === "-" ? a - b : op === "*" ? a * b : op === "/" ? a / b : a % b;
+      default:
+        if (FUNCTIONS[op]) { return FUNCTIONS[op](rest.map(ev)); }
+        return null;
+    }
+  }
+  function typedValue(meta) {
+    var controls = form.querySelectorAll("[name='" + meta.field + "']");
+    if (!controls.length) { return undefined; }
+    var na = form.querySelector("[name='" + meta.field + "__na']");
+    if (na && na.checked) { return "na"; }
+    var opt = function (key) { return Object.prototype.hasOwnProperty.call(meta.options, key) ? meta.options[key] : key; };
+    if (meta.read === "multi") {
+      var list = [];
+      Array.prototype.forEach.call(controls, function (c) { if (c.checked) { list.push(opt(c.value)); } });
+      return list;
+    }
+    if (meta.read === "choice") {
+      var chosen = null;
+      Array.prototype.forEach.call(controls, function (c) { if (c.checked) { chosen = c.value; } });
+      if (chosen === null) { return null; }
+      if (meta.type === "boolean" && !Object.keys(meta.options).length) { return chosen === "true"; }
+      return opt(chosen);
+    }
+    var text = controls[0].value.trim();
+    if (text === "") { return null; }
+    if (meta.read === "number") { var n = Number(text); return isNaN(n) ? text : n; }
+    if (meta.read === "files") { return text.split(/\n/).map(function (s) { return s.trim(); }).filter(Boolean); }
+    return text;
+  }
+  function currentValues() {
+    var values = {};
+    Object.keys(logic.answers || {}).forEach(function (k) { values[k] = logic.answers[k]; });
+    Object.keys(logic.items || {}).forEach(function (itemId) {
+      var v = typedValue(logic.items[itemId]);
+      if (v === undefined) { return; }
+      if (v === null) { delete values[itemId]; } else { values[itemId] = v; }
+    });
+    return values;
+  }
+  function setShown(itemId, shown) {
+    var meta = logic.items[itemId];
+    var box = meta && document.getElementById("item-" + meta.field);
+    if (box) { box.hidden = !shown; }
+  }
+  function applySkipLogic() {
+    var values = currentValues();
+    Object.keys(values).forEach(function (k) { if (values[k] === "na") { delete values[k]; } });
+    Object.keys(logic.logic || {}).forEach(function (itemId) {
+      var rule = logic.logic[itemId].relevant;
+      if (rule) { setShown(itemId, truthy(evaluate(rule.ast, values))); }
+    });
+  }
+  function applyRelevant(relevant) {
+    if (!relevant || !logic.logic || !Object.keys(logic.logic).length) { return; }
+    var shown = {};
+    relevant.forEach(function (id) { shown[id] = true; });
+    Object.keys(logic.logic).forEach(function (itemId) { if (logic.logic[itemId].relevant) { setShown(itemId, !!shown[itemId]); } });
+  }
+
+  // --- the conflict: the server's answers beside the person's, and a choice ---------------------
+  function showConflict(body) {
+    inConflict = true;
+    serverVersion = body.version;
+    var list = document.getElementById("conflict-list");
+    var theirs = document.getElementById("conflict-theirs");
+    if (list) {
+      list.textContent = "";
+      var mine = currentValues();
+      Object.keys(body.shown || {}).forEach(function (itemId) {
+        var meta = logic.items[itemId];
+        if (!meta || !document.getElementById("item-" + meta.field)) { return; }
+        var server = (body.answers || {})[itemId];
+        if (JSON.stringify(server === undefined ? null : server) === JSON.stringify(mine[itemId] === undefined ? null : mine[itemId])) { return; }
+        var legend = document.querySelector("#item-" + meta.field + " legend");
+        var li = document.createElement("li");
+        li.textContent = (legend ? legend.textContent.trim() : itemId) + "：" + body.shown[itemId];
+        list.appendChild(li);
+      });
+      if (theirs) { theirs.hidden = !list.children.length; }
+    }
+    if (banner) {
+      document.getElementById("conflict-message").textContent = body.message || "";
+      banner.hidden = false;
+      banner.scrollIntoView({ block: "start" });
+      banner.focus({ preventScroll: true });
+    }
+    say("conflict_status", null, "error");
+  }
+  var keepMine = document.getElementById("conflict-keep-mine");
+  if (keepMine) {
+    keepMine.addEventListener("click", function () {
+      if (serverVersion !== null) { versionInput.value = serverVersion; }
+      inConflict = false;
+      banner.hidden = true;
+      lastSent = null;
+      save();
+    });
+  }
+  var takeTheirs = document.getElementById("conflict-take-theirs");
+  if (takeTheirs) {
+    takeTheirs.addEventListener("click", function () {
+      dropLocal();
+      lastSent = snapshot();  // nothing of this page is to be sent any more
+      window.location.reload();
+    });
+  }
+
+  // --- saving: one at a time, each with the version its previous save returned -----------------
+  function body(fields, version) {
+    var data = new FormData(form);
+    Array.prototype.forEach.call(form.querySelectorAll("input[type=file]"), function (el) { if (el.name) { data.delete(el.name); } });
+    data.delete("go");
+    data.delete("then");
+    data.set("version", String(version));
+    if (section) { data.set("section", section); }
+    return data;
+  }
+  function handle(response) {
+    if (response.type === "opaqueredirect" || response.status === 401) {
+      return { login: true };
+    }
+    var type = response.headers.get("Content-Type") || "";
+    if (type.indexOf("application/json") < 0) {
+      return { login: response.status === 400 || response.status === 403, status: response.status, data: {} };
+    }
+    return response.json().then(function (data) { return { status: response.status, data: data }; });
+  }
+  function save() {
+    clearTimeout(timer);
+    if (inConflict) { return Promise.resolve(); }
+    if (inFlight) { queued = true; return inFlight; }
+    var fields = snapshot();
+    var version = versionInput.value;
+    var token = (form.querySelector("input[name=csrf_token]") || {}).value || "";
+    keepLocal(version, fields);
+    lastSent = fields;
+    say("saving");
+    var options = { method: "POST", body: body(fields, version), credentials: "same-origin", redirect: "manual",
+                    headers: { "Accept": "application/json", "X-CSRFToken": token } };
+    // keepalive: a save on its way when the page is left still reaches the server.
+    inFlight = fetch(url, Object.assign({ keepalive: true }, options)).catch(function () {
+      return fetch(url, options);  // over the keepalive size limit (or a network error): once more, plainly
+    }).then(handle).then(function (res) {
+      if (res.login) {
+        lastSent = null;
+        say("login", null, "error");
+      } else if (res.status === 200) {
+        if (Number(res.data.version) > Number(versionInput.value)) { versionInput.value = res.data.version; }
+        dropLocal(fields);
+        var n = (res.data.problems || []).length;
+        say(n ? "saved_with_problems" : "saved", { time: clock(), n: n }, "saved");
+        showProblems(res.data.problems);
+        applyRelevant(res.data.relevant);
+      } else if (res.status === 409 && res.data.error === "conflict") {
+        showConflict(res.data);
+      } else {
+        lastSent = null;
+        if (statusNode) { statusNode.textContent = (res.data && res.data.message) || M.failed; statusNode.className += " is-error"; }
+      }
+    }, function () {
+      lastSent = null;
+      say("offline", null, "error");
+    }).then(function () {
+      inFlight = null;
+      if (queued) { queued = false; schedule(0); }
+    });
+    return inFlight;
+  }
+  function schedule(delay) {
+    clearTimeout(timer);
+    if (inConflict) { return; }
+    keepLocal(versionInput.value, snapshot());
+    say("pending");
+    timer = setTimeout(save, delay === undefined ? DELAY_MS : delay);
+  }
+  function unsent() { return !inConflict && snapshot() !== lastSent && lastSent !== undefined; }
+
+  // Leaving or reloading: what is not sent yet goes now, in a request that outlives the page.
+  function flush() {
+    clearTimeout(timer);
+    if (!unsent()) { return; }
+    var fields = snapshot();
+    // A save on its way will have moved the version on by one when this one arrives.
+    var version = Number(versionInput.value) + (inFlight ? 1 : 0);
+    keepLocal(version, fields);
+    lastSent = fields;
+    var data = body(fields, version);
+    var token = (form.querySelector("input[name=csrf_token]") || {}).value || "";
+    try {
+      fetch(url, { method: "POST", body: data, credentials: "same-origin", keepalive: true, redirect: "manual",
+                   headers: { "Accept": "application/json", "X-CSRFToken": token } }).catch(function () {});
+    } catch (e) {
+      if (navigator.sendBeacon) { navigator.sendBeacon(url, data); }
+    }
+  }
+
+  function onChange(event) {
+    if (event.target && event.target.type === "file") { return; }
+    applySkipLogic();
+    schedule();
+    var box = event.target && event.target.closest ? event.target.closest("[data-item]") : null;
+    var s = storage();
+    try { if (box && s) { s.setItem(focusKey, JSON.stringify({ section: section, item: box.id })); } } catch (e) { /* ignore */ }
+  }
+  form.addEventListener("input", onChange);
+  form.addEventListener("change", onChange);
+  form.addEventListener("submit", function (event) {
+    clearTimeout(timer);
+    if (inFlight) {
+      // Wait for the save on its way, so the page is sent with the version it returned.
+      event.preventDefault();
+      var submitter = event.submitter || null;
+      inFlight.then(function () {
+        form.dataset.submitted = "";
+        if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+      });
+      return;
+    }
+    keepLocal(versionInput.value, snapshot());  // kept until the next page shows it saved
+    lastSent = undefined;  // the page's own post carries the answers now
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      if (unsent()) { if (inFlight) { queued = true; } else { save(); } }
+    } else if (readLocal() && !inConflict && !inFlight) {
+      save();  // back from signing in again, or from another app
+    }
+  });
+  window.addEventListener("pagehide", flush);
+  window.addEventListener("online", function () { if (readLocal()) { save(); } });
+
+  // Photos: choosing a picture saves the checklist first, then uploads it.
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-autoupload]"), function (input) {
+    input.addEventListener("change", function () {
+      var target = input.form;
+      if (!target || !input.files.length) { return; }
+      save().then(function () { target.submit(); });
+    });
+  });
+
+  // --- on load: put back what the server has not confirmed, and send it -------------------------
+  var shown = snapshot();
+  lastSent = shown;
+  var local = readLocal();
+  if (local && typeof local.fields === "string") {
+    if (local.fields === shown) {
+      dropLocal();
+    } else {
+      // Sent with the version it was based on: the server takes it if nobody else saved since,
+      // answers 200 if it already has these answers (our own save landed), else shows the conflict.
+      restore(local.fields);
+      applySkipLogic();
+      var pageVersion = versionInput.value;
+      versionInput.value = local.version;
+      say("local_restored");
+      lastSent = null;
+      save().then(function () {
+        if (Number(pageVersion) > Number(versionInput.value) && !inConflict) { versionInput.value = pageVersion; }
+      });
+    }
+  }
+  applySkipLogic();
+  var s = storage();
+  var lastFocus = null;
+  try { lastFocus = s ? JSON.parse(s.getItem(focusKey) || "null") : null; } catch (e) { lastFocus = null; }
+  if (section && lastFocus && lastFocus.section === section && banner && banner.hidden) {
+    var target = document.getElementById(lastFocus.item);
+    if (target && !location.hash) { target.scrollIntoView({ block: "center" }); }
+  }
+})();
