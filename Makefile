@@ -30,7 +30,7 @@ run: $(STAMP)
 	$(BIN)/yiyang init
 	$(BIN)/yiyang demo
 	@echo "颐养 Yiyang: http://$(HOST):$(PORT)  (Ctrl+C to stop)"
-	$(BIN)/yiyang run --host $(HOST) --port $(PORT)
+	YIYANG_PUBLIC_URL="$${YIYANG_PUBLIC_URL:-http://$(HOST):$(PORT)}" $(BIN)/yiyang run --host $(HOST) --port $(PORT)
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest

@@ -17,4 +17,8 @@
     if (form.dataset) { form.dataset.submitted = "1"; }
     window.setTimeout(function () { if (form.dataset) { form.dataset.submitted = ""; } }, 8000);
   }, true);
+
+  // A page that answers with problems: focus moves to their summary, which links to each field.
+  var summary = document.querySelector(".problems[tabindex='-1']");
+  if (summary && !window.location.hash) { summary.focus(); }
 })();

@@ -415,6 +415,21 @@
     });
   });
 
+  // --- sticky bars never hide the focused control: scroll padding as tall as the bars ---------
+  function measureBars() {
+    var top = 0, bottom = 0;
+    Array.prototype.forEach.call(document.querySelectorAll(".fill-head, .form-nav, .sticky-actions"), function (bar) {
+      var style = window.getComputedStyle(bar);
+      if (style.position !== "sticky" && style.position !== "fixed") { return; }
+      var height = bar.getBoundingClientRect().height;
+      if (style.top !== "auto") { top = Math.max(top, height); } else { bottom = Math.max(bottom, height); }
+    });
+    document.documentElement.style.setProperty("--sticky-top", (top + 16) + "px");
+    document.documentElement.style.setProperty("--sticky-bottom", (bottom + 16) + "px");
+  }
+  measureBars();
+  window.addEventListener("resize", measureBars);
+
   // --- on load: put back what the server has not confirmed, and send it -------------------------
   var shown = snapshot();
   lastSent = shown;
