@@ -78,9 +78,10 @@ def page(live_server: str) -> Iterator[Any]:
 
 
 def _expected(msg: Any) -> bool:
-    """Console errors that are part of the story: no favicon; a 409 the page shows as a conflict."""
+    """Console errors that are part of the story: a 409 the page shows as a conflict, a refused
+    save after the login lapsed."""
     where = str(msg.location.get("url", ""))
-    return where.endswith("/favicon.ico") or (where.endswith("/autosave") and "409" in msg.text)
+    return where.endswith("/autosave") and ("409" in msg.text or "400" in msg.text)
 
 
 def _answer_section(page: Any) -> None:
@@ -257,6 +258,26 @@ def test_tap_then_leave_at_once_saves_the_answer(live_server: str, page: Any) ->
     page.wait_for_timeout(1500)
     page.evaluate("window.localStorage.clear()")  # no local copy comes back: the server must have it
     assert _server_has(page, live_server, url, "fieldset[data-item='B.1.3'] input[type=radio] >> nth=2")
+
+
+def test_an_expired_login_says_so_and_keeps_the_answers(live_server: str, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    _login(page, live_server, "assessor1")
+    _open_draft(page, live_server, "gbt42195-2022")
+    page.locator(".section-tabs button").filter(has_text="自理能力").click()
+    page.wait_for_selector("fieldset[data-item='B.1.4']")
+    url = page.url
+    page.context.clear_cookies()  # the login lapses while the page is open
+    page.locator("fieldset[data-item='B.1.4'] label.option").nth(3).click()
+    expect(page.locator("#save-status")).to_contain_text("登录已过期", timeout=10000)
+    assert "网络" not in page.locator("#save-status").inner_text()
+    _login(page, live_server, "assessor1")
+    page.goto(url)  # the answer kept on this device comes back and is saved
+    expect(page.locator("#save-status")).to_contain_text("已自动保存", timeout=10000)
+    assert page.locator("fieldset[data-item='B.1.4'] input[type=radio]").nth(3).is_checked()
+    page.evaluate("window.localStorage.clear()")
+    assert _server_has(page, live_server, url, "fieldset[data-item='B.1.4'] input[type=radio] >> nth=3")
 
 
 def _id_number(region: str, birth: str, sequence: str) -> str:
