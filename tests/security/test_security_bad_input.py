@@ -114,8 +114,8 @@ def test_unknown_checklist_items_photos_after_submission_and_unreadable_verifica
     assert saved.status_code == 422
     assert saved.get_json()["errors"][0]["item"] == "no.such.item"
     assert "no.such.item" not in inspection.answers
-    full = {"version": str(inspection.version), "then": "submit", "s:services": "20"}
-    full.update({f"a:{k}": str(v) for k, v in STAR_FAIL.items() if k != "services"})
+    full = {"version": str(inspection.version), "then": "submit", "q_services": "20"}
+    full.update({"q_" + k.replace(".", "_"): str(v) for k, v in STAR_FAIL.items() if k != "services"})
     assert client.post(f"/rating/inspections/{inspection.id}/save", data=full).status_code == 302
     late = client.post(f"/rating/inspections/{inspection.id}/photos",
                        data={"item": "", "photo": (io.BytesIO(_png(20, 20)), "a.png", "image/png")},
