@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from pathlib import Path
@@ -16,8 +15,8 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from core.config import load_config
+from core.resources import default_instance_path, resource_dir
 
-ROOT = Path(__file__).resolve().parent
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
@@ -27,15 +26,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` (a mapping) overrides the environment, as tests do."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("YIYANG_INSTANCE_PATH") or str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("YIYANG_INSTANCE_PATH") or str(default_instance_path()),
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
     )
     app.config.update(load_config(Path(app.instance_path), config))
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(resource_dir("translations")))
     configure_logging(app)
     configure_db(app)
     load_definitions(app)
     configure_extensions(app)
+    configure_operations(app)
     configure_jobs(app)
     configure_requests(app)
     register_blueprints(app)
@@ -45,10 +46,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def configure_logging(app: Flask) -> None:
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("weasyprint", "weasyprint.progress", "fontTools", "alembic.runtime.plugins"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from core import requestlog
+
+    requestlog.configure(app, app.config["LOG_FORMAT"])
 
 
 def configure_db(app: Flask) -> None:
@@ -97,6 +97,22 @@ def configure_extensions(app: Flask) -> None:
         )
 
 
+def configure_operations(app: Flask) -> None:
+    """Request log lines and metrics (first, so they time every request), /healthz, /readyz,
+    /metrics, and the page fonts served from the packaged report fonts."""
+    from core import health, metrics, requestlog, resources
+
+    if app.config["PROXY_HOPS"]:  # client address and scheme as the proxy saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    requestlog.init_app(app)
+    health.init_app(app)
+    metrics.init_app(app)
+    resources.init_app(app)
+
+
 def configure_jobs(app: Flask) -> None:
     import jobs
 
@@ -113,7 +129,9 @@ def select_locale() -> str:
 def configure_requests(app: Flask) -> None:
     @app.before_request
     def _request_id() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        from core.requestlog import incoming_request_id
+
+        g.request_id = incoming_request_id()
         g.csp_nonce = secrets.token_urlsafe(16)
         if request.args.get("lang") in ("zh", "en"):
             session["lang"] = request.args["lang"]

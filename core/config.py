@@ -19,6 +19,9 @@ ENV_VARS = {
     "YIYANG_PUBLIC_URL": "base URL printed in certificate QR codes (default http://127.0.0.1:5000)",
     "YIYANG_DEBUG": "1 to run Flask in debug mode (refused in production)",
     "YIYANG_REQUIRED_SIGNATURES": "assessor signatures an assessment needs before review (default 2)",
+    "YIYANG_LOG_FORMAT": "text (default) or json: one line per request and per log record",
+    "YIYANG_METRICS_TOKEN": "bearer token /metrics requires; unset, /metrics answers loopback callers only",
+    "YIYANG_PROXY_HOPS": "reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (default 0)",
 }
 
 
@@ -60,6 +63,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PASSWORD_FAILURES_PER_IP": int(env.get("YIYANG_PASSWORD_FAILURES_PER_IP", "30")),
         # GB/T 42195 has two assessors present; some districts ask for one or three.
         "ASSESSMENT_REQUIRED_SIGNATURES": int(env.get("YIYANG_REQUIRED_SIGNATURES", "2")),
+        "LOG_FORMAT": "json" if env.get("YIYANG_LOG_FORMAT", "").lower() == "json" else "text",
+        "METRICS_TOKEN": env.get("YIYANG_METRICS_TOKEN") or None,
+        "PROXY_HOPS": int(env.get("YIYANG_PROXY_HOPS") or 0),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh", "en"],

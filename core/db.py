@@ -18,7 +18,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+from core.resources import resource_dir
+
+MIGRATIONS_DIR = resource_dir("migrations")
 
 
 def make_engine(url: str) -> Engine:
@@ -104,8 +106,34 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_database(url: str) -> None:
-    """Migrate the database to the newest revision of every branch."""
-    command.upgrade(alembic_config(url), "heads")
+    """Migrate the database to the newest revision of every branch.
+
+    On PostgreSQL the upgrade holds an advisory lock, so app servers that start together
+    (each runs `yiyang init`) migrate one after the other instead of racing."""
+    config = alembic_config(url)
+    if not url.startswith("postgresql"):
+        command.upgrade(config, "heads")
+        return
+    import hashlib
+
+    from sqlalchemy import text
+
+    lock = int.from_bytes(hashlib.sha256(url.encode()).digest()[:8], "big", signed=True)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:lock)"), {"lock": lock})
+            connection.commit()
+            try:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "heads")
+                connection.commit()
+            finally:
+                connection.rollback()
+                connection.execute(text("SELECT pg_advisory_unlock(:lock)"), {"lock": lock})
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: the largest key PostgreSQL holds there

@@ -80,8 +80,9 @@ def private_key() -> Ed25519PrivateKey:
     """The app's signing key, loaded once per app. Outside an app context (a seeder run by a
     script) the instance folder is found the way app.py finds it."""
     if not has_app_context():
-        root = Path(__file__).resolve().parent.parent
-        instance = Path(os.environ.get("YIYANG_INSTANCE_PATH") or root / "instance")
+        from core.resources import default_instance_path
+
+        instance = Path(os.environ.get("YIYANG_INSTANCE_PATH") or default_instance_path())
         if str(instance) not in _OUTSIDE_APP:
             _OUTSIDE_APP[str(instance)] = _load_or_create(
                 instance, os.environ.get("YIYANG_ENV", "development") == "production")

@@ -17,14 +17,14 @@ from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 from urllib.request import url2pathname
 
+from core.resources import resource_dir
 from reports._weasyprint import URLFetcher, URLFetcherResponse
 from reports.fonts import FONT_DIR
 
 log = logging.getLogger("yiyang.reports")
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-TEMPLATE_DIR = PROJECT_DIR / "templates" / "documents"
-STATIC_DIR = PROJECT_DIR / "static"
+TEMPLATE_DIR = resource_dir("templates") / "documents"
+STATIC_DIR = resource_dir("static")
 ALLOWED_ROOTS: tuple[Path, ...] = (TEMPLATE_DIR, FONT_DIR, STATIC_DIR)
 
 # A packaged asset is a stylesheet, a font or an image: nothing near this size.

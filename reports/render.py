@@ -35,6 +35,7 @@ from jinja2 import (
     select_autoescape,
 )
 
+from core import metrics
 from reports._weasyprint import (
     FontConfiguration,
     cacheable_text,
@@ -258,7 +259,9 @@ def render_html(html: str, *, timeout_s: float = DEFAULT_TIMEOUT_S,
     except Exception as exc:
         log.exception("PDF rendering failed (%s)", template or "html")
         raise RenderError(f"PDF 生成失败：{type(exc).__name__}", template=template) from exc
-    log.debug("rendered %s in %.3f s", template or "html", time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    log.debug("rendered %s in %.3f s", template or "html", elapsed)
+    metrics.observe_pdf_render(template, elapsed)
     if pdf is None:
         raise RenderError("PDF 生成失败：没有输出", template=template)
     return bytes(pdf)

@@ -12,10 +12,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from itertools import accumulate
 from pathlib import Path
 
-FONT_DIR = Path(__file__).resolve().parent
+FONT_DIR = Path(str(resources.files(__name__)))
 
 SERIF_FAMILY = "Yiyang Serif"
 SANS_FAMILY = "Yiyang Sans"
