@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install dev test test-fast lint bench load load-cluster fuzz clean translations
+.PHONY: run install dev test test-fast lint bench load load-cluster fuzz clean translations wheel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
 test-fast: $(DEV_STAMP)
-	$(BIN)/python -m pytest -x -q -m "not browser"
+	$(BIN)/python -m pytest -x -q -m "not browser and not slow"
+
+# The application as one wheel in dist/ (deploy/install.sh builds and installs it the same way).
+wheel: $(STAMP)
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist .
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -46,7 +50,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info build dist .pytest_cache .mypy_cache .ruff_cache
 
 # 50 simulated assessors for two minutes against gunicorn + PostgreSQL (needs a local server).
 load: $(DEV_STAMP)
