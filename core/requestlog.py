@@ -47,16 +47,14 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(app: Flask, log_format: str) -> None:
-    """Root handler (text or JSON) unless debugging or testing, which keep Flask's own."""
-    if not app.debug and not app.testing:
-        root = logging.getLogger()
-        if not root.handlers:
-            root.addHandler(logging.StreamHandler())
-        formatter: logging.Formatter = (
+    """A root handler (text or JSON) unless debugging, testing or logging is set up already."""
+    root = logging.getLogger()
+    if not app.debug and not app.testing and not root.handlers:  # as logging.basicConfig does
+        handler = logging.StreamHandler()
+        handler.setFormatter(
             JsonFormatter() if log_format == "json"
             else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        for handler in root.handlers:
-            handler.setFormatter(formatter)
+        root.addHandler(handler)
         root.setLevel(logging.INFO)
     for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)

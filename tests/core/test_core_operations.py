@@ -171,6 +171,7 @@ def test_one_log_line_per_request_without_personal_data(client, org_tree, caplog
     user = UserFactory(organisation=org_tree["district1"], roles="assessor")
     headers = api_token(client, user, TEST_PASSWORD)
     caplog.set_level(logging.INFO, logger="yiyang.request")
+    caplog.clear()
     response = client.get("/api/v1/elders?q=11010519491231002X&phone=13912345678",
                           headers={**headers, "X-Request-ID": "req-42"})
     assert response.headers["X-Request-ID"] == "req-42"
