@@ -28,6 +28,7 @@ def load_kinds() -> None:
 
 def init_app(app: Flask) -> None:
     from core import storage
+    from core.metrics import register_job_source
     from jobs import events, queue
 
     load_kinds()
@@ -41,3 +42,21 @@ def init_app(app: Flask) -> None:
         return unread_count()
 
     app.jinja_env.globals["unread_notices"] = unread_notices
+    register_job_source(job_counts)
+
+
+def job_counts() -> list[tuple[str, int, int]]:
+    """(kind, queued, failed) from the job table, for /metrics: the same figures on every server."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from core.db import get_session
+    from jobs.models import Job
+
+    counts: dict[str, list[int]] = {}
+    rows = get_session().exec(select(Job.kind, Job.status, func.count())
+                              .where(Job.status.in_(("queued", "failed")))  # type: ignore[attr-defined]
+                              .group_by(Job.kind, Job.status))
+    for kind, status, n in rows:
+        counts.setdefault(kind, [0, 0])[0 if status == "queued" else 1] += n
+    return [(kind, queued, failed) for kind, (queued, failed) in sorted(counts.items())]

@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy import or_, update
 from sqlmodel import Session, col
 
+from core.metrics import note_job_failure
 from core.timeutil import utcnow
 from jobs.models import Job
 from jobs.registry import KINDS, JobFailed
@@ -123,6 +124,7 @@ def _fail(session: Session, job: Job, message: str) -> None:
     job.finished_at = utcnow()
     session.add(job)
     session.commit()
+    note_job_failure(job.kind)
     return None
 
 

@@ -84,3 +84,15 @@ def test_job_requests_that_are_wrong_name_the_field(app, client, db_session, peo
     assert answer.status_code == 422 and "无权" in answer.get_json()["message"]
     assert db_session.exec(select(Job)).all() == []
     assert client.get("/api/v1/jobs/99999", headers=headers).status_code == 404
+
+
+def test_metrics_show_the_queue_depth_and_failures_of_each_job_kind(client, db_session):
+    from jobs.models import Job
+
+    db_session.add(Job(kind="reports.zip", status="queued", params={}))
+    db_session.add(Job(kind="reports.zip", status="queued", params={}))
+    db_session.add(Job(kind="escalate", status="failed", params={}, error="boom"))
+    db_session.flush()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'yiyang_job_queue_depth{queue="reports.zip"} 2.0' in text
+    assert 'yiyang_jobs_failed{queue="escalate"} 1.0' in text
