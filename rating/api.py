@@ -365,6 +365,21 @@ def issue_certificate() -> Any:
     return certificate_json(session, certificate), 201 if created else 200
 
 
+@api_route("/certificates/public-key", methods=["GET"], is_public=True,
+           summary="证书验证公钥（PEM 与 JWK） / the certificate verification key (PEM and JWK)",
+           responses={200: {"type": "object", "required": ["pem", "jwk"], "properties": {
+               "pem": {"type": "string"}, "jwk": {"type": "object", "required": ["kty", "crv", "x"], "properties": {
+                   "kty": {"const": "OKP"}, "crv": {"const": "Ed25519"}, "x": {"type": "string"}}}}},
+               404: {"type": "object"}})
+def certificate_public_key() -> Any:
+    from rating.signing import SigningKeyError, public_jwk, public_key_pem
+
+    try:
+        return {"pem": public_key_pem(), "jwk": public_jwk()}
+    except SigningKeyError:
+        raise ApiError(404, "not_found", "尚无签名密钥：还没有签发过证书。No signing key yet.") from None
+
+
 @api_route("/certificates/<int:certificate_id>", methods=["GET"], roles=("admin", "inspector", "operator"),
            summary="证书详情及当前状态 / a certificate and its current status")
 def get_certificate(certificate_id: int) -> Any:

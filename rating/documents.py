@@ -16,7 +16,8 @@ from rating.signing import pack_token
 
 
 def verify_url(certificate: Certificate, *, with_payload: bool = True) -> str:
-    """The public verification URL; the QR version also carries the signed payload."""
+    """The public verification URL: short (the 24-character code) to print and type; the QR
+    version also carries the signed payload, for checking offline."""
     base = f"{current_app.config.get('PUBLIC_URL', '').rstrip('/')}/verify/{certificate.code}"
     if not with_payload:
         return base
@@ -38,7 +39,8 @@ def certificate_context(session: Session, certificate: Certificate) -> dict[str,
         "issued_on": certificate.issued_on,
         "valid_until": certificate.valid_until,
         "issuer": {"name": issuer.name if issuer else ""},
-        "verify_url": verify_url(certificate),
+        "verify_url": verify_url(certificate, with_payload=False),
+        "qr_url": verify_url(certificate),
         "filename": f"{certificate.serial}.pdf",
     }
 

@@ -17,6 +17,7 @@ from rating.operations.certificates import (
     issue_batch,
     issue_certificate,
     revoke_certificate,
+    verification,
 )
 from rating.operations.facilities import (
     RatingError,
@@ -55,5 +56,5 @@ __all__ = [
     "issue_batch", "issue_certificate", "known_facts", "merge_facts", "publish_plan",
     "rectification_days", "redraw_matches", "revoke_certificate", "save_answers", "save_photo",
     "start_inspection", "start_plan_inspections", "submit_evidence", "submit_inspection",
-    "update_facility", "verify_action",
+    "update_facility", "verification", "verify_action",
 ]

@@ -1,5 +1,6 @@
 """Certificates: issue (serial, unguessable code, Ed25519-signed payload), batch issue, revoke,
-and the status computed at read time from the grade, the facility and the dates."""
+the status computed at read time from the grade, the facility and the dates, and the public
+verification (public key only)."""
 
 from __future__ import annotations
 
@@ -20,16 +21,23 @@ from rating.operations.facilities import RatingError
 from rating.schemes import get_scheme
 from rating.signing import sign_payload, verify_signature
 
+CODE_BYTES = 18  # 24 base64url characters: unguessable, and short enough to type
+
 
 def build_payload(*, certificate_code: str, serial: str, facility: Facility, grade: Grade,
-                  issuer: str, issued_on: date) -> dict[str, Any]:
-    """What the QR code carries (and the signature covers)."""
+                  issued_on: date) -> dict[str, Any]:
+    """What the QR code carries (and the signature covers), compact so the QR stays readable:
+    v format 2, c code, s serial, f facility, sc scheme, g grade code, i issued on,
+    u valid until. The issuer is whoever holds the key (docs/rating.md)."""
     return {
-        "v": 1, "code": certificate_code, "serial": serial, "facility": facility.name,
-        "scheme": grade.scheme, "grade": grade.code, "label": grade.label,
-        "issued_on": issued_on.isoformat(), "valid_until": grade.valid_until.isoformat(),
-        "issuer": issuer,
+        "v": 2, "c": certificate_code, "s": serial, "f": facility.name, "sc": grade.scheme,
+        "g": grade.code, "i": issued_on.isoformat(), "u": grade.valid_until.isoformat(),
     }
+
+
+def payload_code(payload: dict[str, Any]) -> Any:
+    """The certificate code a payload names (format 1 spelled keys out)."""
+    return payload.get("c") if payload.get("v") == 2 else payload.get("code")
 
 
 def issue_certificate(*, session: Session, actor: Any, grade: Grade,
@@ -48,11 +56,10 @@ def issue_certificate(*, session: Session, actor: Any, grade: Grade,
     if facility.is_disqualified:
         raise RatingError("该机构已被取消服务提供资格，不能发证", status=409)
     now = now or utcnow()
-    issuer = session.get(Organisation, grade.organisation_id)
-    code = secrets.token_urlsafe(18)
+    code = secrets.token_urlsafe(CODE_BYTES)
     serial = f"YY{now:%Y}-{grade.scheme[:6].upper().replace('-', '')}-{grade.id:06d}"
     payload = build_payload(certificate_code=code, serial=serial, facility=facility, grade=grade,
-                            issuer=issuer.name if issuer else "", issued_on=now.date())
+                            issued_on=now.date())
     text, signature = sign_payload(payload)
     certificate = Certificate(organisation_id=grade.organisation_id, grade_id=grade.id,
                               facility_id=grade.facility_id, serial=serial, code=code, payload=text,
@@ -150,7 +157,38 @@ def check_token(*, certificate: Certificate, payload_text: str | None, signature
         presented = json.loads(payload_text)
     except ValueError:
         return False
-    return bool(presented == json.loads(certificate.payload) and presented.get("code") == certificate.code)
+    return bool(isinstance(presented, dict) and presented == json.loads(certificate.payload)
+                and payload_code(presented) == certificate.code)
+
+
+def verification(session: Session, code: str, token: str | None) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) of the public verification of `code` with the QR parameter `token`
+    (None when the short URL was typed). Reads the public key only; never creates a key."""
+    from rating.models import CERTIFICATE_STATUSES
+    from rating.queries import certificate_by_code
+    from rating.signing import unpack_token
+
+    item = certificate_by_code(session, code)
+    if item is None:
+        return 404, {"status": "unknown", "status_label": "查无此证书", "genuine": False,
+                     "reason": "没有这个编号的证书：请核对链接或二维码。"}
+    grade, fac = session.get(Grade, item.grade_id), session.get(Facility, item.facility_id)
+    assert grade is not None and fac is not None
+    presented = unpack_token(token) if token else (None, None)
+    genuine = presented is not None and check_token(certificate=item, payload_text=presented[0],
+                                                    signature=presented[1])
+    status, reason = certificate_status(certificate=item, grade=grade, facility=fac)
+    if not genuine:
+        status, reason = "not_genuine", "签名无效或内容被篡改：这不是本系统签发的证书内容"
+    body: dict[str, Any] = {"status": status, "status_label": CERTIFICATE_STATUSES[status],
+                            "reason": reason, "genuine": genuine, "serial": item.serial if genuine else None}
+    if genuine:
+        issuer = session.get(Organisation, item.organisation_id)
+        body.update({"facility": fac.name, "grade": {"code": grade.code, "label": grade.label,
+                                                     "stars": grade.stars, "medal": grade.medal},
+                     "scheme": grade.scheme, "issuer": issuer.name if issuer else "",
+                     "issued_on": item.issued_on.isoformat(), "valid_until": item.valid_until.isoformat()})
+    return 200, body
 
 
 def scheme_title(scheme_id: str) -> str:

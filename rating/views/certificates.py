@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import (
-    abort,
     flash,
     jsonify,
     redirect,
@@ -27,13 +25,11 @@ from rating.documents import (
     verify_url,
 )
 from rating.models import (
-    CERTIFICATE_STATUSES,
     Certificate,
     Facility,
     Grade,
     InspectionPlan,
 )
-from rating.signing import unpack_token
 from rating.views.common import ALL, _actor, _problems, bp
 
 
@@ -132,27 +128,9 @@ def published() -> Any:
 @bp.route("/verify/<code>")
 @public
 def verify(code: str) -> Any:
-    """Anyone can check a certificate: unknown code → 404; a payload that is not ours → not genuine."""
-    session = get_session()
-    item = queries.certificate_by_code(session, code)
-    if item is None:
-        abort(404)
-    grade, fac = session.get(Grade, item.grade_id), session.get(Facility, item.facility_id)
-    token = request.args.get("d")
-    presented = unpack_token(token) if token else (None, None)
-    genuine = presented is not None and ops.check_token(certificate=item, payload_text=presented[0],
-                                                        signature=presented[1])
-    status, reason = ops.certificate_status(certificate=item, grade=grade, facility=fac)  # type: ignore[arg-type]
-    if not genuine:
-        status, reason = "not_genuine", "签名无效或内容被篡改：这不是本系统签发的证书内容"
-    payload = json.loads(item.payload)
-    body = {"status": status, "status_label": CERTIFICATE_STATUSES[status], "reason": reason,
-            "genuine": genuine, "serial": item.serial if genuine else None}
-    if genuine:
-        body.update({"facility": fac.name if fac else "", "grade": {"code": grade.code, "label": grade.label,  # type: ignore[union-attr]
-                                                                    "stars": grade.stars, "medal": grade.medal},  # type: ignore[union-attr]
-                     "scheme": payload.get("scheme"), "issuer": payload.get("issuer"),
-                     "issued_on": item.issued_on.isoformat(), "valid_until": item.valid_until.isoformat()})
+    """Anyone can check a certificate: unknown code → 404 "查无此证书"; a payload that is not ours
+    → not genuine. Public key only: this page never creates a key."""
+    status_code, body = ops.verification(get_session(), code, request.args.get("d"))
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
-        return jsonify(body)
-    return render_template("rating/verify.html", **body)
+        return jsonify(body), status_code
+    return render_template("rating/verify.html", **body), status_code

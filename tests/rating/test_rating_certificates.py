@@ -3,9 +3,11 @@ public verification page, batch issuance from the CLI."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from audit.models import AuditEvent
@@ -14,7 +16,7 @@ from rating.cli import certificates_group
 from rating.documents import verify_url
 from rating.models import Certificate
 from rating.signing import pack_token, unpack_token
-from tests.conftest import api_token
+from tests.conftest import api_token, login
 from tests.rating.factories import pdf_text
 
 STARS5 = {"facilities": 29, "operations": 28, "services": 38}
@@ -96,8 +98,8 @@ def test_tampered_qr_payload_is_not_genuine(client, rating_world, db_session):
 
     text, signature = unpack_token(path.split("d=", 1)[1])
     altered = json.loads(text)
-    altered["label"] = "五星级（伪）"
-    altered["valid_until"] = "2099-12-31"
+    altered["g"] = 9
+    altered["u"] = "2099-12-31"
     forged = pack_token(json.dumps(altered, sort_keys=True, separators=(",", ":"), ensure_ascii=False), signature)
     body = client.get(f"/verify/{certificate.code}?d={forged}", headers={"Accept": "application/json"})
     assert body.status_code == 200
@@ -114,15 +116,70 @@ def test_tampered_qr_payload_is_not_genuine(client, rating_world, db_session):
     assert client.get(f"/verify/{certificate.code}?d=garbage",
                       headers={"Accept": "application/json"}).get_json()["status"] == "not_genuine"
     # a row edited in the database no longer matches its signature
-    certificate.payload = certificate.payload.replace("五星级", "四星级")
+    certificate.payload = certificate.payload.replace('"u":"', '"u":"1')
     db_session.add(certificate)
     db_session.flush()
     assert client.get(f"/verify/{certificate.code}", headers={"Accept": "application/json"}).get_json()["status"] == "not_genuine"
 
 
 def test_unknown_code_is_404(client, rating_world):
-    assert client.get("/verify/no-such-certificate-code").status_code == 404
-    assert client.get("/verify/no-such-certificate-code", headers={"Accept": "application/json"}).status_code == 404
+    page = client.get("/verify/no-such-certificate-code")
+    assert page.status_code == 404 and "查无此证书" in page.get_data(as_text=True)
+    body = client.get("/verify/no-such-certificate-code", headers={"Accept": "application/json"})
+    assert body.status_code == 404 and body.get_json()["status"] == "unknown"
+
+
+def _docs_example() -> dict:
+    """The offline check printed in docs/rating.md, run as it stands."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "rating.md").read_text()
+    code = text.split("### 离线核验二维码", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 12
+    namespace: dict = {}
+    exec(compile(code, "docs/rating.md", "exec"), namespace)
+    return namespace
+
+
+def test_public_key_endpoint_and_the_documented_offline_check(client, rating_world, db_session):
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    _, grade = _graded(db_session, rating_world, rating_world["station"], STARS5)
+    certificate, _ = _issue(db_session, rating_world, grade)
+    published = client.get("/api/v1/certificates/public-key")  # no login
+    assert published.status_code == 200
+    jwk, pem = published.get_json()["jwk"], published.get_json()["pem"]
+    assert jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519" and len(jwk["x"]) == 43
+    with client.application.test_request_context():
+        qr = verify_url(certificate)
+        printed = verify_url(certificate, with_payload=False)
+    assert "d=" not in printed and len(printed.rsplit("/", 1)[1]) <= 24
+    check = _docs_example()["check"]
+    payload = check(qr, jwk)
+    assert payload["c"] == certificate.code and payload["s"] == certificate.serial and payload["g"] == grade.code
+    assert payload["f"] == rating_world["station"].name and payload["u"] == grade.valid_until.isoformat()
+    # the PEM is the same key
+    text, signature = unpack_token(qr.split("d=", 1)[1])
+    load_pem_public_key(pem.encode()).verify(base64.urlsafe_b64decode(signature + "=="), text.encode())
+    forged = pack_token(text.replace('"g":', '"g":1'), signature)
+    with pytest.raises(InvalidSignature):
+        check(f"{printed}?d={forged}", jwk)
+    # compact: the whole QR URL fits a version-15 QR code at level M (412 bytes) with room to spare
+    assert len(qr.encode()) < 380, len(qr.encode())
+
+
+def test_printed_certificate_shows_the_short_url_only(client, rating_world, db_session):
+    from rating.documents import certificate_context
+
+    _, grade = _graded(db_session, rating_world, rating_world["station"], STARS5)
+    certificate, _ = _issue(db_session, rating_world, grade)
+    with client.application.test_request_context():
+        context = certificate_context(db_session, certificate)
+    assert context["verify_url"].endswith(f"/verify/{certificate.code}") and "?d=" in context["qr_url"]
+    login(client, rating_world["admin"])
+    text = pdf_text(client.get(f"/rating/certificates/{certificate.id}/pdf").data).replace("\n", "")
+    assert certificate.code in text and certificate.signature not in text and "d=" not in text
 
 
 def test_codes_are_unguessable(client, rating_world, db_session):
@@ -147,7 +204,6 @@ def test_batch_issue_cli_issues_nothing_twice(app, runner, client, rating_world,
 
 
 def test_batch_issue_from_the_plan_page(client, rating_world, db_session):
-    from tests.conftest import login
 
     plan = ops.create_plan(session=db_session, actor=rating_world["admin"], organisation_id=rating_world["city"].id,
                            name="第二轮", scheme="community-star", method="manual",
@@ -177,8 +233,24 @@ def test_medal_certificate_pdf(client, rating_world, db_session):
                        scheme="medal-example")
     assert grade.medal == "gold" and grade.label == "金牌"
     certificate, _ = _issue(db_session, rating_world, grade)
-    from tests.conftest import login
 
     login(client, rating_world["admin"])
     text = pdf_text(client.get(f"/rating/certificates/{certificate.id}/pdf").data)
     assert "和平社区养老服务站" in text and "金牌" in text
+
+
+def test_public_pages_never_create_a_key(client, rating_world, db_session, tmp_path, monkeypatch):
+    """An instance whose key is gone: the verify page says "not genuine" and the key endpoint 404s,
+    but neither creates a key that would make every certificate "not genuine" for good."""
+    from rating.signing import KEY_FILE
+
+    _, grade = _graded(db_session, rating_world, rating_world["station"], STARS5)
+    certificate, _ = _issue(db_session, rating_world, grade)
+    with client.application.test_request_context():
+        qr = verify_url(certificate)
+    monkeypatch.delenv("YIYANG_SIGNING_KEY", raising=False)
+    monkeypatch.setattr(client.application, "instance_path", str(tmp_path))
+    body = client.get(qr.split("127.0.0.1:5000", 1)[1], headers={"Accept": "application/json"}).get_json()
+    assert body["status"] == "not_genuine"
+    assert client.get("/api/v1/certificates/public-key").status_code == 404
+    assert not (tmp_path / KEY_FILE).exists()

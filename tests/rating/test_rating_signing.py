@@ -8,7 +8,12 @@ import stat
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 from flask import Flask
 
 from rating import signing
@@ -62,3 +67,17 @@ def test_token_round_trip():
     assert signing.unpack_token(token) == ('{"a":"颐养"}', "c2ln")
     assert signing.unpack_token("no-dot") is None
     assert signing.unpack_token("%%%.x") is None
+
+
+def test_verification_never_creates_a_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("YIYANG_SIGNING_KEY", raising=False)
+    with _app(tmp_path).app_context():
+        with pytest.raises(signing.SigningKeyError):
+            signing.public_key()
+        assert not signing.verify_signature('{"a":1}', "c2ln")
+        assert not (tmp_path / signing.KEY_FILE).exists()
+        text, signature = signing.sign_payload({"a": 1})
+        assert (tmp_path / signing.KEY_FILE).exists() and signing.verify_signature(text, signature)
+        jwk = signing.public_jwk()
+        raw = signing.private_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519" and base64.urlsafe_b64decode(jwk["x"] + "=") == raw
