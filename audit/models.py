@@ -30,3 +30,20 @@ class AuditEvent(SQLModel, table=True):
     request_id: str | None = Field(default=None, max_length=64)
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(default="", max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed anchor of the chain's head: "event `event_id` had hash `event_hash`", signed with
+    the instance's Ed25519 key. Rewriting events before it (even recomputing every later hash)
+    changes that hash; cutting the log shorter than it leaves it pointing at nothing. Exported
+    copies (`yiyang audit export-checkpoints`) keep the anchor when the table itself is cut."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(index=True)
+    event_hash: str = Field(max_length=64)
+    legacy_until: int = Field(default=0)  # events up to this id carry the unkeyed digest of old versions
+    created_at: datetime = Field(default_factory=utcnow)
+    key_fingerprint: str = Field(max_length=64)
+    signature: str = Field(max_length=200)

@@ -1,14 +1,20 @@
 """Writing audit events. Operations call `record_event`; the request's actor, client address
-and request id are taken from the request context when there is one."""
+and request id are taken from the request context when there is one.
+
+The event joins the chain when it is flushed (a `before_flush` hook): only then is the global
+lock taken, the head read and the keyed hash computed, so the lock is held from the append to
+the commit, not through the whole operation."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
 
+from audit.chain import audit_key, event_digest, verify
 from audit.models import AuditEvent
 from core.timeutil import utcnow
 
@@ -30,26 +36,6 @@ def mask_changes(changes: dict[str, Any] | None) -> dict[str, Any] | None:
     return masked
 
 
-def event_digest(event: AuditEvent) -> str:
-    payload = {
-        "at": event.at.isoformat(timespec="microseconds"),
-        "user_id": event.user_id,
-        "username": event.username,
-        "roles": event.roles,
-        "organisation_id": event.organisation_id,
-        "action": event.action,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "changes": event.changes,
-        "reason": event.reason,
-        "client_address": event.client_address,
-        "request_id": event.request_id,
-        "prev_hash": event.prev_hash,
-    }
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
 def _request_meta() -> tuple[Any, str | None, str | None]:
     try:
         from flask import g, has_request_context, request
@@ -62,12 +48,34 @@ def _request_meta() -> tuple[Any, str | None, str | None]:
     return current_actor(), request.remote_addr, g.get("request_id")
 
 
-def _lock_chain(session: Session) -> None:
-    """Serialise writers of the chain on PostgreSQL (SQLite already has one writer)."""
-    if session.get_bind().dialect.name == "postgresql":
+def _lock_chain(connection: Any) -> None:
+    """Serialise appenders of the chain on PostgreSQL (SQLite already has one writer)."""
+    if connection.dialect.name == "postgresql":
         from sqlalchemy import text
 
-        session.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
+        connection.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
+
+
+@sa_event.listens_for(OrmSession, "before_flush")
+def _append_to_chain(session: OrmSession, _context: Any, _instances: Any) -> None:
+    """Link the new events of this flush to the head of the chain, in the order they were made."""
+    pending = [obj for obj in session.new if isinstance(obj, AuditEvent) and not obj.hash]
+    if not pending:
+        return
+    order = session.info.get("audit_order", {})
+    pending.sort(key=lambda e: order.get(id(e), 0))
+    connection = session.connection()
+    _lock_chain(connection)
+    prev = connection.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()  # type: ignore[union-attr,arg-type]
+    key = audit_key()
+    for event in pending:
+        event.prev_hash = prev or ""
+        event.hash = event_digest(event, key)
+        prev = event.hash
+        order.pop(id(event), None)
+
+
+_ORDER = iter(range(1, 1 << 62))
 
 
 def record_event(
@@ -82,20 +90,22 @@ def record_event(
     actor: Any = None,
     client_address: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain and flush it."""
+    """Add one event; it joins the chain at the next flush (at the latest, the commit). An
+    event with no actor organisation carries its target's, when the target has one."""
     req_actor, req_address, request_id = _request_meta()
     actor = actor if actor is not None else req_actor
     if target is not None:
         target_type = target_type or getattr(target, "__tablename__", type(target).__name__)
         target_id = target_id if target_id is not None else getattr(target, "id", None)
-    _lock_chain(session)
-    last = session.exec(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+    organisation_id = getattr(actor, "organisation_id", None)
+    if organisation_id is None and target is not None:
+        organisation_id = getattr(target, "organisation_id", None)
     event = AuditEvent(
         at=utcnow(),
         user_id=getattr(actor, "id", None),
         username=getattr(actor, "username", None),
         roles=getattr(actor, "roles", None),
-        organisation_id=getattr(actor, "organisation_id", None),
+        organisation_id=organisation_id,
         action=action,
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
@@ -103,21 +113,14 @@ def record_event(
         reason=reason,
         client_address=client_address or req_address,
         request_id=request_id,
-        prev_hash=last or "",
     )
-    event.hash = event_digest(event)
+    session.info.setdefault("audit_order", {})[id(event)] = next(_ORDER)
     session.add(event)
-    session.flush()
     return event
 
 
 def verify_chain(session: Session) -> tuple[bool, int | None, int]:
-    """Walk the chain in order; return (ok, id of the first broken row, rows checked)."""
-    prev = ""
-    checked = 0
-    for event in session.exec(select(AuditEvent).order_by(AuditEvent.id)):  # type: ignore[arg-type]
-        checked += 1
-        if event.prev_hash != prev or event_digest(event) != event.hash:
-            return False, event.id, checked
-        prev = event.hash
-    return True, None, checked
+    """Walk the whole chain; (ok, id of the first broken row or of the checkpoint that shows a
+    cut, rows checked). `audit.chain.verify` says more."""
+    report = verify(session, full=True)
+    return report.ok, report.event_id if report.status == "rewritten" else (report.event_id or report.checkpoint_id), report.checked

@@ -12,6 +12,7 @@ ENV_VARS = {
     "YIYANG_DATABASE_URL": "SQLAlchemy URL; default sqlite:///<instance>/yiyang.sqlite",
     "YIYANG_SECRET_KEY": "session signing key; generated into the instance folder when absent (not in production)",
     "YIYANG_DATA_KEY": "key for sensitive fields (ID numbers, phones, diagnoses); generated into the instance folder in development",
+    "YIYANG_AUDIT_KEY": "HMAC key of the audit hash chain, kept outside the database; generated into the instance folder in development",
     "YIYANG_REDIS_URL": "redis://… for shared login rate limits and background jobs; in-process when unset",
     "YIYANG_DEMO_PASSWORD": "password of the demo users; generated and printed once when unset",
     "YIYANG_SESSION_IDLE_MINUTES": "idle timeout of a login session (default 30)",
@@ -106,4 +107,14 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
             "YIYANG_ENV=production 时不允许开启调试模式（YIYANG_DEBUG）。"
             " Debug mode is refused in production."
         )
+    if "AUDIT_KEY" not in overrides:
+        if env.get("YIYANG_AUDIT_KEY"):
+            config["AUDIT_KEY"] = env["YIYANG_AUDIT_KEY"]
+        elif is_production:
+            raise ConfigError(
+                "YIYANG_ENV=production 需要显式设置 YIYANG_AUDIT_KEY（审计链密钥）。"
+                " Production needs an explicit YIYANG_AUDIT_KEY."
+            )
+        else:
+            config["AUDIT_KEY"] = _instance_secret(instance_path, "audit_key")
     return config

@@ -54,6 +54,7 @@ def test_production_cookies_are_secure_and_hsts_is_sent(tmp_path, monkeypatch):
     monkeypatch.setenv("YIYANG_ENV", "production")
     monkeypatch.setenv("YIYANG_SECRET_KEY", "k" * 40)
     monkeypatch.setenv("YIYANG_DATA_KEY", "d" * 40)
+    monkeypatch.setenv("YIYANG_AUDIT_KEY", "a" * 40)
     monkeypatch.delenv("YIYANG_DEBUG", raising=False)
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
