@@ -86,6 +86,38 @@ def restore(url: str, source: Path) -> None:
         raise BackupError(f"不支持的数据库：{make_url(url).drivername}")
 
 
+def backup_fingerprints(source: Path) -> dict[str, str]:
+    """The key fingerprints recorded in a backup file (core.keycheck), read without restoring
+    it: empty for a backup made before they were recorded."""
+    if not source.exists():
+        raise BackupError(f"备份文件不存在：{source}")
+    with source.open("rb") as handle:
+        is_sqlite = handle.read(16) == b"SQLite format 3\x00"
+    if is_sqlite:
+        conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='key_check'").fetchone():
+                return {}
+            return dict(conn.execute("SELECT name, fingerprint FROM key_check").fetchall())
+        finally:
+            conn.close()
+    run = subprocess.run([_tool("pg_restore"), "--data-only", "--table=key_check", "--file=-", str(source)],
+                         capture_output=True, text=True, env=_pg_env())
+    if run.returncode != 0:
+        raise BackupError(f"无法读取备份（pg_restore）：{run.stderr.strip()[:500]}")
+    found: dict[str, str] = {}
+    columns: list[str] = []
+    for line in run.stdout.splitlines():
+        if line.startswith("COPY ") and "key_check" in line:
+            columns = [c.strip() for c in line.split("(", 1)[1].split(")", 1)[0].split(",")]
+        elif columns and line == "\\.":
+            break
+        elif columns:
+            row = dict(zip(columns, line.split("\t"), strict=False))
+            found[row["name"]] = row["fingerprint"]
+    return found
+
+
 def _pg_env() -> dict[str, str]:
     return {**os.environ, "PGCONNECT_TIMEOUT": "10"}
 
@@ -95,6 +127,19 @@ def row_counts(engine: Engine) -> dict[str, int]:
     names = [n for n in inspect(engine).get_table_names() if n != "alembic_version"]
     with engine.connect() as conn:
         return {n: int(conn.execute(text(f'SELECT COUNT(*) FROM "{n}"')).scalar_one()) for n in sorted(names)}
+
+
+KEEP_KEYS_NOTE = (
+    "备份只含数据库，不含密钥：数据加密密钥（YIYANG_DATA_KEY）、审计链密钥（YIYANG_AUDIT_KEY）、"
+    "签名密钥（YIYANG_SIGNING_KEY）和会话密钥（YIYANG_SECRET_KEY），也不含实例目录中的照片。"
+    "没有同一把数据密钥，恢复后身份证号等无法解密。请把这些密钥（或实例目录 {instance} 中的 data_key、audit_key、"
+    "signing_key.pem、secret_key 文件）和照片目录另行安全保存，不要与备份放在一起。\n"
+    "The backup holds the database only: not the data key (YIYANG_DATA_KEY), the audit key (YIYANG_AUDIT_KEY),"
+    " the signing key (YIYANG_SIGNING_KEY), the session key (YIYANG_SECRET_KEY), nor the photos in the instance"
+    " folder. Without the same data key, ID numbers cannot be decrypted after a restore. Keep those keys (or the"
+    " files data_key, audit_key, signing_key.pem and secret_key in {instance}) and the photos safe, apart from"
+    " the backups."
+)
 
 
 def check_invariants(engine: Engine) -> list[str]:

@@ -22,12 +22,19 @@ def backup_command(target: Path | None) -> None:
     if target is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         target = Path(current_app.instance_path) / "backups" / f"yiyang-{stamp}.backup"
+    from core.keycheck import KeyMismatch, record_fingerprints
+
+    try:
+        record_fingerprints(get_engine(), current_app.config)
+    except KeyMismatch as error:  # still back up: the data is worth more than the warning
+        click.echo(f"警告 / warning: {error}", err=True)
     try:
         bk.backup(url, target)
     except bk.BackupError as error:
         raise click.ClickException(str(error)) from error
     counts = bk.row_counts(get_engine())
     click.echo(f"已备份到 / backed up to: {target}  ({sum(counts.values())} 行 / rows)")
+    click.echo(bk.KEEP_KEYS_NOTE.format(instance=current_app.instance_path))
 
 
 @click.command("restore")
@@ -39,6 +46,16 @@ def restore_command(source: Path, yes: bool) -> None:
     if not yes:
         click.confirm("恢复会覆盖当前数据库的全部数据，确定继续吗？ Restore replaces all current data. Continue?",
                       abort=True)
+    from core.keycheck import current_fingerprints, mismatches
+
+    try:
+        problems = mismatches(bk.backup_fingerprints(source), current_fingerprints(current_app.config))
+    except bk.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    if problems:
+        raise click.ClickException(
+            "未恢复：本实例的密钥与备份中的数据不符，恢复后将无法解密或校验。 Not restored: this instance's keys do not"
+            " match the backup's data.\n  " + "\n  ".join(problems))
     engine = get_engine()
     engine.dispose()
     try:

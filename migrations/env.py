@@ -8,8 +8,8 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-for module in ("core.models", "accounts.models", "audit.models", "assessment.models", "rating.models", "jobs.models",
-               "instruments.models"):
+for module in ("core.models", "core.keycheck", "accounts.models", "audit.models", "assessment.models", "rating.models",
+               "jobs.models", "instruments.models"):
     try:
         importlib.import_module(module)
     except ModuleNotFoundError as exc:

@@ -27,10 +27,13 @@ def _seeded_app(tmp_path, url):
 
 def _drill(tmp_path, source_url, fresh_url):
     app, runner = _seeded_app(tmp_path, source_url)
-    before = bk.row_counts(app.extensions["yiyang.engine"])
     target = tmp_path / "drill.backup"
     result = runner.invoke(args=["backup", str(target)])
     assert result.exit_code == 0, result.output
+    before = bk.row_counts(app.extensions["yiyang.engine"])
+    assert before["key_check"] == 3  # recorded by the backup, so the backup carries them
+    assert "不含密钥" in result.output and "YIYANG_DATA_KEY" in result.output and "YIYANG_AUDIT_KEY" in result.output
+    assert set(bk.backup_fingerprints(target)) >= {"data", "audit", "signing"}  # read without restoring
     app.extensions["yiyang.engine"].dispose()
 
     fresh = create_app({"DATABASE_URL": fresh_url, "SECRET_KEY": "x", "DATA_KEY": "y", "TESTING": True})
@@ -51,6 +54,22 @@ def _drill(tmp_path, source_url, fresh_url):
 
 def test_sqlite_backup_restores_into_a_fresh_database(tmp_path):
     _drill(tmp_path, f"sqlite:///{tmp_path / 'live.sqlite'}", f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+
+
+def test_restore_refuses_a_backup_made_with_other_keys(tmp_path):
+    app, runner = _seeded_app(tmp_path, f"sqlite:///{tmp_path / 'live.sqlite'}")
+    target = tmp_path / "k.backup"
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 0
+    app.extensions["yiyang.engine"].dispose()
+    fresh_url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    for overrides, named in (({"DATA_KEY": "another-key"}, "YIYANG_DATA_KEY"),
+                             ({"DATA_KEY": "y", "AUDIT_KEY": "another-audit-key"}, "YIYANG_AUDIT_KEY")):
+        fresh = create_app({"DATABASE_URL": fresh_url, "SECRET_KEY": "x", "TESTING": True, **overrides})
+        fresh.test_cli_runner().invoke(args=["init"])
+        refused = fresh.test_cli_runner().invoke(args=["restore", str(target), "--yes"])
+        assert refused.exit_code == 1 and "未恢复" in refused.output and named in refused.output, refused.output
+        assert bk.row_counts(fresh.extensions["yiyang.engine"])["user_account"] == 0  # nothing replaced
+        fresh.extensions["yiyang.engine"].dispose()
 
 
 def test_restore_asks_for_confirmation(tmp_path):
