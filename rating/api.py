@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from accounts.queries import visible_org_ids
 from core.api import ApiError, api_route, date_field, json_body, require_fields
 from core.auth import current_actor
-from core.db import get_session
+from core.db import get_session, valid_id
 from rating import operations as ops
 from rating import queries, saving
 from rating.documents import (
@@ -154,31 +154,64 @@ def get_facility(facility_id: int) -> Any:
                "name": {"type": "string"}, "scheme": {"type": "string"},
                "method": {"enum": ["manual", "share", "count"]}, "share": {"type": "number"},
                "count": {"type": "integer"}, "facility_ids": {"type": "array", "items": {"type": "integer"}},
-               "seed": {"type": "string"}}}, responses={201: OBJ})
+               "draw": {"type": "boolean", "description": "false: only commit to the seed; draw later"}}},
+           responses={201: OBJ})
 def create_plan() -> Any:
     data = json_body()
-    require_fields(data, {"name", "scheme", "method", "share", "count", "facility_ids", "seed"},
+    if "seed" in data:
+        raise ApiError(422, "invalid_input", "随机种子由服务器生成，不接受客户端提供的种子。",
+                       [{"item": "seed", "message": "不接受客户端提供的随机种子：种子由服务器生成并事先公布其哈希承诺"}])
+    require_fields(data, {"name", "scheme", "method", "share", "count", "facility_ids", "draw"},
                    {"name", "scheme", "method"})
+    errors = []
+    for key in ("name", "scheme", "method"):
+        if not isinstance(data[key], str):
+            errors.append({"item": key, "message": f"{key} 应为字符串"})
+    share, count, ids = data.get("share"), data.get("count"), data.get("facility_ids")
+    if share is not None and (isinstance(share, bool) or not isinstance(share, int | float)):
+        errors.append({"item": "share", "message": "抽取比例应为数字（例如 0.3）"})
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+        errors.append({"item": "count", "message": "抽取数量应为整数"})
+    if ids is not None and (not isinstance(ids, list) or any(valid_id(i) is None or isinstance(i, str) for i in ids)):
+        errors.append({"item": "facility_ids", "message": "检查对象应为机构编号的列表"})
+    if not isinstance(data.get("draw", True), bool):
+        errors.append({"item": "draw", "message": "draw 应为 true 或 false"})
+    if errors:
+        raise ApiError(422, "invalid_input", "输入有误", errors)
     session = get_session()
     actor = _actor()
     try:
         plan = ops.create_plan(session=session, actor=actor, organisation_id=actor.organisation_id,
-                               name=str(data["name"]), scheme=str(data["scheme"]), method=str(data["method"]),
-                               share=data.get("share"), count=data.get("count"),
-                               facility_ids=[int(i) for i in data.get("facility_ids") or []],
-                               seed=data.get("seed"))
+                               name=data["name"], scheme=data["scheme"], method=data["method"],
+                               share=share, count=count, facility_ids=list(ids or []),
+                               draw_now=data.get("draw", True))
     except ops.RatingError as exc:
         raise _fail(exc) from None
     session.commit()
     return plan_json(plan), 201
 
 
+@api_route("/plans/<int:plan_id>/draw", methods=["POST"], roles=("admin",),
+           summary="抽取（固定候选并公开种子） / draw: fix the candidates and reveal the seed", responses={200: OBJ})
+def draw_plan(plan_id: int) -> Any:
+    session = get_session()
+    plan = queries.get_or_404(session, InspectionPlan, plan_id, _actor())
+    try:
+        ops.draw_plan(session=session, actor=_actor(), plan=plan)
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    return plan_json(plan)
+
+
 def plan_json(plan: InspectionPlan) -> dict[str, Any]:
+    drawn = plan.drawn_at is not None
     return {"id": plan.id, "name": plan.name, "scheme": plan.scheme, "method": plan.method,
-            "share": plan.share, "count": plan.count, "seed": plan.seed,
+            "share": plan.share, "count": plan.count, "seed_commitment": plan.seed_commitment,
+            "seed": plan.seed if drawn else None, "drawn_at": plan.drawn_at.isoformat() if drawn else None,  # type: ignore[union-attr]
             "candidate_ids": plan.candidate_ids, "target_ids": plan.target_ids,
             "inspector_ids": plan.inspector_ids, "inspector_pool_ids": plan.inspector_pool_ids,
-            "is_published": plan.is_published, "repeatable": ops.redraw_matches(plan)}
+            "is_published": plan.is_published, "repeatable": ops.verify_draw(plan)}
 
 
 @api_route("/plans/<int:plan_id>", methods=["GET"], roles=STAFF, summary="检查计划及抽取结果 / a plan and its draw")

@@ -82,7 +82,9 @@ class InspectionPlan(SQLModel, table=True):
     method: str = Field(default="manual", max_length=16)  # manual | share | count
     share: float | None = None
     count: int | None = None
-    seed: str = Field(default="", max_length=64)
+    seed: str = Field(default="", max_length=64)  # drawn by the server; shown once the draw is made
+    seed_commitment: str = Field(default="", max_length=64)  # SHA-256 of the seed, shown from creation
+    drawn_at: datetime | None = None
     candidate_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     target_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     inspector_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

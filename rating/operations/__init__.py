@@ -41,20 +41,23 @@ from rating.operations.inspections import (
 from rating.operations.plans import (
     create_plan,
     draw,
+    draw_plan,
     eligible_facility_ids,
     inspector_pool_ids,
     publish_plan,
     redraw_matches,
+    seed_commitment,
     start_plan_inspections,
+    verify_draw,
 )
 
 __all__ = [
     "RatingError", "VersionConflict", "approve_inspection", "build_payload", "certificate_status",
     "check_token", "create_facility", "create_plan", "create_reinspection", "definition_of",
-    "disqualify_facility", "display_status", "draw", "eligible_facility_ids", "escalate_overdue",
+    "disqualify_facility", "display_status", "draw", "draw_plan", "eligible_facility_ids", "escalate_overdue",
     "grade_status", "inspector_pool_ids", "is_due_soon", "is_overdue", "issuable_grades",
     "issue_batch", "issue_certificate", "known_facts", "merge_facts", "publish_plan",
-    "rectification_days", "redraw_matches", "revoke_certificate", "save_answers", "save_photo",
+    "rectification_days", "redraw_matches", "revoke_certificate", "save_answers", "save_photo", "seed_commitment",
     "start_inspection", "start_plan_inspections", "submit_evidence", "submit_inspection",
-    "update_facility", "verification", "verify_action",
+    "update_facility", "verification", "verify_action", "verify_draw",
 ]

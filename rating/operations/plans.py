@@ -1,8 +1,13 @@
-"""Inspection plans and the 双随机 draw: targets and two inspectors drawn at random, with the
-seed recorded so anyone can repeat the draw and get the same result."""
+"""Inspection plans and the 双随机 draw: targets and two inspectors drawn at random.
+
+The server draws the seed, never the client. When a plan is created the server commits to its
+seed (SHA-256, shown and audited at once) before the candidates and the inspector pool are
+fixed; the draw fixes them, reveals the seed, and anyone can check that the seed matches the
+commitment and that the seed repeats the draw (`verify_draw`)."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import secrets
@@ -63,10 +68,13 @@ def inspector_pool_ids(*, session: Session, organisation_id: int) -> list[int]:
     return sorted(u.id for u in users if u.has_role("inspector") and u.id is not None)
 
 
-def create_plan(*, session: Session, actor: Any, organisation_id: int, name: str, scheme: str,
-                method: str, share: float | None = None, count: int | None = None,
-                facility_ids: Sequence[int] = (), seed: str | None = None) -> InspectionPlan:
-    """Draw a plan's targets and inspectors and record the seed."""
+def seed_commitment(seed: str) -> str:
+    """The published commitment: SHA-256 of the seed (hex)."""
+    return hashlib.sha256(seed.encode()).hexdigest()
+
+
+def _check_inputs(*, name: str, scheme: str, method: str, share: Any, count: Any,
+                  facility_ids: Any) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     if not name.strip():
         errors.append({"item": "name", "message": "请填写计划名称"})
@@ -74,38 +82,79 @@ def create_plan(*, session: Session, actor: Any, organisation_id: int, name: str
         get_scheme(scheme, session=session)
     except LookupError as exc:
         errors.append({"item": "scheme", "message": str(exc)})
-        raise RatingError(errors) from None
     if method not in ("manual", "share", "count"):
         errors.append({"item": "method", "message": "抽取方式应为 manual / share / count"})
-    if method == "share" and not (share is not None and 0 < share <= 1):
+    numeric = isinstance(share, int | float) and not isinstance(share, bool)
+    if method == "share" and not (numeric and 0 < share <= 1):
         errors.append({"item": "share", "message": "抽取比例应大于 0 且不超过 1（例如 0.3）"})
-    if method == "count" and not (count is not None and count > 0):
+    if method == "count" and not (isinstance(count, int) and not isinstance(count, bool) and count > 0):
         errors.append({"item": "count", "message": "抽取数量应为正整数"})
-    candidates = eligible_facility_ids(session=session, organisation_id=organisation_id, scheme=scheme)
-    if method == "manual":
-        if not facility_ids:
-            errors.append({"item": "facility_ids", "message": "请至少选择一个检查对象"})
-        stray = sorted(set(facility_ids) - set(candidates))
-        if stray:
-            errors.append({"item": "facility_ids", "message": f"这些机构不在本机构范围或不适用该方案：{stray}"})
-    pool = inspector_pool_ids(session=session, organisation_id=organisation_id)
+    if method == "manual" and not facility_ids:
+        errors.append({"item": "facility_ids", "message": "请至少选择一个检查对象"})
+    return errors
+
+
+def create_plan(*, session: Session, actor: Any, organisation_id: int, name: str, scheme: str,
+                method: str, share: float | None = None, count: int | None = None,
+                facility_ids: Sequence[int] = (), draw_now: bool = True,
+                seed: str | None = None) -> InspectionPlan:
+    """Create a plan committed to a fresh server seed and, unless `draw_now` is false, draw it.
+    `seed` is for the demo's repeatable data only; no client ever supplies it."""
+    errors = _check_inputs(name=name, scheme=scheme, method=method, share=share, count=count,
+                           facility_ids=facility_ids)
+    if errors:
+        raise RatingError(errors)
+    seed = seed or secrets.token_hex(16)
+    plan = InspectionPlan(organisation_id=organisation_id, name=name.strip(), scheme=scheme,
+                          method=method, share=share, count=count, seed=seed,
+                          seed_commitment=seed_commitment(seed),
+                          target_ids=sorted(set(facility_ids)) if method == "manual" else [],
+                          created_by_id=getattr(actor, "id", None))
+    session.add(plan)
+    session.flush()
+    record_event(session=session, action="rating.plan.create", target=plan, actor=actor,
+                 changes={"new": {"scheme": scheme, "method": method, "seed_commitment": plan.seed_commitment}})
+    if draw_now:
+        draw_plan(session=session, actor=actor, plan=plan)
+    return plan
+
+
+def draw_plan(*, session: Session, actor: Any, plan: InspectionPlan, now: datetime | None = None) -> InspectionPlan:
+    """Fix the candidates and the inspector pool now, draw with the committed seed and reveal it."""
+    if plan.drawn_at is not None:
+        raise RatingError("该计划已抽取，不能重抽", status=409)
+    errors: list[dict[str, Any]] = []
+    candidates = eligible_facility_ids(session=session, organisation_id=plan.organisation_id, scheme=plan.scheme)
+    manual = list(plan.target_ids) if plan.method == "manual" else []
+    stray = sorted(set(manual) - set(candidates))
+    if stray:
+        errors.append({"item": "facility_ids", "message": f"这些机构不在本机构范围或不适用该方案：{stray}"})
+    pool = inspector_pool_ids(session=session, organisation_id=plan.organisation_id)
     if len(pool) < INSPECTORS_PER_PLAN:
         errors.append({"item": "inspectors", "message": "检查员库不足两人，无法随机抽取检查员"})
     if errors:
         raise RatingError(errors)
-    seed = seed or secrets.token_hex(8)
-    targets, inspectors = draw(candidates, pool, seed=seed, method=method, share=share, count=count,
-                               manual_ids=facility_ids)
-    plan = InspectionPlan(organisation_id=organisation_id, name=name.strip(), scheme=scheme,
-                          method=method, share=share, count=count, seed=seed,
-                          candidate_ids=candidates, target_ids=targets, inspector_ids=inspectors,
-                          inspector_pool_ids=pool, created_by_id=getattr(actor, "id", None))
+    targets, inspectors = draw(candidates, pool, seed=plan.seed, method=plan.method, share=plan.share,
+                               count=plan.count, manual_ids=manual)
+    plan.candidate_ids, plan.inspector_pool_ids = candidates, pool
+    plan.target_ids, plan.inspector_ids = targets, inspectors
+    plan.drawn_at = now or utcnow()
     session.add(plan)
     session.flush()
-    record_event(session=session, action="rating.plan.create", target=plan, actor=actor,
-                 changes={"new": {"scheme": scheme, "method": method, "seed": seed,
-                                  "targets": targets, "inspectors": inspectors}})
+    record_event(session=session, action="rating.plan.draw", target=plan, actor=actor,
+                 changes={"new": {"seed": plan.seed, "seed_commitment": plan.seed_commitment,
+                                  "candidates": len(candidates), "targets": targets, "inspectors": inspectors}})
     return plan
+
+
+def verify_draw(plan: InspectionPlan) -> bool:
+    """The revealed seed matches the commitment made at creation, and repeating the draw from
+    it and the recorded inputs gives the same result."""
+    if plan.drawn_at is None:
+        return False
+    if plan.seed_commitment != seed_commitment(plan.seed):
+        return False
+    return redraw_matches(plan)
 
 
 def redraw_matches(plan: InspectionPlan) -> bool:
@@ -135,6 +184,8 @@ def publish_plan(*, session: Session, actor: Any, plan: InspectionPlan, results:
 
 def start_plan_inspections(*, session: Session, actor: Any, plan: InspectionPlan) -> list[Inspection]:
     """One inspection per target not yet started, assigned to the drawn inspectors."""
+    if plan.drawn_at is None:
+        raise RatingError("计划尚未抽取，请先抽取检查对象和检查员", status=409)
     from rating.operations.inspections import start_inspection
 
     started = {i.facility_id for i in session.exec(select(Inspection).where(Inspection.plan_id == plan.id))}

@@ -57,7 +57,7 @@ def plan_new() -> Any:
                 problems = _problems(exc)
             else:
                 session.commit()
-                flash(_("计划已生成，随机种子 %(seed)s 已记录。", seed=plan.seed))
+                flash(_("计划已生成：服务器生成的随机种子已先公布哈希承诺，再抽取。"))
                 return redirect(url_for("rating.plan", plan_id=plan.id))
     return render_template("rating/plan_new.html", schemes=rating_schemes(), form=request.form,
                            facilities=queries.facilities(session, _actor()), problems=problems), 422 if problems else 200
@@ -72,7 +72,7 @@ def plan(plan_id: int) -> Any:
     users = {u.id: u.display_name or u.username for u in session.exec(select(User).where(User.id.in_(item.inspector_ids)))}  # type: ignore[union-attr]
     issuable = ops.issuable_grades(session=session, organisation_ids=visible_org_ids(session, _actor()), plan_id=item.id)
     return render_template("rating/plan.html", plan=item, names=names, users=users,
-                           repeatable=ops.redraw_matches(item), issuable=issuable,
+                           repeatable=ops.verify_draw(item), issuable=issuable,
                            inspections=queries.inspections(session, _actor(), plan_id=item.id),
                            certificates=queries.certificates(session, _actor(), plan_id=item.id))
 
@@ -88,12 +88,33 @@ def plan_publish(plan_id: int) -> Any:
     return redirect(url_for("rating.plan", plan_id=item.id))
 
 
+@bp.route("/rating/plans/<int:plan_id>/draw", methods=["POST"])
+@require_roles("admin")
+def plan_draw(plan_id: int) -> Any:
+    session = get_session()
+    item = queries.get_or_404(session, InspectionPlan, plan_id, _actor())
+    try:
+        ops.draw_plan(session=session, actor=_actor(), plan=item)
+    except ops.RatingError as exc:
+        for problem in _problems(exc):
+            flash(problem, "error")
+    else:
+        session.commit()
+        flash(_("已抽取，随机种子已公开。"))
+    return redirect(url_for("rating.plan", plan_id=item.id))
+
+
 @bp.route("/rating/plans/<int:plan_id>/start", methods=["POST"])
 @require_roles(*STAFF)
 def plan_start(plan_id: int) -> Any:
     session = get_session()
     item = queries.get_or_404(session, InspectionPlan, plan_id, _actor())
-    created = ops.start_plan_inspections(session=session, actor=_actor(), plan=item)
+    try:
+        created = ops.start_plan_inspections(session=session, actor=_actor(), plan=item)
+    except ops.RatingError as exc:
+        for problem in _problems(exc):
+            flash(problem, "error")
+        return redirect(url_for("rating.plan", plan_id=item.id))
     session.commit()
     flash(_("已创建 %(n)d 项检查。", n=len(created)))
     return redirect(url_for("rating.plan", plan_id=item.id))
