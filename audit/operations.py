@@ -49,11 +49,12 @@ def _request_meta() -> tuple[Any, str | None, str | None]:
 
 
 def _lock_chain(connection: Any) -> None:
-    """Serialise appenders of the chain on PostgreSQL (SQLite already has one writer)."""
+    """Serialise appenders of the chain on PostgreSQL (SQLite already has one writer). The lock
+    is per schema: the chains of two schemas in one database never wait for each other."""
     if connection.dialect.name == "postgresql":
         from sqlalchemy import text
 
-        connection.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
+        connection.execute(text("SELECT pg_advisory_xact_lock(4242001, hashtext(current_schema()))"))
 
 
 @sa_event.listens_for(OrmSession, "before_flush")
