@@ -14,6 +14,7 @@ import hmac
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,9 +166,12 @@ def _stream(session: Session, after: int, until: int | None = None) -> Iterator[
     stmt = select(*COLUMNS).where(AuditEvent.id > after).order_by(AuditEvent.id)  # type: ignore[operator,arg-type]
     if until is not None:
         stmt = stmt.where(AuditEvent.id <= until)  # type: ignore[operator]
-    result = session.connection().execution_options(stream_results=True, yield_per=BATCH).execute(stmt)
-    for partition in result.mappings().partitions(BATCH):
-        yield from partition
+    result = session.connection().execute(stmt.execution_options(stream_results=True, yield_per=BATCH))
+    try:
+        for partition in result.mappings().partitions(BATCH):
+            yield from partition
+    finally:
+        result.close()  # also when the walk stops early: the server-side cursor is released
 
 
 def _checkpoints(session: Session) -> list[dict[str, Any]]:
@@ -209,7 +213,13 @@ def verify(session: Session, *, full: bool = False, exported: list[dict[str, Any
         start, prev = latest["event_id"], latest["event_hash"]
     report.started_after = start
     legacy_open = not anchors  # before the first checkpoint, an unkeyed prefix is reported, not refused
-    for row in _stream(session, start):
+    with closing(_stream(session, start)) as rows:
+        return _walk(rows, report, key, prev, legacy_until, legacy_open)
+
+
+def _walk(rows: Iterator[Mapping[str, Any]], report: ChainReport, key: bytes, prev: str, legacy_until: int,
+          legacy_open: bool) -> ChainReport:
+    for row in rows:
         report.checked += 1
         values = dict(row)
         digest = values.pop("hash")

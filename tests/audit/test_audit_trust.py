@@ -213,3 +213,60 @@ def test_checkpoint_rows_are_signed_and_carry_the_key_fingerprint(db_session):
     _, checkpoint = create_checkpoint(db_session)
     stored = db_session.get(AuditCheckpoint, checkpoint.id)
     assert stored.key_fingerprint == key_fingerprint() and len(stored.signature) == 86
+
+
+def _committed_engine(app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the chain's lock is PostgreSQL's (SQLite has one writer)")
+    return app.extensions["yiyang.engine"]
+
+
+def test_concurrent_appenders_keep_one_chain(app, database_url):
+    import threading
+
+    from sqlmodel import Session
+
+    engine = _committed_engine(app, database_url)
+
+    def work(n):
+        for i in range(5):
+            with Session(engine) as session:
+                record_event(session=session, action="test.race", target_type="thread", target_id=f"{n}-{i}")
+                session.commit()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with Session(engine) as session:
+        report = verify(session, full=True)
+        assert report.ok, report
+        assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "test.race")).all()) >= 20
+
+
+def test_the_lock_is_taken_at_the_append_not_at_record_event(app, database_url):
+    """An operation that has recorded an event but not yet flushed it blocks no other writer."""
+    import threading
+
+    from sqlmodel import Session
+
+    engine = _committed_engine(app, database_url)
+    slow = Session(engine)
+    record_event(session=slow, action="test.slow", target_type="thing", target_id="slow")
+    done = threading.Event()
+
+    def other():
+        with Session(engine) as session:
+            record_event(session=session, action="test.other", target_type="thing", target_id="other")
+            session.commit()
+        done.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert done.wait(timeout=20), "the second writer waited for the first one's unflushed event"
+    thread.join()
+    slow.commit()
+    slow.close()
+    with Session(engine) as session:
+        assert verify(session, full=True).ok
