@@ -71,6 +71,8 @@ def app(database_url: str) -> Iterator[Any]:
 
     instance = Path(tempfile.mkdtemp(prefix="yiyang-instance-"))
     os.environ["YIYANG_INSTANCE_PATH"] = str(instance)
+    # One audit key for the app and for code run outside it, whatever instance folder a test points at.
+    os.environ.setdefault("YIYANG_AUDIT_KEY", "test-audit-key")
     application = create_app(
         {
             "TESTING": True,

@@ -204,6 +204,11 @@ def test_production_refuses_a_missing_audit_key(tmp_path, monkeypatch):
     monkeypatch.setenv("YIYANG_AUDIT_KEY", "a" * 40)
     assert load_config(tmp_path)["AUDIT_KEY"] == "a" * 40
     assert not (tmp_path / "audit_key").exists()
+    monkeypatch.delenv("YIYANG_AUDIT_KEY")
+    monkeypatch.setenv("YIYANG_ENV", "development")
+    generated = load_config(tmp_path)["AUDIT_KEY"]
+    assert generated == load_config(tmp_path)["AUDIT_KEY"] and len(generated) >= 32
+    assert (tmp_path / "audit_key").stat().st_mode & 0o077 == 0
 
 
 def test_checkpoint_rows_are_signed_and_carry_the_key_fingerprint(db_session):
