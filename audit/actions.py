@@ -5,12 +5,14 @@ in the code is missing here: add new names when adding events."""
 from __future__ import annotations
 
 ACTIONS: tuple[str, ...] = (
+    "api_token.revoke",
     "assessment.amend", "assessment.approve", "assessment.reopen", "assessment.report.download",
     "assessment.return", "assessment.sign", "assessment.sign_failed", "assessment.start", "assessment.submit",
     "audit.checkpoint", "audit.export",
     "elder.register", "elder.reveal", "elder.update",
     "entitlement.set",
     "login", "login.api", "login.failed", "login.rate_limited", "logout",
+    "organisation.contract", "organisation.contract_end", "organisation.create", "organisation.update",
     "rating.action.close", "rating.action.escalate", "rating.action.evidence", "rating.action.reject",
     "rating.action.verify",
     "rating.certificate.issue", "rating.certificate.revoke",
