@@ -6,11 +6,12 @@ from __future__ import annotations
 
 ACTIONS: tuple[str, ...] = (
     "api_token.revoke",
-    "assessment.amend", "assessment.approve", "assessment.reopen", "assessment.report.download",
+    "assessment.amend", "assessment.approve", "assessment.reopen", "assessment.report.batch", "assessment.report.download",
     "assessment.return", "assessment.sign", "assessment.sign_failed", "assessment.start", "assessment.submit",
     "audit.checkpoint", "audit.export",
     "elder.register", "elder.reveal", "elder.update",
     "entitlement.set",
+    "job.download",
     "login", "login.api", "login.failed", "login.rate_limited", "logout",
     "organisation.contract", "organisation.contract_end", "organisation.create", "organisation.update",
     "rating.action.close", "rating.action.escalate", "rating.action.evidence", "rating.action.reject",
@@ -22,5 +23,6 @@ ACTIONS: tuple[str, ...] = (
     "rating.inspection.submit",
     "rating.photo.add",
     "rating.plan.create", "rating.plan.draw", "rating.plan.publish", "rating.plan.publish_results",
-    "user.activate", "user.create", "user.deactivate", "user.password_change", "user.password_reset", "user.roles",
+    "user.activate", "user.create", "user.deactivate", "user.password_change", "user.notify_settings", "user.password_reset", "user.roles",
+    "webhook.resend", "webhook.subscribe", "webhook.toggle",
 )
