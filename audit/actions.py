@@ -11,6 +11,7 @@ ACTIONS: tuple[str, ...] = (
     "audit.checkpoint", "audit.export",
     "elder.register", "elder.reveal", "elder.update",
     "entitlement.set",
+    "instruments.import", "instruments.rescore",
     "job.download",
     "login", "login.api", "login.failed", "login.rate_limited", "logout",
     "organisation.contract", "organisation.contract_end", "organisation.create", "organisation.update",

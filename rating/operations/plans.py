@@ -73,7 +73,7 @@ def seed_commitment(seed: str) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()
 
 
-def _check_inputs(*, name: str, scheme: str, method: str, share: Any, count: Any,
+def _check_inputs(*, session: Session, name: str, scheme: str, method: str, share: Any, count: Any,
                   facility_ids: Any) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     if not name.strip():
@@ -100,7 +100,7 @@ def create_plan(*, session: Session, actor: Any, organisation_id: int, name: str
                 seed: str | None = None) -> InspectionPlan:
     """Create a plan committed to a fresh server seed and, unless `draw_now` is false, draw it.
     `seed` is for the demo's repeatable data only; no client ever supplies it."""
-    errors = _check_inputs(name=name, scheme=scheme, method=method, share=share, count=count,
+    errors = _check_inputs(session=session, name=name, scheme=scheme, method=method, share=share, count=count,
                            facility_ids=facility_ids)
     if errors:
         raise RatingError(errors)
