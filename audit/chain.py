@@ -48,8 +48,9 @@ def audit_key() -> bytes:
     configured = os.environ.get("YIYANG_AUDIT_KEY")
     if configured:
         return configured.encode()
-    root = Path(__file__).resolve().parent.parent
-    instance = Path(os.environ.get("YIYANG_INSTANCE_PATH") or root / "instance")
+    from core.resources import default_instance_path
+
+    instance = Path(os.environ.get("YIYANG_INSTANCE_PATH") or default_instance_path())
     if not (instance / "audit_key").exists() and os.environ.get("YIYANG_ENV") == "production":
         raise AuditKeyError("YIYANG_ENV=production 需要设置 YIYANG_AUDIT_KEY。 Production needs YIYANG_AUDIT_KEY.")
     from core.config import _instance_secret
