@@ -27,6 +27,7 @@ PACK_FILES = (
     "nmg-institution-star.yaml",
     "nmg-area-centre-star.yaml",
     "nmg-community-station-star.yaml",
+    "shexian-quality-checklist.yaml",
 )
 
 

@@ -60,7 +60,7 @@ def test_builtin_set_and_no_ltc_guess() -> None:
     assert set(instruments.builtin()) == {
         "gbt42195-2022", "mzt039-2013", "barthel", "gbt37276-2018", "community-star",
         "medal-example", "gb38600-safety", "nmg-institution-star", "nmg-area-centre-star",
-        "nmg-community-station-star"}
+        "nmg-community-station-star", "shexian-quality-checklist"}
     assert "nhsa-ltc-2021" not in instruments.builtin()
 
 
