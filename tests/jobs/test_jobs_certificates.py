@@ -107,3 +107,4 @@ def test_page_starts_a_job_and_shows_it(app, client, db_session, rating_world, k
     assert job.kind == kind and job.status == "finished"
     if kind == "audit.verify":
         assert job.result["ok"] is True and job.result["checked"] > 0
+        assert job.result["checkpoint_id"] is not None  # the verified head is anchored
