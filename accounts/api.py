@@ -10,9 +10,12 @@ from accounts import operations as ops
 from accounts import throttle
 from accounts.models import ROLE_LABELS
 from audit import record_event
-from core.api import ApiError, api_route, json_body, require_fields
+from core.api import ApiError, api_route, json_body, register_token_resolver, require_fields
 from core.auth import current_actor
 from core.db import get_session
+from core.unitofwork import keep_writes
+
+register_token_resolver(ops.resolve_api_token)  # how a bearer token becomes a user
 
 LOGIN_BODY = {
     "type": "object",
@@ -44,19 +47,18 @@ def api_login() -> Any:
     wait = throttle.retry_after(username, request.remote_addr)
     if wait:
         record_event(session=db, action="login.rate_limited", target_type="user", target_id=username[:64])
-        db.commit()
+        keep_writes()  # the audit record of a failed sign-in stays
         raise ApiError(429, "too_many_attempts", throttle.message(wait))
     user = ops.authenticate(session=db, username=username, password=password)
     if user is None:
         throttle.note_failure(username, request.remote_addr)
         record_event(session=db, action="login.failed", target_type="user", target_id=username[:64],
                      client_address=request.remote_addr)
-        db.commit()
+        keep_writes()  # the audit record of a failed sign-in stays
         raise ApiError(401, "invalid_credentials", "用户名或密码不正确。")
     throttle.clear(username)
     token = ops.issue_api_token(session=db, user=user, client_address=request.remote_addr)
     record_event(session=db, action="login.api", target=user, actor=user)
-    db.commit()
     return jsonify({"token": token})
 
 
@@ -100,7 +102,6 @@ def api_token_revoke(token_id: int) -> Any:
     db, user = get_session(), current_actor()
     if not ops.revoke_api_tokens(session=db, user=user, token_id=token_id):
         raise ApiError(404, "not_found", "没有这个令牌，或它已注销。")
-    db.commit()
     return jsonify({"revoked": 1})
 
 
@@ -111,7 +112,6 @@ def api_logout() -> Any:
     revoked = 0
     if user.api_token_id is not None:
         revoked = ops.revoke_api_tokens(session=db, user=user, token_id=user.api_token_id)
-        db.commit()
     return jsonify({"revoked": revoked})
 
 

@@ -13,17 +13,20 @@ from accounts.organisations import create_organisation  # noqa: F401  (the demo 
 from accounts.passwords import DUMMY_HASH, hash_password, password_problems, verify_password
 from audit import record_event
 from core.auth import ROLES
+from core.errors import DomainError
 from core.timeutil import utcnow
 
 API_TOKEN_DAYS = 30
 API_TOKEN_IDLE_HOURS = 72  # the default of YIYANG_API_TOKEN_IDLE_HOURS
 
 
-class AccountError(ValueError):
+class AccountError(DomainError, ValueError):
     """A refused account change; `problems` lists every reason in Chinese."""
 
+    separator = "; "
+
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+        DomainError.__init__(self, None, errors=[{"item": None, "message": p} for p in problems])
         self.problems = problems
 
 

@@ -30,6 +30,7 @@ from audit import record_event
 from core.auth import public, require_login, require_roles
 from core.db import get_session
 from core.navigation import register_home_card, register_nav
+from core.unitofwork import keep_writes
 from forms.common import choices
 
 bp = Blueprint("accounts", __name__)
@@ -77,7 +78,7 @@ def login() -> Any:
         if wait:
             record_event(session=db, action="login.rate_limited", target_type="user",
                          target_id=username, changes={"username": username})
-            db.commit()
+            keep_writes()  # the audit record of a failed sign-in stays
             return render_template("accounts/login.html", form=form,
                                    error=throttle.message(wait)), 429, {"Retry-After": str(wait)}
         user = ops.authenticate(session=db, username=username, password=form.password.data)
@@ -85,14 +86,13 @@ def login() -> Any:
             throttle.note_failure(username, request.remote_addr)
             record_event(session=db, action="login.failed", target_type="user",
                          target_id=username, changes={"username": username})
-            db.commit()
+            keep_writes()  # the audit record of a failed sign-in stays
             form.password.data = ""
             return render_template("accounts/login.html", form=form,
                                    error=_("用户名或密码不正确。")), 401
         throttle.clear(username)
         ops.start_login_session(session=db, user=user, client_address=request.remote_addr)
         record_event(session=db, action="login", target=user, actor=user)
-        db.commit()
         _fresh_session()
         login_user(user)
         return redirect(_safe_next(request.args.get("next")))
@@ -109,7 +109,6 @@ def logout() -> Any:
     if token:
         ops.end_login_session(session=db, token=token)
     record_event(session=db, action="logout", target=current_user._get_current_object())
-    db.commit()
     logout_user()
     _fresh_session()
     flash(_("您已退出登录。"), "info")
@@ -150,7 +149,6 @@ def change_password() -> Any:
         except ops.AccountError as error:
             problems = error.problems
         else:
-            db.commit()
             logout_user()
             _fresh_session()
             flash(_("密码已修改，请用新密码重新登录。"), "success")
@@ -176,7 +174,6 @@ def revoke_tokens() -> Any:
     if raw and token_id is None:
         abort(400)
     ended = ops.revoke_api_tokens(session=db, user=current_user._get_current_object(), token_id=token_id)
-    db.commit()
     flash(_("已注销 %(n)d 个令牌。", n=ended), "success")
     return redirect(url_for("accounts.tokens"))
 
@@ -206,7 +203,6 @@ def create_user() -> Any:
         except ops.AccountError as error:
             problems = error.problems
         else:
-            db.commit()
             flash(_("用户已创建。"), "success")
             return redirect(url_for("accounts.users"))
     elif request.method == "POST":
@@ -232,7 +228,6 @@ def edit_user(user_id: int) -> Any:
             ops.set_roles(session=db, user=user, roles=form.roles.data, actor=current_user)
         if form.is_active.data != user.is_active:
             ops.set_active(session=db, user=user, is_active=form.is_active.data, actor=current_user)
-        db.commit()
         flash(_("已保存。"), "success")
         return redirect(url_for("accounts.users"))
     return render_template("accounts/user_edit.html", form=form, user=user)

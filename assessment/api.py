@@ -21,6 +21,7 @@ from core.api import ApiError, api_route, date_field, json_body, require_fields
 from core.auth import current_actor
 from core.crypto import cipher
 from core.db import get_session
+from core.unitofwork import keep_writes
 
 READ_ROLES = ("assessor", "reviewer", "admin")
 REVEAL_ROLES = ("reviewer", "admin")
@@ -137,7 +138,6 @@ def create_elder() -> Any:
         return jsonify(body), 409
     except ops.AssessmentError as error:
         _raise(error)
-    db.commit()
     return jsonify(elder_public(elder)), 201
 
 
@@ -188,7 +188,6 @@ def reveal_elder(elder_id: int) -> Any:
                                        cipher=cipher(), reason=_text(data, "reason"))
     except ops.AssessmentError as error:
         _raise(error)
-    db.commit()
     return jsonify({"field": data["field"], "value": value})
 
 
@@ -211,7 +210,6 @@ def create_assessment() -> Any:
                                           place=_text(data, "place"))
     except ops.AssessmentError as error:
         _raise(error)
-    db.commit()
     return jsonify({"id": assessment.id, "status": assessment.status, "version": assessment.version}), 201
 
 
@@ -271,14 +269,11 @@ def submit_assessment(assessment_id: int) -> Any:
         ops.submit_assessment(session=db, actor=user, assessment=assessment,
                               definition=queries.definition_for(assessment), version=data.get("version"))
     except ops.ConflictError as error:
-        db.rollback()
-        db.refresh(assessment)
         if assessment.status == "draft":
-            return jsonify({"error": "conflict", "message": error.message, "errors": [],
-                            "version": error.current_version}), 409
+            return jsonify({"error": "conflict", "message": error.public_message(), "errors": [],
+                            **error.extra()}), 409
     except ops.AssessmentError as error:
         _raise(error)
-    db.commit()
     return jsonify({"id": assessment.id, "status": assessment.status, "version": assessment.version,
                     "result": assessment.result})
 
@@ -300,9 +295,8 @@ def sign_assessment(assessment_id: int) -> Any:
     except ops.AssessmentError as error:
         if error.code == "bad_password":
             throttle.note_failure(user.username, request.remote_addr)
-        db.commit()  # keep the audit record of a failed attempt
+        keep_writes()  # keep the audit record of a failed attempt
         _raise(error)
-    db.commit()
     return jsonify(assessment_public(db, assessment))
 
 
@@ -319,7 +313,6 @@ def amend_assessment(assessment_id: int) -> Any:
                                          reason=_text(data, "reason"))
     except ops.AssessmentError as error:
         _raise(error)
-    db.commit()
     return jsonify({"id": amendment.id, "status": amendment.status, "version": amendment.version,
                     "revision": amendment.revision, "amends_id": amendment.amends_id}), 201
 
@@ -333,12 +326,11 @@ def assessment_report(assessment_id: int) -> Any:
     if assessment.result is None:
         raise ApiError(409, "not_submitted", "评估尚未提交，没有报告。")
     pdf = report_pdf(db, assessment)
-    db.commit()
     return pdf_response(pdf, f"assessment-{assessment.id}.pdf")
 
 
 def report_pdf(db: Any, assessment: Any) -> bytes:
-    """Render the report; the download of personal data is audit-logged (the caller commits)."""
+    """Render the report; the download of personal data is audit-logged (the request's unit of work commits)."""
     from reports import render_pdf
 
     pdf = render_pdf("assessment_report.html", report_context(db, assessment, queries.definition_for(assessment)))

@@ -1,7 +1,9 @@
-"""Database engine and the per-request session.
+"""Database engine, the per-request session and the one optimistic lock.
 
-Views get the session with `get_session()`; operations only flush; the view commits once.
-Tests swap in a session bound to an outer transaction (see tests/conftest.py).
+Views get the session with `get_session()`; operations only flush; the request's unit of work
+(core/unitofwork.py) commits once. On SQLite a request that may write begins with
+`BEGIN IMMEDIATE`, so it holds the write lock from its first read and never fails halfway with
+SQLITE_BUSY. Tests swap in a session bound to an outer transaction (see tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from core.errors import EditConflict
 from core.resources import resource_dir
+from core.timeutil import utcnow
 
 MIGRATIONS_DIR = resource_dir("migrations")
 
@@ -45,17 +49,23 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # "IMMEDIATE" for requests that write: take the write lock before the first read, so
+            # a read-then-write transaction cannot lose the race for the lock (SQLITE_BUSY_SNAPSHOT).
+            mode = connection.get_execution_options().get("sqlite_begin", "")
+            connection.exec_driver_sql(f"BEGIN {mode}" if mode in ("IMMEDIATE", "EXCLUSIVE") else "BEGIN")
 
     return engine
 
 
 def configure_db(app: Flask) -> None:
-    """Attach the engine to the app and close the request session on teardown."""
+    """Attach the engine to the app, install the unit of work and close the request session on
+    teardown."""
+    from core import unitofwork
     from core.validation import install_length_guard
 
     app.extensions["yiyang.engine"] = make_engine(app.config["DATABASE_URL"])
     install_length_guard()
+    unitofwork.install(app)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
@@ -82,8 +92,19 @@ def get_session() -> Session:
             g.db = factory()
             g.db.commit()  # what the test set up is in the database before the request starts
         else:
-            g.db = Session(get_engine(), expire_on_commit=False)
+            engine = get_engine()
+            if is_write_request():
+                engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+            g.db = Session(engine, expire_on_commit=False)
     return g.db  # type: ignore[no-any-return]
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def is_write_request() -> bool:
+    """The request may write: an unsafe method, or a retry of a request that found it had to."""
+    return has_request_context() and (request.method in WRITE_METHODS or g.get("unit_attempt", 0) > 0)
 
 
 @contextmanager
@@ -150,26 +171,38 @@ def valid_id(value: object) -> int | None:
     return key if 0 < key <= MAX_ID else None
 
 
-class EditConflict(Exception):
-    """Somebody saved the record since this edit began; nothing was written."""
-
-    def __init__(self, current_version: int) -> None:
-        super().__init__("conflict")
-        self.current_version = current_version
-
-
-def bump_version(session: Session, obj: Any, expected: int | None) -> None:
-    """Optimistic lock: move `obj.version` from `expected` to the next number in one conditional
-    UPDATE, so two edits that began from the same version can never both win."""
+def bump_version(session: Session, obj: Any, expected: int | None,
+                 conflict: type[EditConflict] = EditConflict) -> None:
+    """The optimistic lock of every editable record: move `obj.version` from `expected` to the
+    next number in one conditional UPDATE, so two edits that began from the same version can
+    never both win (PostgreSQL re-checks the WHERE after waiting for the other writer's row lock).
+    The loser gets `conflict` with the current version and, for answer sets, the server's answers;
+    nothing of the losing edit is written (the unit of work rolls the request back)."""
     from sqlalchemy import update
     from sqlalchemy.orm.attributes import set_committed_value
 
     model = type(obj)
     current = expected if expected is not None else obj.version
+    if isinstance(current, bool) or not isinstance(current, int) or current != obj.version:
+        raise _conflict(conflict, obj)
+    values: dict[str, Any] = {"version": current + 1}
+    if "updated_at" in model.__table__.columns:
+        values["updated_at"] = utcnow()
     result = session.execute(
-        update(model).where(model.id == obj.id, model.version == current).values(version=current + 1)
+        update(model).where(model.id == obj.id, model.version == current).values(**values)
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.refresh(obj, ["version"])
-        raise EditConflict(obj.version)
-    set_committed_value(obj, "version", current + 1)
+        with session.no_autoflush:  # what the winner stored, not this edit's unsaved changes
+            session.refresh(obj)
+        raise _conflict(conflict, obj)
+    for name, value in values.items():
+        set_committed_value(obj, name, value)
+
+
+def _conflict(conflict: type[EditConflict], obj: Any) -> EditConflict:
+    error = conflict(obj.version)
+    answers = getattr(obj, "answers", None)
+    if isinstance(answers, dict):
+        error.answers = dict(answers)
+    return error

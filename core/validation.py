@@ -6,16 +6,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, event
 from sqlalchemy.orm import Session
 
+from core.errors import DomainError, translate
+from core.i18n import N_
 
-class InputTooLong(ValueError):
+
+class InputTooLong(DomainError, ValueError):
     """Values longer than their fields allow; `errors` lists each field with its limit."""
 
+    separator = "; "
+
     def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__("; ".join(e["message"] for e in errors))
-        self.errors = errors
+        DomainError.__init__(self, None, status=422, code="invalid_input", errors=errors)
+
+    def public_message(self) -> str:
+        return translate(N_("输入内容过长：")) + "；".join(e["message"] for e in self.errors)
+
+    def page_title(self) -> str:
+        return translate(N_("输入内容过长"))
 
 
 def _too_long(obj: Any) -> list[dict[str, Any]]:
@@ -30,8 +41,9 @@ def _too_long(obj: Any) -> list[dict[str, Any]]:
             continue
         value = getattr(obj, column.key, None)
         if isinstance(value, str) and len(value) > limit:
-            problems.append({"item": column.key,
-                             "message": f"{column.key} 最多 {limit} 个字符，现在是 {len(value)} 个。"})
+            problems.append({"item": column.key, "message": _l(
+                "%(field)s 最多 %(limit)s 个字符，现在是 %(length)s 个。", field=column.key, limit=limit,
+                length=len(value))})
     return problems
 
 

@@ -25,9 +25,9 @@ OBJ = {"type": "object"}
 STAFF = ("admin", "inspector")
 
 
-def _fail(exc: ops.RatingError) -> ApiError:
-    status = exc.status
-    return ApiError(status, "conflict" if status == 409 else "invalid_input", str(exc), exc.errors)
+def _fail(exc: ops.RatingError) -> ops.RatingError:
+    # A RatingError is a DomainError: core.errors answers it (a conflict with version and answers).
+    return exc
 
 
 def facility_json(session: Session, facility: Facility) -> dict[str, Any]:
@@ -129,7 +129,6 @@ def create_facility() -> Any:
         facility = ops.create_facility(session=session, actor=actor, organisation_id=org_id, data=data)
     except ops.RatingError as exc:
         raise _fail(exc) from None
-    session.commit()
     return facility_json(session, facility), 201
 
 
@@ -187,7 +186,6 @@ def create_plan() -> Any:
                                draw_now=data.get("draw", True))
     except ops.RatingError as exc:
         raise _fail(exc) from None
-    session.commit()
     return plan_json(plan), 201
 
 
@@ -235,7 +233,6 @@ def create_inspection() -> Any:
                                           scheme=str(data["scheme"]))
     except ops.RatingError as exc:
         raise _fail(exc) from None
-    session.commit()
     return inspection_json(inspection), 201
 
 
@@ -276,7 +273,6 @@ def submit_inspection(inspection_id: int) -> Any:
         ops.submit_inspection(session=session, actor=_actor(), inspection=inspection)
     except ops.RatingError as exc:
         raise _fail(exc) from None
-    session.commit()
     actions = queries.actions(session, _actor(), which="all", inspection_id=inspection.id)
     return {"id": inspection.id, "status": inspection.status, "version": inspection.version,
             "result": inspection.result, "actions": [action_json(a) for a in actions]}
@@ -291,7 +287,6 @@ def approve_inspection(inspection_id: int) -> Any:
         grade = ops.approve_inspection(session=session, actor=_actor(), inspection=inspection)
     except ops.RatingError as exc:
         raise _fail(exc) from None
-    session.commit()
     return grade_json(session, grade)
 
 
@@ -304,7 +299,6 @@ def create_reinspection(inspection_id: int) -> Any:
         inspection = ops.create_reinspection(session=session, actor=_actor(), previous=previous)
     except ops.RatingError as exc:
         raise _fail(exc) from None
-    session.commit()
     return inspection_json(inspection), 201
 
 
@@ -352,7 +346,6 @@ def action_evidence(action_id: int) -> Any:
         ops.submit_evidence(session=session, actor=_actor(), action=action, note=str(data["note"]))
     except ops.RatingError as exc:
         raise _fail(exc) from None
-    session.commit()
     return action_json(action)
 
 
@@ -373,7 +366,6 @@ def action_verify(action_id: int) -> Any:
                           accept=bool(data.get("accept", True)), reason=data.get("reason"))
     except ops.RatingError as exc:
         raise _fail(exc) from None
-    session.commit()
     return action_json(action)
 
 
@@ -394,7 +386,6 @@ def issue_certificate() -> Any:
         certificate, created = ops.issue_certificate(session=session, actor=_actor(), grade=grade)
     except ops.RatingError as exc:
         raise _fail(exc) from None
-    session.commit()
     return certificate_json(session, certificate), 201 if created else 200
 
 
@@ -439,5 +430,4 @@ def revoke_certificate(certificate_id: int) -> Any:
         ops.revoke_certificate(session=session, actor=_actor(), certificate=certificate, reason=str(data["reason"]))
     except ops.RatingError as exc:
         raise _fail(exc) from None
-    session.commit()
     return certificate_json(session, certificate)

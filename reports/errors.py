@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from core.errors import DomainError
+from core.i18n import N_
 
-class RenderError(RuntimeError):
-    """A document could not be rendered; ``str(error)`` is a message for the user."""
+
+class RenderError(DomainError, RuntimeError):
+    """A document could not be rendered; ``str(error)`` is a message for the user. The record
+    the document shows is already stored; the answer is a 503 that says so (retry later)."""
+
+    status = 503
+    code = "render_failed"
+    headers = {"Retry-After": "10"}
 
     def __init__(self, message: str, *, template: str | None = None) -> None:
-        super().__init__(message)
+        DomainError.__init__(self, message)
         self.template = template
+
+    def public_message(self) -> str:
+        from flask_babel import gettext
+
+        return str(gettext(N_("文档生成失败：%(reason)s。记录已保存，不受影响，请稍后重试。"),
+                           reason=self.message))
 
 
 class RenderTimeoutError(RenderError):

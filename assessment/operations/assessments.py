@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import update
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from accounts.models import User
@@ -20,6 +20,8 @@ from assessment.models import (
 from assessment.operations.errors import AssessmentError, ConflictError
 from audit import record_event
 from core.answers import answer_problems
+from core.db import bump_version
+from core.i18n import N_
 from core.timeutil import utcnow
 from jobs.events import emit
 from scoring import AnswerError, Definition, score, validate_answers
@@ -34,7 +36,7 @@ def parse_reason(value: str) -> str:
     for code, label in REASONS.items():
         if value == label:
             return code
-    raise AssessmentError("评估原因应为 首次评估 / 常规评估 / 即时评估 / 复评。", errors=[
+    raise AssessmentError(N_("评估原因应为 首次评估 / 常规评估 / 即时评估 / 复评。"), errors=[
         {"item": "reason", "message": "可选：" + "、".join(f"{c}（{label}）" for c, label in REASONS.items())}])
 
 
@@ -46,31 +48,12 @@ def answers_digest(assessment: Assessment) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _bump_version(session: Session, assessment: Assessment, expected: int | None) -> None:
-    """Check and advance the version in one conditional UPDATE, so two writers cannot both win."""
-    if expected is None:
-        expected = assessment.version
-    if expected != assessment.version:
-        raise ConflictError(assessment.version)
-    result = session.execute(
-        update(Assessment)
-        .where(Assessment.id == assessment.id, Assessment.version == expected)  # type: ignore[arg-type]
-        .values(version=expected + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.refresh(assessment)
-        raise ConflictError(assessment.version)
-    assessment.version = expected + 1
-    assessment.updated_at = utcnow()
-
-
 def start_assessment(*, session: Session, actor: User, elder: Elder, definition: Definition,
                      reason: str, place: str = "") -> Assessment:
     """Open a draft assessment of an elder with an instrument, for a reason."""
     if definition.kind != "assessment":
-        raise AssessmentError(f"{definition.id} 不是评估工具。", errors=[
-            {"item": "instrument", "message": "请选择一个评估工具（不是机构评定方案）"}])
+        raise AssessmentError(_l("%(id)s 不是评估工具。", id=definition.id), errors=[
+            {"item": "instrument", "message": N_("请选择一个评估工具（不是机构评定方案）")}])
     assessment = Assessment(
         organisation_id=elder.organisation_id, elder_id=elder.id or 0,
         instrument_id=definition.id, instrument_version=definition.version,
@@ -89,7 +72,7 @@ def _clean_answers(definition: Definition, answers: Any) -> dict[str, Any]:
         raise AssessmentError("answers 应为对象。", errors=[{"item": None, "message": "answers 应为对象"}])
     errors = answer_problems(definition.items, answers)
     if errors:
-        raise AssessmentError("答案有误", errors=errors)
+        raise AssessmentError(N_("答案有误"), errors=errors)
     return answers
 
 
@@ -99,10 +82,10 @@ def save_answers(*, session: Session, actor: User, assessment: Assessment, defin
     """Merge (partial) answers into a draft; None clears an answer. Returns the problems found
     so far (missing answers are not problems yet), which the form shows next to each item."""
     if not assessment.is_editable:
-        raise AssessmentError("评估已提交，不能再修改答案。如需修改，请先退回草稿或发起更正。",
+        raise AssessmentError(N_("评估已提交，不能再修改答案。如需修改，请先退回草稿或发起更正。"),
                               status=409, code="not_draft")
     cleaned = _clean_answers(definition, answers)
-    _bump_version(session, assessment, version)
+    bump_version(session, assessment, version, ConflictError)
     merged = dict(assessment.answers or {})
     for key, value in cleaned.items():
         if value is None or value == "":
@@ -126,10 +109,10 @@ def submit_assessment(*, session: Session, actor: User, assessment: Assessment,
     try:
         result = score(definition, assessment.answers)
     except AnswerError as error:
-        raise AssessmentError("答案未通过检查，请按提示修改。", code="invalid_answers",
+        raise AssessmentError(N_("答案未通过检查，请按提示修改。"), code="invalid_answers",
                               errors=[{"item": e["item"], "message": e["message"],
                                        "message_en": e.get("message_en", "")} for e in error.errors]) from None
-    _bump_version(session, assessment, version)
+    bump_version(session, assessment, version, ConflictError)
     now = utcnow()
     assessment.result = result.to_dict()
     assessment.status = "submitted"
@@ -147,8 +130,8 @@ def submit_assessment(*, session: Session, actor: User, assessment: Assessment,
 def reopen_assessment(*, session: Session, actor: User, assessment: Assessment) -> Assessment:
     """Send a submitted (not yet approved) assessment back to draft; its signatures lapse."""
     if assessment.status not in ("submitted", "signed"):
-        raise AssessmentError("只有已提交、未审核的评估可以退回修改。", status=409, code="not_reopenable")
-    _bump_version(session, assessment, None)
+        raise AssessmentError(N_("只有已提交、未审核的评估可以退回修改。"), status=409, code="not_reopenable")
+    bump_version(session, assessment, None, ConflictError)
     for signature in signatures_of(session, assessment):
         session.delete(signature)
     assessment.status = "draft"
@@ -173,29 +156,29 @@ def sign_assessment(*, session: Session, actor: User, assessment: Assessment, pa
     hash of the answers it covers."""
     if not verify_password(actor.password_hash, password or ""):
         record_event(session=session, action="assessment.sign_failed", target=assessment, actor=actor)
-        raise AssessmentError("密码不正确，未签名。", status=403, code="bad_password",
-                              errors=[{"item": "password", "message": "密码不正确"}])
+        raise AssessmentError(N_("密码不正确，未签名。"), status=403, code="bad_password",
+                              errors=[{"item": "password", "message": N_("密码不正确")}])
     existing = signatures_of(session, assessment)
     if any(s.user_id == actor.id for s in existing):
-        raise AssessmentError("您已经签过名了；需要另一位人员签名。", status=409, code="already_signed")
+        raise AssessmentError(N_("您已经签过名了；需要另一位人员签名。"), status=409, code="already_signed")
     digest = answers_digest(assessment)
     if assessment.answers_hash and digest != assessment.answers_hash:
-        raise AssessmentError("答案与提交时不一致，不能签名。", status=409, code="hash_mismatch")
+        raise AssessmentError(N_("答案与提交时不一致，不能签名。"), status=409, code="hash_mismatch")
     assessors = [s for s in existing if s.role == "assessor"]
     if assessment.status == "submitted" or (assessment.status == "signed"
                                             and len(assessors) < required_signatures):
         if not actor.has_role("assessor"):
-            raise AssessmentError("需要评估员先签名。", status=403, code="assessor_required")
+            raise AssessmentError(N_("需要评估员先签名。"), status=403, code="assessor_required")
         role = "assessor"
     elif assessment.status == "signed":
         if not actor.has_role("reviewer"):
-            raise AssessmentError("评估员已全部签名，等待审核员审核。", status=403, code="reviewer_required")
+            raise AssessmentError(N_("评估员已全部签名，等待审核员审核。"), status=403, code="reviewer_required")
         role = "reviewer"
     elif assessment.status == "draft":
-        raise AssessmentError("请先提交评估，再签名。", status=409, code="not_submitted")
+        raise AssessmentError(N_("请先提交评估，再签名。"), status=409, code="not_submitted")
     else:
-        raise AssessmentError("评估已审核锁定。", status=409, code="locked")
-    _bump_version(session, assessment, None)
+        raise AssessmentError(N_("评估已审核锁定。"), status=409, code="locked")
+    bump_version(session, assessment, None, ConflictError)
     signature = AssessmentSignature(assessment_id=assessment.id or 0, user_id=actor.id or 0,
                                     role=role, answers_hash=digest, signed_at=utcnow())
     session.add(signature)
@@ -222,14 +205,14 @@ def amend_assessment(*, session: Session, actor: User, assessment: Assessment, r
     """Open a new version of a locked assessment; the old one stays as it was, viewable."""
     reason = (reason or "").strip()
     if not reason:
-        raise AssessmentError("更正必须填写原因。", errors=[{"item": "reason", "message": "请填写更正原因"}])
+        raise AssessmentError(N_("更正必须填写原因。"), errors=[{"item": "reason", "message": N_("请填写更正原因")}])
     if not assessment.is_locked:
-        raise AssessmentError("只有已审核锁定的评估需要通过更正修改。", status=409, code="not_locked")
+        raise AssessmentError(N_("只有已审核锁定的评估需要通过更正修改。"), status=409, code="not_locked")
     if assessment.superseded_by_id:
-        raise AssessmentError("该评估已有更新的版本，请在最新版本上更正。", status=409, code="superseded")
+        raise AssessmentError(N_("该评估已有更新的版本，请在最新版本上更正。"), status=409, code="superseded")
     pending = session.exec(select(Assessment).where(Assessment.amends_id == assessment.id)).first()
     if pending is not None:
-        raise AssessmentError("该评估已有一份进行中的更正。", status=409, code="amendment_pending")
+        raise AssessmentError(N_("该评估已有一份进行中的更正。"), status=409, code="amendment_pending")
     amendment = Assessment(
         organisation_id=assessment.organisation_id, elder_id=assessment.elder_id,
         instrument_id=assessment.instrument_id, instrument_version=assessment.instrument_version,

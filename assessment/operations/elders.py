@@ -19,6 +19,7 @@ from assessment.operations.errors import AssessmentError, DuplicateElderError
 from audit import record_event
 from core.crypto import FieldCipher, mask_id_number, mask_phone
 from core.db import bump_version
+from core.i18n import N_
 from core.timeutil import utcnow
 
 # --- elders ---------------------------------------------------------------------------------
@@ -113,7 +114,7 @@ def register_elder(*, session: Session, actor: User, organisation: Organisation,
     """Register an older person; refuse invalid details and a second registration."""
     problems = elder_input_problems(data)
     if problems:
-        raise AssessmentError("登记信息有误", errors=problems)
+        raise AssessmentError(N_("登记信息有误"), errors=problems)
     id_hash = cipher.lookup_hash(normalise_id_number(data.id_number)) or ""
     existing = _find_duplicate(session, id_hash=id_hash, org_ids=[*duplicate_scope, organisation.id or 0])
     if existing is not None:
@@ -134,7 +135,7 @@ def update_elder(*, session: Session, actor: User, elder: Elder, data: ElderInpu
     began before somebody else's save raises core.db.EditConflict."""
     problems = elder_input_problems(data)
     if problems:
-        raise AssessmentError("登记信息有误", errors=problems)
+        raise AssessmentError(N_("登记信息有误"), errors=problems)
     id_hash = cipher.lookup_hash(normalise_id_number(data.id_number)) or ""
     existing = _find_duplicate(session, id_hash=id_hash,
                                org_ids=[*duplicate_scope, elder.organisation_id], exclude_id=elder.id)
@@ -162,7 +163,7 @@ def reveal_elder_field(*, session: Session, actor: User, elder: Elder, field_nam
     columns = {"id_number": elder.id_number_enc, "phone": elder.phone_enc,
                "contact_phone": elder.contact_phone_enc}
     if field_name not in columns:
-        raise AssessmentError("不能查看该字段。", code="unknown_field")
+        raise AssessmentError(N_("不能查看该字段。"), code="unknown_field")
     record_event(session=session, action="elder.reveal", target=elder, actor=actor,
                  changes={"field": field_name}, reason=reason[:1000] or None)
     return cipher.decrypt(columns[field_name]) or ""

@@ -10,13 +10,14 @@ from assessment.models import (
 )
 from assessment.operations.errors import AssessmentError
 from audit import record_event
+from core.i18n import N_
 
 
 def set_entitlement(*, session: Session, actor: User, organisation: Organisation, instrument_id: str,
                     level_code: int, services: list[str], monthly_subsidy_fen: int, note: str = "") -> Entitlement:
     """Create or replace one row of an organisation's level → services and subsidy table."""
     if monthly_subsidy_fen < 0:
-        raise AssessmentError("补贴金额不能为负数。", errors=[{"item": "monthly_subsidy", "message": "不能为负数"}])
+        raise AssessmentError(N_("补贴金额不能为负数。"), errors=[{"item": "monthly_subsidy", "message": N_("不能为负数")}])
     row = session.exec(select(Entitlement).where(
         Entitlement.organisation_id == organisation.id, Entitlement.instrument_id == instrument_id,
         Entitlement.level_code == level_code)).first()

@@ -110,18 +110,14 @@ def _elder_edit(elder: Elder | None) -> Any:
                                      version=request.form.get("version", type=int))
                     message = _("已保存。")
             except EditConflict:
-                db.rollback()
                 conflict = True
                 problems = [{"item": None, "message": _(
                     "这位老人的信息刚被其他人修改过。您填写的内容保留在下面；请核对最新信息后再保存。")}]
             except ops.DuplicateElderError as error:
-                db.rollback()
                 duplicate, problems = error.existing, error.errors
             except ops.AssessmentError as error:
-                db.rollback()
                 problems = error.errors
             else:
-                db.commit()
                 flash(message, "success")
                 return redirect(url_for("assessment.elder", elder_id=elder.id))
         for problem in problems:
@@ -150,7 +146,6 @@ def elder_reveal(elder_id: int) -> Any:
                                        cipher=cipher(), reason=request.form.get("reason", ""))
     except ops.AssessmentError:
         abort(400)
-    db.commit()
     return _render_elder(person, revealed=value, reveal_field=field)
 
 
@@ -182,7 +177,6 @@ def assessment_start(elder_id: int) -> Any:
     except ops.AssessmentError as error:
         flash(error.message, "error")
         return redirect(url_for("assessment.elder", elder_id=person.id))
-    db.commit()
     return redirect(url_for("assessment.fill", assessment_id=created.id))
 
 
@@ -197,7 +191,6 @@ def reassess_now(elder_id: int) -> Any:
     definition = (definitions.get(previous[0].instrument_id) if previous else None) or next(iter(definitions.values()))
     created = ops.start_assessment(session=db, actor=_user(), elder=person, definition=definition,
                                    reason="immediate")
-    db.commit()
     flash(_("已开始即时评估。"), "success")
     return redirect(url_for("assessment.fill", assessment_id=created.id))
 

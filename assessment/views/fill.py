@@ -127,7 +127,6 @@ def fill(assessment_id: int) -> Any:
     try:
         saved = _save(assessment, definition, answers, version, sections[target].id)
     except ops.AssessmentError as error:
-        db.rollback()
         attach_errors(form, error.errors, lang=_lang())
         return _render_fill(assessment, definition, section, form, status=422)
     if saved.conflict is not None:

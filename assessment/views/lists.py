@@ -72,10 +72,8 @@ def entitlements() -> Any:
             except ops.AssessmentError as error:
                 problems.append(f"{level.label.zh}：{error.message}")
         if not problems:
-            db.commit()
             flash(_("已保存。"), "success")
             return redirect(url_for("assessment.entitlements", instrument=definition.id))
-        db.rollback()
     table = queries.entitlements_table(db, organisation, definition.id)
     return render_template("assessment/entitlements.html", organisation=organisation, definition=definition,
                            definitions=definitions, table=table, problems=problems, money=money,

@@ -19,6 +19,7 @@ from assessment.views.common import READ, WRITE, _lang, _user, bp
 from assessment.views.fill import PageState, _render_review, answer_text
 from core.auth import require_roles
 from core.db import get_session
+from core.unitofwork import keep_writes
 from scoring import validate_answers
 
 
@@ -40,17 +41,13 @@ def submit(assessment_id: int) -> Any:
     except ValueError:
         abort(400)
     except ops.ConflictError:
-        db.rollback()
-        db.refresh(assessment)
         if assessment.status != "draft":
             return redirect(url_for("assessment.detail", assessment_id=assessment.id))
         flash(_("这份评估刚被其他人修改过，请核对最新答案后再提交。"), "warning")
         return _render_review(assessment, definition, validate_answers(definition, assessment.answers),
                               status=409)
     except ops.AssessmentError as error:
-        db.rollback()
         return _render_review(assessment, definition, error.errors, status=422)
-    db.commit()
     flash(_("已提交并计分。"), "success")
     return redirect(url_for("assessment.detail", assessment_id=assessment.id))
 
@@ -113,9 +110,8 @@ def sign(assessment_id: int) -> Any:
     except ops.AssessmentError as error:
         if error.code == "bad_password":
             throttle.note_failure(_user().username, request.remote_addr)
-        db.commit()  # keeps the audit record of a failed attempt
+        keep_writes()  # keeps the audit record of a failed attempt
         return _render_detail(assessment, sign_error=error.message, status=error.status)
-    db.commit()
     flash(_("已审核，记录已锁定。") if assessment.status == "approved" else _("已签名。"), "success")
     return redirect(url_for("assessment.detail", assessment_id=assessment.id))
 
@@ -130,7 +126,6 @@ def reopen(assessment_id: int) -> Any:
     except ops.AssessmentError as error:
         flash(error.message, "error")
         return redirect(url_for("assessment.detail", assessment_id=assessment.id))
-    db.commit()
     flash(_("已退回草稿，原有签名作废。"), "warning")
     return redirect(url_for("assessment.fill", assessment_id=assessment.id))
 
@@ -145,10 +140,8 @@ def amend(assessment_id: int) -> Any:
         amendment = ops.amend_assessment(session=db, actor=_user(), assessment=assessment,
                                          reason=form.reason.data or "")
     except ops.AssessmentError as error:
-        db.rollback()
         form.reason.errors = [error.message]
         return _render_detail(assessment, amend_form=form, status=error.status)
-    db.commit()
     flash(_("已创建更正版本，请修改后重新提交和签名。"), "success")
     if _user().has_role("assessor"):
         return redirect(url_for("assessment.fill", assessment_id=amendment.id))
@@ -179,7 +172,6 @@ def report(assessment_id: int) -> Any:
     if assessment.result is None:
         abort(404)
     pdf = report_pdf(db, assessment)
-    db.commit()
     return pdf_response(pdf, f"assessment-{assessment.id}.pdf")
 
 

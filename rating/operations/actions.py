@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from audit import record_event
+from core.i18n import N_
 from core.timeutil import utcnow
 from jobs.events import emit
 from rating.models import CorrectiveAction
@@ -44,9 +45,9 @@ def submit_evidence(*, session: Session, actor: Any, action: CorrectiveAction, n
     """The facility (or the inspector) reports what was done."""
     note = (note or "").strip()
     if not note:
-        raise RatingError([{"item": "note", "message": "请说明整改情况"}])
+        raise RatingError([{"item": "note", "message": N_("请说明整改情况")}])
     if action.status == "closed":
-        raise RatingError("该整改项已核验关闭", status=409)
+        raise RatingError(N_("该整改项已核验关闭"), status=409)
     old = action.status
     action.status = "evidence_submitted"
     action.evidence_note = note[:EVIDENCE_MAX]
@@ -65,7 +66,7 @@ def verify_action(*, session: Session, actor: Any, action: CorrectiveAction, acc
     if action.status == "closed":
         return action
     if action.status != "evidence_submitted":
-        raise RatingError("尚未提交整改材料，无法核验", status=409)
+        raise RatingError(N_("尚未提交整改材料，无法核验"), status=409)
     old = action.status
     if accept:
         action.status = "closed"
@@ -73,7 +74,7 @@ def verify_action(*, session: Session, actor: Any, action: CorrectiveAction, acc
         action.verified_by_id = getattr(actor, "id", None)
     else:
         if not (reason or "").strip():
-            raise RatingError([{"item": "reason", "message": "退回整改需要说明原因"}])
+            raise RatingError([{"item": "reason", "message": N_("退回整改需要说明原因")}])
         action.status = "escalated" if action.escalated_at else "open"
     session.add(action)
     session.flush()

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from accounts.models import Organisation
 from audit import record_event
+from core.i18n import N_
 from core.timeutil import utcnow
 from jobs.events import emit
 from rating.models import Certificate, Facility, Grade
@@ -48,13 +49,13 @@ def issue_certificate(*, session: Session, actor: Any, grade: Grade,
     if existing is not None:
         return existing, False
     if grade.code <= 0:
-        raise RatingError("未达到等级，不发证书")
+        raise RatingError(N_("未达到等级，不发证书"))
     if grade.superseded_by_id is not None:
-        raise RatingError("该等级已被新等级取代，不再发证", status=409)
+        raise RatingError(N_("该等级已被新等级取代，不再发证"), status=409)
     facility = session.get(Facility, grade.facility_id)
     assert facility is not None
     if facility.is_disqualified:
-        raise RatingError("该机构已被取消服务提供资格，不能发证", status=409)
+        raise RatingError(N_("该机构已被取消服务提供资格，不能发证"), status=409)
     now = now or utcnow()
     code = secrets.token_urlsafe(CODE_BYTES)
     serial = f"YY{now:%Y}-{grade.scheme[:6].upper().replace('-', '')}-{grade.id:06d}"
@@ -106,7 +107,7 @@ def revoke_certificate(*, session: Session, actor: Any, certificate: Certificate
     """Revoke a certificate; a reason is required and kept in the audit log."""
     reason = (reason or "").strip()
     if not reason:
-        raise RatingError([{"item": "reason", "message": "撤销证书必须填写原因"}])
+        raise RatingError([{"item": "reason", "message": N_("撤销证书必须填写原因")}])
     if certificate.revoked_at is not None:
         return certificate
     certificate.revoked_at = now or utcnow()

@@ -9,20 +9,21 @@ from sqlmodel import Session, select
 
 from audit import record_event
 from core.db import bump_version
+from core.errors import DomainError
+from core.i18n import N_
 from core.timeutil import utcnow
 from rating.models import FACILITY_KINDS, FILING_STATUSES, Facility, Grade
 from scoring import Definition
 
 
-class RatingError(ValueError):
+class RatingError(DomainError, ValueError):
     """A rating step refused; `errors` lists every problem as {"item", "message"}."""
 
     def __init__(self, errors: list[dict[str, Any]] | str, status: int = 422) -> None:
-        if isinstance(errors, str):
+        if not isinstance(errors, list):  # one message: a msgid or a lazy string
             errors = [{"item": None, "message": errors}]
-        self.errors = errors
-        self.status = status
-        super().__init__("；".join(e["message"] for e in errors))
+        DomainError.__init__(self, None, status=status, code="conflict" if status == 409 else "invalid_input",
+                             errors=errors)
 
 
 FACILITY_FIELDS = ("name", "kind", "district", "address", "beds", "operator", "filing_status",
@@ -53,9 +54,9 @@ def check_facility(data: dict[str, Any]) -> list[dict[str, Any]]:
         errors.append({"item": "beds", "message": f"床位数应为 0 到 {MAX_BEDS} 的整数"})
     opened = data.get("opened_on")
     if opened is not None and not isinstance(opened, date):
-        errors.append({"item": "opened_on", "message": "开业日期格式应为 YYYY-MM-DD"})
+        errors.append({"item": "opened_on", "message": N_("开业日期格式应为 YYYY-MM-DD")})
     elif isinstance(opened, date) and opened > utcnow().date():
-        errors.append({"item": "opened_on", "message": "开业日期不能晚于今天"})
+        errors.append({"item": "opened_on", "message": N_("开业日期不能晚于今天")})
     return errors
 
 

@@ -7,10 +7,14 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from audit import record_event
 from core.answers import answer_problems
+from core.db import bump_version
+from core.errors import EditConflict
+from core.i18n import N_
 from core.timeutil import utcnow
 from jobs.events import emit
 from rating.models import (
@@ -31,13 +35,14 @@ PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 NOTE_MAX = 1000
 
 
-class VersionConflict(RatingError):
-    """Someone saved the inspection since this copy was loaded."""
+class VersionConflict(RatingError, EditConflict):
+    """Someone saved the inspection since this copy was loaded (core.db.bump_version)."""
 
     def __init__(self, current: int) -> None:
-        super().__init__([{"item": "version", "message": f"检查记录已被他人修改（当前版本 {current}），请刷新后再试"}],
-                         status=409)
-        self.current = current
+        RatingError.__init__(self, [{"item": "version", "message": _l(
+            "检查记录已被他人修改（当前版本 %(version)s），请刷新后再试", version=current)}], status=409)
+        self.current = self.current_version = current
+        self.answers: dict[str, Any] | None = None
 
 
 def start_inspection(*, session: Session, actor: Any, facility: Facility, scheme: str,
@@ -49,9 +54,9 @@ def start_inspection(*, session: Session, actor: Any, facility: Facility, scheme
     except LookupError as exc:
         raise RatingError([{"item": "scheme", "message": str(exc)}]) from None
     if facility.kind not in facility_kinds_for(definition):
-        raise RatingError([{"item": "scheme", "message": f"方案 {scheme} 不适用于该类型的机构"}])
+        raise RatingError([{"item": "scheme", "message": _l("方案 %(scheme)s 不适用于该类型的机构", scheme=scheme)}])
     if facility.is_disqualified:
-        raise RatingError([{"item": "facility_id", "message": "该机构已被取消服务提供资格，不能再检查评定"}])
+        raise RatingError([{"item": "facility_id", "message": N_("该机构已被取消服务提供资格，不能再检查评定")}])
     inspectors = inspector_ids or ([actor.id] if getattr(actor, "id", None) else [])
     inspection = Inspection(
         organisation_id=facility.organisation_id, facility_id=facility.id, scheme=definition.id,
@@ -80,7 +85,7 @@ def definition_of(inspection: Inspection) -> Definition:
 
 def _clean_answers(answers: Any) -> dict[str, Any]:
     if not isinstance(answers, dict):
-        raise RatingError([{"item": "answers", "message": "answers 应为对象"}])
+        raise RatingError([{"item": "answers", "message": N_("answers 应为对象")}])
     return {str(k): v for k, v in answers.items() if v is not None and v != ""}
 
 
@@ -89,11 +94,10 @@ def save_answers(*, session: Session, actor: Any, inspection: Inspection, answer
     """Autosave the checklist: the whole answer set replaces the stored one when `version`
     matches (else VersionConflict); returns the problems found so far (kept, not refused)."""
     if inspection.status not in ("planned", "in_progress"):
-        raise RatingError([{"item": None, "message": "检查已提交，不能再修改"}], status=409)
+        raise RatingError([{"item": None, "message": N_("检查已提交，不能再修改")}], status=409)
     if isinstance(version, bool) or not isinstance(version, int):
-        raise RatingError([{"item": "version", "message": "缺少版本号 version（整数）"}])
-    if version != inspection.version:
-        raise VersionConflict(inspection.version)
+        raise RatingError([{"item": "version", "message": N_("缺少版本号 version（整数）")}])
+    bump_version(session, inspection, version, VersionConflict)
     clean = _clean_answers(answers)
     scheme = definition_of(inspection)
     # Keys are item ids, or section ids where a section's score is entered directly.
@@ -101,24 +105,20 @@ def save_answers(*, session: Session, actor: Any, inspection: Inspection, answer
     if unknown:
         raise RatingError(unknown)
     if facts is not None and not isinstance(facts, dict):
-        raise RatingError([{"item": "facts", "message": "facts 应为对象"}])
+        raise RatingError([{"item": "facts", "message": N_("facts 应为对象")}])
     if notes is not None and not isinstance(notes, dict):
-        raise RatingError([{"item": "notes", "message": "notes 应为对象"}])
+        raise RatingError([{"item": "notes", "message": N_("notes 应为对象")}])
     definition = definition_of(inspection)
     new_facts = dict(facts) if facts is not None else dict(inspection.facts)
     problems = validate_answers(definition, clean, merge_facts(inspection.auto_facts, new_facts), partial=True)
-    changed = {k for k in set(clean) | set(inspection.answers) if clean.get(k) != inspection.answers.get(k)}
     inspection.answers = clean
     inspection.facts = new_facts
     if notes is not None:
         inspection.notes = {str(k): str(v)[:NOTE_MAX] for k, v in notes.items() if v}
-    inspection.version += 1
     inspection.status = "in_progress"
     inspection.updated_at = utcnow()
     session.add(inspection)
-    session.flush()
-    record_event(session=session, action="rating.inspection.save", target=inspection, actor=actor,
-                 changes={"items": sorted(changed)[:50], "version": inspection.version})
+    session.flush()  # a draft's autosave is not audited (docs/architecture.md, "What is audited")
     return problems
 
 
@@ -131,9 +131,9 @@ def save_photo(*, session: Session, actor: Any, storage: Any, organisation_id: i
     if inspection is not None and item_id and item_id not in definition_of(inspection).items:
         raise RatingError([{"item": "item", "message": "没有这个检查项"}])
     if len(data) > PHOTO_MAX_BYTES:
-        raise RatingError([{"item": "photo", "message": "照片超过 10 MB，请压缩后再上传"}], status=413)
+        raise RatingError([{"item": "photo", "message": N_("照片超过 10 MB，请压缩后再上传")}], status=413)
     if content_type not in PHOTO_TYPES:
-        raise RatingError([{"item": "photo", "message": "只接受 JPEG、PNG 或 WebP 照片"}])
+        raise RatingError([{"item": "photo", "message": N_("只接受 JPEG、PNG 或 WebP 照片")}])
     data, content_type = _resize(data, content_type)
     ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[content_type]
     name = f"{uuid.uuid4().hex}.{ext}"
@@ -263,14 +263,14 @@ def create_reinspection(*, session: Session, actor: Any, previous: Inspection,
     """Re-inspect an unqualified facility once its rectification deadline has passed."""
     now = now or utcnow()
     if not previous.is_unqualified or previous.rectification_due_at is None:
-        raise RatingError("只有不合格的检查才需要复查")
+        raise RatingError(N_("只有不合格的检查才需要复查"))
     due = previous.rectification_due_at
     if due.tzinfo is None:
         from datetime import UTC
 
         due = due.replace(tzinfo=UTC)
     if now < due:
-        raise RatingError(f"整改期限（{due.date().isoformat()}）未到，期满后才能复查")
+        raise RatingError(_l("整改期限（%(due)s）未到，期满后才能复查", due=due.date().isoformat()))
     existing = session.exec(select(Inspection).where(Inspection.previous_inspection_id == previous.id)).first()
     if existing is not None:
         return existing
@@ -295,7 +295,7 @@ def approve_inspection(*, session: Session, actor: Any, inspection: Inspection,
     if existing is not None:
         return existing
     if inspection.status != "submitted" or not inspection.result:
-        raise RatingError("只能审批已提交的检查", status=409)
+        raise RatingError(N_("只能审批已提交的检查"), status=409)
     now = now or utcnow()
     definition = definition_of(inspection)
     proposed = inspection.result.get("grade") or {"code": 0, "label": "未评定"}

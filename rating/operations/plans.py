@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from accounts.models import User
 from accounts.queries import subtree_ids
 from audit import record_event
+from core.i18n import N_
 from core.timeutil import utcnow
 from rating.models import Facility, Inspection, InspectionPlan
 from rating.operations.facilities import RatingError
@@ -77,7 +78,7 @@ def _check_inputs(*, session: Session, name: str, scheme: str, method: str, shar
                   facility_ids: Any) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     if not name.strip():
-        errors.append({"item": "name", "message": "请填写计划名称"})
+        errors.append({"item": "name", "message": N_("请填写计划名称")})
     try:
         get_scheme(scheme, session=session)
     except LookupError as exc:
@@ -131,7 +132,7 @@ def draw_plan(*, session: Session, actor: Any, plan: InspectionPlan, now: dateti
         errors.append({"item": "facility_ids", "message": f"这些机构不在本机构范围或不适用该方案：{stray}"})
     pool = inspector_pool_ids(session=session, organisation_id=plan.organisation_id)
     if len(pool) < INSPECTORS_PER_PLAN:
-        errors.append({"item": "inspectors", "message": "检查员库不足两人，无法随机抽取检查员"})
+        errors.append({"item": "inspectors", "message": N_("检查员库不足两人，无法随机抽取检查员")})
     if errors:
         raise RatingError(errors)
     targets, inspectors = draw(candidates, pool, seed=plan.seed, method=plan.method, share=plan.share,

@@ -62,11 +62,9 @@ def action_evidence(action_id: int) -> Any:
                            organisation_id=item.organisation_id, data=upload.read(),
                            content_type=upload.mimetype or "", action=item, item_id=item.item_id)
     except ops.RatingError as exc:
-        session.rollback()
         for p in _problems(exc):
             flash(p, "error")
     else:
-        session.commit()
         flash(_("整改材料已提交，等待核验。"))
     return redirect(url_for("rating.action", action_id=item.id))
 
@@ -83,7 +81,6 @@ def action_verify(action_id: int) -> Any:
         for p in _problems(exc):
             flash(p, "error")
     else:
-        session.commit()
         flash(_("已处理。"))
     return redirect(url_for("rating.action", action_id=item.id))
 

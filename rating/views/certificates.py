@@ -52,7 +52,6 @@ def certificates_issue_all() -> Any:
     session = get_session()
     grades = ops.issuable_grades(session=session, organisation_ids=visible_org_ids(session, _actor()))
     issued = ops.issue_batch(session=session, actor=_actor(), grades=grades)
-    session.commit()
     flash(_("已发放 %(n)d 张证书（已发过的不会重复发放）。", n=len(issued)))
     return redirect(url_for("rating.certificates"))
 
@@ -68,7 +67,6 @@ def grade_certificate(grade_id: int) -> Any:
         for p in _problems(exc):
             flash(p, "error")
         return redirect(url_for("rating.inspection", inspection_id=grade.inspection_id))
-    session.commit()
     return redirect(url_for("rating.certificate", certificate_id=certificate.id))
 
 
@@ -101,7 +99,6 @@ def certificate_revoke(certificate_id: int) -> Any:
         for p in _problems(exc):
             flash(p, "error")
     else:
-        session.commit()
         flash(_("证书已撤销。"))
     return redirect(url_for("rating.certificate", certificate_id=item.id))
 

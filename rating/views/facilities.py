@@ -81,7 +81,6 @@ def facility_new() -> Any:
             except ops.RatingError as exc:
                 problems = _problems(exc)
             else:
-                session.commit()
                 flash(_("已登记机构：%(name)s", name=facility.name))
                 return redirect(url_for("rating.facility", facility_id=facility.id))
     return render_template("rating/facility_edit.html", facility=None, form=request.form,
@@ -116,13 +115,11 @@ def facility_edit(facility_id: int) -> Any:
                 ops.update_facility(session=session, actor=_actor(), facility=item, data=data,
                                     version=request.form.get("version", type=int))
             except EditConflict:
-                session.rollback()
                 status = 409
                 problems = [_("这家机构刚被其他人修改过。您填写的内容保留在下面；请核对最新信息（另开页面查看）后再保存。")]
             except ops.RatingError as exc:
                 problems = _problems(exc)
             else:
-                session.commit()
                 flash(_("已保存。"))
                 return redirect(url_for("rating.facility", facility_id=item.id))
     form = request.form if request.method == "POST" else {
@@ -147,7 +144,6 @@ def inspection_new(facility_id: int) -> Any:
         for p in _problems(exc):
             flash(p, "error")
         return redirect(url_for("rating.facility", facility_id=item.id))
-    session.commit()
     return redirect(url_for("rating.inspection", inspection_id=inspection.id))
 
 

@@ -195,7 +195,6 @@ def inspection_photo(inspection_id: int) -> Any:
         for p in _problems(exc):
             flash(p, "error")
     else:
-        session.commit()
         flash(_("照片已上传。"))
     # url_for quotes the fragment, so whatever was typed into `item` cannot split the header.
     return redirect(url_for("rating.inspection", inspection_id=item.id,
@@ -241,7 +240,6 @@ def inspection_approve(inspection_id: int) -> Any:
         for p in _problems(exc):
             flash(p, "error")
     else:
-        session.commit()
         flash(_("已审批：%(label)s。", label=grade.label))
     return redirect(url_for("rating.inspection", inspection_id=item.id))
 
@@ -257,7 +255,6 @@ def inspection_reinspect(inspection_id: int) -> Any:
         for p in _problems(exc):
             flash(p, "error")
         return redirect(url_for("rating.inspection", inspection_id=item.id))
-    session.commit()
     return redirect(url_for("rating.inspection", inspection_id=new.id))
 
 

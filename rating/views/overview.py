@@ -52,7 +52,6 @@ def escalate() -> Any:
     session = get_session()
     done = ops.escalate_overdue(session=session, actor=_actor(),
                                 organisation_ids=visible_org_ids(session, _actor()))
-    session.commit()
     flash(_("已升级 %(n)d 项逾期整改。", n=len(done)))
     return redirect(url_for("rating.dashboard"))
 
