@@ -79,7 +79,7 @@ def configure_extensions(app: Flask) -> None:
     from core.ratelimit import make_counter
 
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "请先登录。"
@@ -123,6 +123,8 @@ def select_locale() -> str:
     wanted = request.args.get("lang") or session.get("lang")
     if wanted in ("zh", "en"):
         return wanted
+    if request.path.startswith("/api/"):  # an API client says its language in Accept-Language
+        return request.accept_languages.best_match(["zh", "en"], default="zh")
     return "zh"
 
 
@@ -192,6 +194,9 @@ def register_blueprints(app: Flask) -> None:
     @public
     def favicon() -> Any:
         return app.send_static_file("favicon.svg")
+    from core.i18n import register_time_filters
+
+    register_time_filters(app)
     app.jinja_env.filters["dict_without"] = lambda d, *keys: {k: v for k, v in d.items() if k not in keys}
     csrf.exempt(api)  # the API authenticates with bearer tokens, not cookies
     importlib.import_module("accounts.api")
@@ -215,6 +220,7 @@ def register_cli(app: Flask) -> None:
     from accounts.cli import demo_command, init_command, orgs_group, users_group
     from audit.cli import audit_group
     from core.cli import backup_command, restore_command
+    from core.idempotency import idempotency_group
     from instruments.cli import instruments_group, rate_command, score_command
     from jobs.cli import jobs_group, scheduler_command, worker_command
     from rating.cli import certificates_group, rating_group
@@ -226,6 +232,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(idempotency_group)
     app.cli.add_command(score_command)
     app.cli.add_command(rate_command)
     app.cli.add_command(instruments_group)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from accounts import operations as ops
 from accounts import throttle
@@ -15,7 +15,14 @@ from core.auth import current_actor
 from core.db import get_session
 from core.unitofwork import keep_writes
 
-register_token_resolver(ops.resolve_api_token)  # how a bearer token becomes a user
+
+
+def _resolve_token(*, session: Any, token: str) -> Any:
+    """How a bearer token becomes a user (registered with core.api, which knows no accounts)."""
+    return ops.resolve_api_token(session=session, token=token, idle_hours=current_app.config["API_TOKEN_IDLE_HOURS"])
+
+
+register_token_resolver(_resolve_token)
 
 LOGIN_BODY = {
     "type": "object",

@@ -14,9 +14,13 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from core import idempotency
 from core.auth import public, require_roles
+from core.errors import DomainError
+from core.i18n import N_
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -78,7 +82,6 @@ IDEMPOTENCY_PARAMETER = {
     "description": "重发同一请求时带上同一个键，只会生效一次 / resend with the same key: applied once",
     "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9_.:-]+$"},
 }
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
 def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
@@ -169,105 +172,42 @@ def openapi_json() -> Response:
     return jsonify(openapi_document())
 
 
+_TOKEN_RESOLVERS: list[Callable[..., Any]] = []
+
+
+def register_token_resolver(resolve: Callable[..., Any]) -> None:
+    """The package that owns users (accounts) says how a bearer token becomes a user:
+    `resolve(session=..., token=...) -> user | None`. core/ knows no domain."""
+    if resolve not in _TOKEN_RESOLVERS:
+        _TOKEN_RESOLVERS.append(resolve)
+
+
 @api.before_request
 def _authenticate_bearer() -> None:
     header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        from accounts.operations import resolve_api_token
+    if header.startswith("Bearer ") and _TOKEN_RESOLVERS:
         from core.db import get_session
 
-        g.api_user = resolve_api_token(session=get_session(), token=header[7:].strip(),
-                                       idle_hours=current_app.config["API_TOKEN_IDLE_HOURS"])
+        g.api_user = _TOKEN_RESOLVERS[0](session=get_session(), token=header[7:].strip())
 
 
-@api.before_request
-def _replay_idempotent_post() -> Response | tuple[Response, int] | None:
-    """A POST retried with the same Idempotency-Key gets the first answer back."""
-    key = request.headers.get("Idempotency-Key")
-    user = g.get("api_user")
-    if request.method != "POST" or key is None or user is None:
-        return None
-    if not IDEMPOTENCY_KEY.match(key):
-        raise ApiError(422, "invalid_idempotency_key", "Idempotency-Key 只能包含字母、数字和 _.:-，最长 100 个字符。")
-    from sqlalchemy.exc import IntegrityError
-    from sqlmodel import select
-
-    from core.db import get_session
-    from core.models import IdempotentRequest
-
-    db = get_session()
-    found = db.exec(select(IdempotentRequest).where(IdempotentRequest.user_id == user.id,
-                                                    IdempotentRequest.key == key)).first()
-    if found is not None:
-        if found.path != request.path:
-            raise ApiError(422, "idempotency_key_reused", "这个 Idempotency-Key 已用于另一个请求。")
-        if found.status == 0:
-            raise ApiError(409, "request_in_progress", "同一请求正在处理中，请稍后再试。")
-        replay = current_app.response_class(found.body, status=found.status, mimetype="application/json")
-        replay.headers["Idempotent-Replayed"] = "true"
-        return replay
-    pending = IdempotentRequest(user_id=user.id, key=key, method="POST", path=request.path[:300], status=0, body="")
-    db.add(pending)
-    try:
-        db.commit()
-    except IntegrityError:  # the same request, sent twice at once
-        db.rollback()
-        raise ApiError(409, "request_in_progress", "同一请求正在处理中，请稍后再试。") from None
-    g.idempotent_request_id = pending.id
-    return None
-
-
-@api.after_request
-def _remember_idempotent_answer(response: Response) -> Response:
-    row_id = g.pop("idempotent_request_id", None)
-    if row_id is None:
-        return response
-    from core.db import get_session
-    from core.models import IdempotentRequest
-
-    db = get_session()
-    db.rollback()  # nothing the view left uncommitted belongs in this write
-    row = db.get(IdempotentRequest, row_id)
-    if row is not None:
-        if response.status_code >= 500:
-            db.delete(row)  # let the client try again
-        else:
-            row.status = response.status_code
-            row.body = response.get_data(as_text=True)
-        db.commit()
-    return response
-
-
-@api.teardown_request
-def _forget_failed_idempotent_request(exc: BaseException | None) -> None:
-    row_id = g.pop("idempotent_request_id", None)
-    if row_id is None or exc is None:
-        return
-    from core.db import get_session
-    from core.models import IdempotentRequest
-
-    db = get_session()
-    db.rollback()
-    row = db.get(IdempotentRequest, row_id)
-    if row is not None and row.status == 0:
-        db.delete(row)
-        db.commit()
+api.before_request(idempotency.replay_or_claim)
+api.after_request(idempotency.remember)
 
 
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 422 listing what is wrong."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(422, "invalid_json", "请求体必须是 JSON 对象。Request body must be a JSON object.")
+        raise ApiError(422, "invalid_json", N_("请求体必须是 JSON 对象。"))
     return data
 
 
-class ApiError(Exception):
-    """An error answered as JSON: {"error", "message", "errors"}."""
+class ApiError(DomainError):
+    """An error answered as JSON: {"error", "message", "errors"} (core.errors maps the family)."""
 
-    def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.errors = status, code, message, errors or []
+    def __init__(self, status: int, code: str, message: Any, errors: list[dict[str, Any]] | None = None):
+        DomainError.__init__(self, message, status=status, code=code, errors=errors)
 
 
 def date_field(value: Any, item: str) -> date | None:
@@ -277,21 +217,16 @@ def date_field(value: Any, item: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ApiError(422, "invalid_input", "日期格式应为 YYYY-MM-DD",
-                       [{"item": item, "message": "日期格式应为 YYYY-MM-DD"}]) from None
+        raise ApiError(422, "invalid_input", N_("日期格式应为 YYYY-MM-DD"),
+                       [{"item": item, "message": N_("日期格式应为 YYYY-MM-DD")}]) from None
 
 
 def require_fields(data: dict[str, Any], allowed: set[str], required: set[str]) -> None:
     """Whitelist the body's keys and list every missing or unexpected one at once."""
-    errors = [{"item": key, "message": f"缺少必填字段 {key}"} for key in sorted(required - data.keys())]
-    errors += [{"item": key, "message": f"不接受的字段 {key}"} for key in sorted(data.keys() - allowed)]
+    errors = [{"item": key, "message": _l("缺少必填字段 %(field)s", field=key)} for key in sorted(required - data.keys())]
+    errors += [{"item": key, "message": _l("不接受的字段 %(field)s", field=key)} for key in sorted(data.keys() - allowed)]
     if errors:
-        raise ApiError(422, "invalid_input", "输入有误", errors)
-
-
-@api.errorhandler(ApiError)
-def _api_error(error: ApiError) -> tuple[Response, int]:
-    return jsonify({"error": error.code, "message": error.message, "errors": error.errors}), error.status
+        raise ApiError(422, "invalid_input", N_("输入有误"), errors)
 
 
 @api.errorhandler(HTTPException)

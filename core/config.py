@@ -23,6 +23,9 @@ ENV_VARS = {
     "YIYANG_LOG_FORMAT": "text (default) or json: one line per request and per log record",
     "YIYANG_METRICS_TOKEN": "bearer token /metrics requires; unset, /metrics answers loopback callers only",
     "YIYANG_PROXY_HOPS": "reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (default 0)",
+    "YIYANG_TIMEZONE": "the organisation's time zone for times people read (default Asia/Shanghai)",
+    "YIYANG_IDEMPOTENCY_PENDING_SECONDS": "a pending Idempotency-Key older than this is taken over (default 60)",
+    "YIYANG_IDEMPOTENCY_KEEP_HOURS": "answers kept for Idempotency-Key replays (default 24; `yiyang idempotency prune`)",
 }
 
 
@@ -62,6 +65,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # exponential wait; and failures a minute from one client address, whatever the account.
         "LOGIN_FAILURES_FREE": int(env.get("YIYANG_LOGIN_FAILURES_FREE", "10")),
         "PASSWORD_FAILURES_PER_IP": int(env.get("YIYANG_PASSWORD_FAILURES_PER_IP", "30")),
+        "IDEMPOTENCY_PENDING_SECONDS": int(env.get("YIYANG_IDEMPOTENCY_PENDING_SECONDS", "60")),
+        "IDEMPOTENCY_KEEP_HOURS": int(env.get("YIYANG_IDEMPOTENCY_KEEP_HOURS", "24")),
+        "TIMEZONE": env.get("YIYANG_TIMEZONE", "Asia/Shanghai"),
         # GB/T 42195 has two assessors present; some districts ask for one or three.
         "ASSESSMENT_REQUIRED_SIGNATURES": int(env.get("YIYANG_REQUIRED_SIGNATURES", "2")),
         "LOG_FORMAT": "json" if env.get("YIYANG_LOG_FORMAT", "").lower() == "json" else "text",

@@ -22,6 +22,7 @@ class IdempotentRequest(SQLModel, table=True):
     key: str = Field(max_length=100)
     method: str = Field(max_length=8)
     path: str = Field(max_length=300)
-    status: int
+    status: int  # 0 while the request runs (uncommitted), then the answer's HTTP status
     body: str
-    created_at: datetime = Field(default_factory=utcnow)
+    fingerprint: str = Field(default="", max_length=64)  # SHA-256 of method, path and body
+    created_at: datetime = Field(default_factory=utcnow, index=True)
