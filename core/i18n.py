@@ -8,6 +8,9 @@ label read through it comes back in the request's language.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 
 def N_(message: str) -> str:
@@ -31,3 +34,31 @@ class Labels(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._table)
+
+
+def local_time(value: datetime | None, *, seconds: bool = False) -> str:
+    """A stored UTC time as people read it: in the organisation's time zone (setting TIMEZONE,
+    Asia/Shanghai by default), "2026-12-02 13:05"."""
+    if value is None:
+        return ""
+    from flask import current_app
+
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def local_date(value: datetime | date | None) -> str:
+    """The calendar day of a stored time in the organisation's time zone."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    return local_time(value)[:10]
+
+
+def register_time_filters(app: Any) -> None:
+    """`{{ t|localtime }}`, `{{ t|localtime(seconds=True) }}` and `{{ t|localdate }}`: the one way
+    templates show a time."""
+    app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.filters["localdate"] = local_date
