@@ -16,7 +16,6 @@ from core.db import get_session
 from core.unitofwork import keep_writes
 
 
-
 def _resolve_token(*, session: Any, token: str) -> Any:
     """How a bearer token becomes a user (registered with core.api, which knows no accounts)."""
     return ops.resolve_api_token(session=session, token=token, idle_hours=current_app.config["API_TOKEN_IDLE_HOURS"])
