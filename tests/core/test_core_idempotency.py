@@ -123,3 +123,9 @@ def test_old_answers_are_pruned(app, runner, org_tree, db_session):
         assert prune(session=db_session) == 1
     left = {r.key for r in db_session.exec(select(IdempotentRequest))}
     assert left == {"recent"}
+
+
+def test_yiyang_idempotency_prune_says_how_many(runner):
+    result = runner.invoke(args=["idempotency", "prune", "--hours", "48"])
+    assert result.exit_code == 0, result.output
+    assert "deleted" in result.output and "幂等键" in result.output
