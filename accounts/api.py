@@ -13,6 +13,7 @@ from audit import record_event
 from core.api import ApiError, api_route, json_body, register_token_resolver, require_fields
 from core.auth import current_actor
 from core.db import get_session
+from core.i18n import N_
 from core.unitofwork import keep_writes
 
 
@@ -48,7 +49,7 @@ def api_login() -> Any:
     require_fields(data, {"username", "password"}, {"username", "password"})
     username, password = data["username"], data["password"]
     if not isinstance(username, str) or not isinstance(password, str):
-        raise ApiError(422, "invalid_input", "用户名和密码必须是字符串")
+        raise ApiError(422, "invalid_input", N_("用户名和密码必须是字符串"))
     db = get_session()
     wait = throttle.retry_after(username, request.remote_addr)
     if wait:
@@ -61,7 +62,7 @@ def api_login() -> Any:
         record_event(session=db, action="login.failed", target_type="user", target_id=username[:64],
                      client_address=request.remote_addr)
         keep_writes()  # the audit record of a failed sign-in stays
-        raise ApiError(401, "invalid_credentials", "用户名或密码不正确。")
+        raise ApiError(401, "invalid_credentials", N_("用户名或密码不正确。"))
     throttle.clear(username)
     token = ops.issue_api_token(session=db, user=user, client_address=request.remote_addr)
     record_event(session=db, action="login.api", target=user, actor=user)
@@ -107,7 +108,7 @@ def api_tokens() -> Any:
 def api_token_revoke(token_id: int) -> Any:
     db, user = get_session(), current_actor()
     if not ops.revoke_api_tokens(session=db, user=user, token_id=token_id):
-        raise ApiError(404, "not_found", "没有这个令牌，或它已注销。")
+        raise ApiError(404, "not_found", N_("没有这个令牌，或它已注销。"))
     return jsonify({"revoked": 1})
 
 

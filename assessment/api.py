@@ -21,6 +21,7 @@ from core.api import ApiError, api_route, date_field, json_body, require_fields
 from core.auth import current_actor
 from core.crypto import cipher
 from core.db import get_session
+from core.i18n import N_
 from core.unitofwork import keep_writes
 
 READ_ROLES = ("assessor", "reviewer", "admin")
@@ -107,7 +108,7 @@ def _text(data: dict[str, Any], key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ApiError(422, "invalid_input", "输入有误", [{"item": key, "message": f"{key} 应为字符串"}])
+        raise ApiError(422, "invalid_input", N_("输入有误"), [{"item": key, "message": f"{key} 应为字符串"}])
     return value
 
 
@@ -119,8 +120,8 @@ def create_elder() -> Any:
     db, user = get_session(), current_actor()
     org_id = data.get("organisation_id") or user.organisation_id
     if not isinstance(org_id, int) or org_id not in visible_org_ids(db, user):
-        raise ApiError(422, "invalid_input", "不能在该机构登记",
-                       [{"item": "organisation_id", "message": "机构不存在或不在您的管辖范围内"}])
+        raise ApiError(422, "invalid_input", N_("不能在该机构登记"),
+                       [{"item": "organisation_id", "message": N_("机构不存在或不在您的管辖范围内")}])
     organisation = db.get(Organisation, org_id)
     elder_input = ops.ElderInput(
         name=_text(data, "name"), gender=_text(data, "gender"),
@@ -150,7 +151,7 @@ ELDER_LIST = {"type": "object", "properties": {"elders": {"type": "array", "item
 def list_elders() -> Any:
     q = request.args.get("q", "")
     if queries.is_full_id_number(q):
-        raise ApiError(422, "id_number_in_url", "完整身份证号不能放在网址里；请用 POST /api/v1/elders/search。",
+        raise ApiError(422, "id_number_in_url", N_("完整身份证号不能放在网址里；请用 POST /api/v1/elders/search。"),
                        [{"item": "q", "message": "use POST /api/v1/elders/search {\"q\": ...}"}])
     found = queries.search_elders(get_session(), current_actor(), q)
     return jsonify({"elders": [elder_public(e) for e in found]})
@@ -202,7 +203,7 @@ def create_assessment() -> Any:
     instrument = data.get("instrument") or next(iter(definitions))
     definition = definitions.get(instrument) if isinstance(instrument, str) else None
     if definition is None:
-        raise ApiError(422, "invalid_input", "未知的评估工具", [
+        raise ApiError(422, "invalid_input", N_("未知的评估工具"), [
             {"item": "instrument", "message": "可用：" + "、".join(definitions)}])
     try:
         assessment = ops.start_assessment(session=db, actor=user, elder=elder, definition=definition,
@@ -261,7 +262,7 @@ def put_answers(assessment_id: int) -> Any:
 def submit_assessment(assessment_id: int) -> Any:
     data = request.get_json(silent=True) or {}
     if not isinstance(data, dict):
-        raise ApiError(422, "invalid_json", "请求体必须是 JSON 对象。")
+        raise ApiError(422, "invalid_json", N_("请求体必须是 JSON 对象。"))
     require_fields(data, {"version"}, set())
     db, user = get_session(), current_actor()
     assessment = queries.get_assessment(db, assessment_id, user)
@@ -324,7 +325,7 @@ def assessment_report(assessment_id: int) -> Any:
     db, user = get_session(), current_actor()
     assessment = queries.get_assessment(db, assessment_id, user)
     if assessment.result is None:
-        raise ApiError(409, "not_submitted", "评估尚未提交，没有报告。")
+        raise ApiError(409, "not_submitted", N_("评估尚未提交，没有报告。"))
     pdf = report_pdf(db, assessment)
     return pdf_response(pdf, f"assessment-{assessment.id}.pdf")
 

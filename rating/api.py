@@ -120,10 +120,10 @@ def create_facility() -> Any:
     org_id = data.pop("organisation_id", None) or actor.organisation_id
     visible = visible_org_ids(session, actor)
     if org_id not in visible:
-        raise ApiError(422, "invalid_input", "不能在该机构下登记", [{"item": "organisation_id", "message": "无权在该机构下登记"}])
+        raise ApiError(422, "invalid_input", N_("不能在该机构下登记"), [{"item": "organisation_id", "message": N_("无权在该机构下登记")}])
     if data.get("operator_organisation_id") not in (None, *visible):
-        raise ApiError(422, "invalid_input", "运营方机构不在可见范围内",
-                       [{"item": "operator_organisation_id", "message": "运营方机构不在可见范围内"}])
+        raise ApiError(422, "invalid_input", N_("运营方机构不在可见范围内"),
+                       [{"item": "operator_organisation_id", "message": N_("运营方机构不在可见范围内")}])
     data["opened_on"] = date_field(data.get("opened_on"), "opened_on")
     try:
         facility = ops.create_facility(session=session, actor=actor, organisation_id=org_id, data=data)
@@ -311,7 +311,7 @@ def notice_pdf(inspection_id: int) -> Any:
     inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
     actions = queries.actions(session, _actor(), which="all", inspection_id=inspection.id)
     if inspection.status not in ("submitted", "approved"):
-        raise ApiError(409, "conflict", "检查提交后才能生成整改通知书")
+        raise ApiError(409, "conflict", N_("检查提交后才能生成整改通知书"))
     pdf = render_pdf("rectification_notice.html", notice_context(session, inspection, actions))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=notice-{inspection.id}.pdf"})
@@ -323,7 +323,7 @@ def list_actions() -> Any:
     session = get_session()
     which = request.args.get("which", "open")
     if which not in ("open", "due_soon", "overdue", "closed", "all"):
-        raise ApiError(422, "invalid_input", "which 应为 open / due_soon / overdue / closed / all")
+        raise ApiError(422, "invalid_input", N_("which 应为 open / due_soon / overdue / closed / all"))
     return {"actions": [action_json(a) for a in queries.actions(session, _actor(), which=which)]}
 
 
@@ -381,7 +381,7 @@ def issue_certificate() -> Any:
     inspection = queries.get_or_404(session, Inspection, data["inspection_id"], _actor())
     grade = session.exec(select(Grade).where(Grade.inspection_id == inspection.id)).first()
     if grade is None:
-        raise ApiError(409, "conflict", "该检查的等级尚未审批，不能发证")
+        raise ApiError(409, "conflict", N_("该检查的等级尚未审批，不能发证"))
     try:
         certificate, created = ops.issue_certificate(session=session, actor=_actor(), grade=grade)
     except ops.RatingError as exc:
