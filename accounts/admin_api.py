@@ -117,7 +117,6 @@ def create_organisation() -> Any:
         org = orgs.create_organisation(session=db, name=data["name"], kind=data["kind"], parent=parent, actor=user)
     except orgs.OrganisationError as error:
         raise _refused(error) from None
-    db.commit()
     return jsonify(org_public(org)), 201
 
 
@@ -146,10 +145,8 @@ def update_organisation(organisation_id: int) -> Any:
     except orgs.OrganisationError as error:
         raise _refused(error) from None
     except EditConflict as conflict:
-        db.rollback()
         raise ApiError(409, "conflict", _("机构刚被其他人修改过，请刷新后再试。"),
                        [{"item": "version", "message": str(conflict.current_version)}]) from None
-    db.commit()
     return jsonify(org_public(db.get(Organisation, org.id)))  # type: ignore[arg-type]
 
 
@@ -185,7 +182,6 @@ def create_contract(organisation_id: int) -> Any:
                                        valid_until=date_field(data.get("valid_until"), "valid_until"))
     except orgs.OrganisationError as error:
         raise _refused(error) from None
-    db.commit()
     return jsonify(_contract_public(contract)), 201
 
 
@@ -201,7 +197,6 @@ def end_contract(organisation_id: int, contract_id: int) -> Any:
         orgs.end_contract(session=db, actor=user, contract=contract)
     except orgs.OrganisationError as error:
         raise _refused(error) from None
-    db.commit()
     return jsonify(_contract_public(contract))
 
 
@@ -238,7 +233,6 @@ def create_user() -> Any:
     except ops.AccountError as error:
         raise ApiError(422, "invalid_input", "；".join(error.problems),
                        [{"item": None, "message": p} for p in error.problems]) from None
-    db.commit()
     return jsonify(user_public(user)), 201
 
 

@@ -13,20 +13,19 @@ from sqlmodel import Session, select
 from accounts.models import ORG_KINDS, Organisation, OrganisationContract, User
 from audit import record_event
 from core.db import bump_version
+from core.errors import DomainError
 from core.i18n import N_
 from core.timeutil import utcnow
 
 NAME_MAX = 200
 
 
-class OrganisationError(ValueError):
+class OrganisationError(DomainError, ValueError):
     """A refused change to the tree; `errors` lists every problem as {"item", "message"}."""
 
-    status = 422
-
     def __init__(self, errors: list[dict[str, Any]], status: int = 422) -> None:
-        super().__init__("；".join(str(e["message"]) for e in errors))
-        self.errors, self.status = errors, status
+        DomainError.__init__(self, None, status=status, code="conflict" if status == 409 else "invalid_input",
+                             errors=errors)
 
 
 def _clean_name(name: Any) -> str | None:
