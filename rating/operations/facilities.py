@@ -38,15 +38,15 @@ def check_facility(data: dict[str, Any]) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     for name in ("name", "district", "address", "operator"):
         if data.get(name) is not None and not isinstance(data[name], str):
-            errors.append({"item": name, "message": "应为文字"})
+            errors.append({"item": name, "message": N_("应为文字")})
     if not isinstance(data.get("name"), str) or not data["name"].strip():
-        errors.append({"item": "name", "message": "请填写机构名称"})
+        errors.append({"item": "name", "message": N_("请填写机构名称")})
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in FACILITY_KINDS:
-        errors.append({"item": "kind", "message": "机构类型应为 institution / community_center / station"})
+        errors.append({"item": "kind", "message": N_("机构类型应为 institution / community_center / station")})
     filing = data.get("filing_status", "filed")
     if not isinstance(filing, str) or filing not in FILING_STATUSES:
-        errors.append({"item": "filing_status", "message": "备案状态应为 filed 或 not_filed"})
+        errors.append({"item": "filing_status", "message": N_("备案状态应为 filed 或 not_filed")})
     beds = data.get("beds", 0)
     if beds is None:
         beds = 0

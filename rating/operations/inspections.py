@@ -127,9 +127,9 @@ def save_photo(*, session: Session, actor: Any, storage: Any, organisation_id: i
                action: CorrectiveAction | None = None, item_id: str = "") -> EvidencePhoto:
     """Store an evidence photo: checked, resized (long edge 1600 px), kept under the instance folder."""
     if inspection is not None and inspection.status not in ("planned", "in_progress"):
-        raise RatingError([{"item": "photo", "message": "检查已提交，不能再添加照片"}], status=409)
+        raise RatingError([{"item": "photo", "message": N_("检查已提交，不能再添加照片")}], status=409)
     if inspection is not None and item_id and item_id not in definition_of(inspection).items:
-        raise RatingError([{"item": "item", "message": "没有这个检查项"}])
+        raise RatingError([{"item": "item", "message": N_("没有这个检查项")}])
     if len(data) > PHOTO_MAX_BYTES:
         raise RatingError([{"item": "photo", "message": N_("照片超过 10 MB，请压缩后再上传")}], status=413)
     if content_type not in PHOTO_TYPES:

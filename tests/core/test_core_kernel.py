@@ -54,7 +54,7 @@ def _probe_view(what: str):
         keep_writes()
         raise AssessmentError("不行，但记下这次尝试")
     if what == "field":
-        raise RatingError([{"item": "beds", "message": "床位数应为不小于 0 的整数"}])
+        raise RatingError([{"item": "opened_on", "message": "开业日期不能晚于今天"}])
     return "ok"
 
 
@@ -92,12 +92,12 @@ def test_the_unit_of_work_commits_success_and_drops_refusals(probe):
 def test_a_refusal_answers_json_with_fields_and_a_page_in_chinese(probe):
     client, _notes = probe
     page = client.post("/kernel-probe/field")
-    assert page.status_code == 422 and "床位数应为不小于 0 的整数" in page.get_data(as_text=True)
+    assert page.status_code == 422 and "开业日期不能晚于今天" in page.get_data(as_text=True)
     as_json = client.post("/kernel-probe/field", headers={"Accept": "application/json"})
-    assert as_json.get_json() == {"error": "invalid_input", "message": "床位数应为不小于 0 的整数",
-                                  "errors": [{"item": "beds", "message": "床位数应为不小于 0 的整数"}]}
+    assert as_json.get_json() == {"error": "invalid_input", "message": "开业日期不能晚于今天",
+                                  "errors": [{"item": "opened_on", "message": "开业日期不能晚于今天"}]}
     english = client.post("/kernel-probe/field?lang=en", headers={"Accept": "application/json"})
-    assert english.get_json()["message"] == "Beds must be a whole number, 0 or more"
+    assert english.get_json()["message"] == "The opening date cannot be later than today"
 
 
 def test_the_api_speaks_the_language_the_client_asks_for(client, org_tree):
