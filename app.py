@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_error_handlers(app)
+    install_unit_of_work(app)
     return app
 
 
@@ -241,6 +242,14 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(jobs_group)
+
+
+def install_unit_of_work(app: Flask) -> None:
+    """Last, so its commit runs before every other after_request hook (they run in reverse order):
+    work queued on commit (webhooks, jobs) is then there for the hooks that start it."""
+    from core import unitofwork
+
+    unitofwork.install(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -58,14 +58,12 @@ def make_engine(url: str) -> Engine:
 
 
 def configure_db(app: Flask) -> None:
-    """Attach the engine to the app, install the unit of work and close the request session on
-    teardown."""
-    from core import unitofwork
+    """Attach the engine to the app and close the request session on teardown (the unit of work
+    is installed last by the app factory: core.unitofwork.install)."""
     from core.validation import install_length_guard
 
     app.extensions["yiyang.engine"] = make_engine(app.config["DATABASE_URL"])
     install_length_guard()
-    unitofwork.install(app)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
