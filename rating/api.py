@@ -11,6 +11,7 @@ from accounts.queries import visible_org_ids
 from core.api import ApiError, api_route, date_field, json_body, require_fields
 from core.auth import current_actor
 from core.db import get_session, valid_id
+from core.i18n import N_
 from rating import operations as ops
 from rating import queries, saving
 from rating.documents import (
