@@ -61,7 +61,6 @@ def organisations() -> Any:
             except orgs.OrganisationError as error:
                 problems += _messages(error)
             else:
-                db.commit()
                 flash(_("已新建机构：%(name)s", name=org.name), "success")
                 return redirect(url_for("accounts.organisations"))
     managed = set(managed_org_ids(db, current_user))
@@ -82,15 +81,11 @@ def organisation(organisation_id: int) -> Any:
         try:
             problems = _apply(db, org, action)
         except EditConflict:
-            db.rollback()
             problems = [_("机构刚被其他人修改过，已显示最新内容；请核对后再保存。")]
-            db.refresh(org)
-        if not problems:
-            db.commit()
+        if not problems:  # the unit of work commits the redirect and rolls back the 422 below
             flash(_("已保存。"), "success")
             return redirect(url_for("accounts.organisation", organisation_id=org.id))
-        db.rollback()
-        db.refresh(org)
+        db.refresh(org)  # every refusal comes before a write: show what is stored
     managed = managed_org_ids(db, current_user)
     parents = [o for o in visible_organisations(db, current_user)
                if o.id in managed and not o.path.startswith(org.path) and o.is_active]
