@@ -18,6 +18,7 @@ from scoring.errors import definition_error
 
 PACK_FILES = (
     "gbt42195-2022.yaml",
+    "gbt42195-2022-v1.yaml",
     "mzt039-2013.yaml",
     "barthel.yaml",
     "gbt37276-2018.yaml",

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from ..definitions import Model, RuleBase, Scalar
 from ..errors import ExpressionError, definition_error
-from ..expressions import Expression, parse_expression
+from ..expressions import Expression, parse_expression, tokenize
 
 if TYPE_CHECKING:
     from ..definitions import Definition
@@ -179,6 +179,15 @@ class PolicySwitch(Model):
     cases: dict[str, str]
 
 
+def _literal(value: Any) -> str:
+    """An expression literal for a policy value."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 @dataclass
 class Context:
     """Compile-time context: the definition, known names and the error collector."""
@@ -190,7 +199,12 @@ class Context:
     where: str = ""
 
     def expr(self, text: str, fld: str, *, item: str | None = None) -> Expression:
-        """Parse an expression, recording errors (a never-true expression is returned then)."""
+        """Parse an expression, recording errors (a never-true expression is returned then).
+
+        ``policy.NAME`` is replaced by the policy's current value before parsing, so skip logic
+        can depend on a pack setting and a browser re-implementing it sees a plain constant.
+        """
+        text = self._with_policies(text, fld, item)
         try:
             expression = parse_expression(text, self_name=item)
         except ExpressionError as exc:
@@ -210,6 +224,30 @@ class Context:
                     )
                 )
         return expression
+
+    def _with_policies(self, text: str, fld: str, item: str | None) -> str:
+        if "policy." not in text:
+            return text
+        try:
+            tokens = tokenize(text)
+        except ExpressionError:
+            return text  # the parse below reports it
+        out, pos = [], 0
+        for token in tokens:
+            start = token.column - 1
+            if token.kind != "name" or not token.text.startswith("policy.") \
+                    or text[start:start + len(token.text)] != token.text:
+                continue
+            name = token.text.removeprefix("policy.")
+            if name not in self.definition.policies:
+                self.errors.append(definition_error(
+                    self.source, item, "unknown_policy", field=f"{self.where}{fld}", policy=name))
+                value: Any = None
+            else:
+                value = self.definition.policies[name].value
+            out += [text[pos:start], _literal(value)]
+            pos = start + len(token.text)
+        return "".join(out) + text[pos:]
 
     def policy(self, value: Any, fld: str) -> tuple[Any, str | None]:
         """Resolve a possibly policy-driven value to (value, policy name or None)."""

@@ -32,6 +32,8 @@ def random_answers(definition: Definition, rng: random.Random) -> dict[str, Any]
             answers[item.id] = rng.randint(int(item.min or 0), int(item.max or 5))
         elif item.type in ("decimal", "section_score"):
             answers[item.id] = rng.uniform(item.min or 0, item.max or 1)
+        elif item.type == "date":
+            answers[item.id] = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         else:
             answers[item.id] = "x"
     for section in definition.sections:
@@ -98,9 +100,10 @@ def test_policy_settings_are_documented() -> None:
 def test_broken_expression_in_a_pack_names_file_item_field_and_position(tmp_path: Path) -> None:
     text = (PACK_DIR / "gbt42195-2022.yaml").read_text(encoding="utf-8")
     anchor = "      - id: B.1.2\n        type: single_choice\n"
-    assert anchor in text
+    skip = "        relevant: not (A.5.11 == true and policy.coma_skips_b_items) or answered(.)\n"
+    assert anchor + skip in text
     bad = tmp_path / "gbt-broken.yaml"
-    bad.write_text(text.replace(anchor, anchor + "        relevant: B.1.1 >= = 2\n"),
+    bad.write_text(text.replace(anchor + skip, anchor + "        relevant: B.1.1 >= = 2\n"),
                    encoding="utf-8")
     errors = instruments.validate_file(bad)
     assert len(errors) == 1

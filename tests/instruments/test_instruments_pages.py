@@ -76,7 +76,8 @@ def test_upload_with_errors_lists_cells_and_stores_nothing(client: Any, db_sessi
     text = response.get_data(as_text=True)
     assert response.status_code == 422 and "select_won" in text and "survey 第 3 行" in text
     assert "choices 第 5 行" in text
-    assert db_session.exec(select(DefinitionVersion).where(DefinitionVersion.version == "2")).first() is None
+    assert db_session.exec(select(DefinitionVersion).where(
+        DefinitionVersion.definition_id == "barthel", DefinitionVersion.version == "2")).first() is None
 
 
 def test_only_administrators(client: Any, org_tree: dict[str, Any]) -> None:
