@@ -20,6 +20,7 @@ PACK_FILES = (
     "gbt42195-2022.yaml",
     "gbt42195-2022-v1.yaml",
     "mzt039-2013.yaml",
+    "mzt039-2013-v1.yaml",
     "barthel.yaml",
     "gbt37276-2018.yaml",
     "community-star.yaml",

@@ -95,7 +95,7 @@ def _answer_section(page: Any) -> None:
             continue
         number = fieldset.locator("input[type=number]")
         if number.count():
-            number.first.fill("0")
+            number.first.fill(number.first.get_attribute("min") or "0")
 
 
 def test_full_gbt42195_assessment_on_a_tablet(live_server: str, page: Any) -> None:

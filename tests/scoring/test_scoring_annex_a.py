@@ -106,3 +106,15 @@ sections:
     with pytest.raises(DefinitionError) as caught:
         load_definition_text(text.replace("policy.ask", "policy.nope"))
     assert caught.value.errors[0]["item"] == "b" and "nope" in caught.value.errors[0]["message_en"]
+
+
+def test_mzt039_coma_lets_the_other_items_be_skipped() -> None:
+    mzt = instruments.get("mzt039-2013")
+    assert mzt.version == "2" and instruments.get("mzt039-2013", "1").version == "1"
+    result = score(mzt, {"B.3.1": 3}).to_dict()
+    assert result["level"]["code"] == 3
+    with pytest.raises(AnswerError) as caught:
+        score(mzt.with_policies(coma_skips_other_items=False), {"B.3.1": 3})
+    assert "B.1.1" in {e["item"] for e in caught.value.errors}
+    with pytest.raises(AnswerError):
+        score(mzt, {"B.3.1": 2})
