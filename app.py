@@ -222,6 +222,7 @@ def register_cli(app: Flask) -> None:
     from audit.cli import audit_group
     from core.cli import backup_command, restore_command
     from core.idempotency import idempotency_group
+    from core.repair import repair_state_command
     from instruments.cli import instruments_group, rate_command, score_command
     from jobs.cli import jobs_group, scheduler_command, worker_command
     from rating.cli import certificates_group, rating_group
@@ -234,6 +235,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(idempotency_group)
+    app.cli.add_command(repair_state_command)
     app.cli.add_command(score_command)
     app.cli.add_command(rate_command)
     app.cli.add_command(instruments_group)

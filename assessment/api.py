@@ -145,18 +145,6 @@ def create_elder() -> Any:
 ELDER_LIST = {"type": "object", "properties": {"elders": {"type": "array", "items": ELDER}}}
 
 
-@api_route("/elders", methods=["GET"], roles=READ_ROLES,
-           summary="按姓名或脱敏身份证号查找老年人 / search elders by name or masked ID (?q=)",
-           responses={200: ELDER_LIST})
-def list_elders() -> Any:
-    q = request.args.get("q", "")
-    if queries.is_full_id_number(q):
-        raise ApiError(422, "id_number_in_url", N_("完整身份证号不能放在网址里；请用 POST /api/v1/elders/search。"),
-                       [{"item": "q", "message": "use POST /api/v1/elders/search {\"q\": ...}"}])
-    found = queries.search_elders(get_session(), current_actor(), q)
-    return jsonify({"elders": [elder_public(e) for e in found]})
-
-
 @api_route("/elders/search", methods=["POST"], roles=READ_ROLES,
            summary="按完整身份证号（精确）、脱敏号或姓名查找 / search, full ID number in the body",
            body={"type": "object", "required": ["q"], "properties": {"q": {"type": "string"}},
@@ -212,19 +200,6 @@ def create_assessment() -> Any:
     except ops.AssessmentError as error:
         _raise(error)
     return jsonify({"id": assessment.id, "status": assessment.status, "version": assessment.version}), 201
-
-
-@api_route("/assessments/due", methods=["GET"], roles=READ_ROLES,
-           summary="即将到期与已逾期的复评 / reassessments due soon and overdue",
-           responses={200: {"type": "object"}})
-def due_assessments() -> Any:
-    soon, overdue = queries.reassessment_due(get_session(), current_actor())
-
-    def rows(entries: list[queries.DueEntry]) -> list[dict[str, Any]]:
-        return [{"elder": elder_public(e.elder), "assessment_id": e.assessment.id,
-                 "due_on": e.due_on.isoformat(), "days_left": e.days_left} for e in entries]
-
-    return jsonify({"due_soon": rows(soon), "overdue": rows(overdue)})
 
 
 @api_route("/assessments/<int:assessment_id>", methods=["GET"], roles=READ_ROLES,
@@ -343,3 +318,6 @@ def pdf_response(pdf: bytes, filename: str) -> Response:
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
+
+
+import assessment.api_lists  # noqa: E402, F401  (the paged list endpoints)

@@ -5,6 +5,7 @@ The commands hang on the blueprint's CLI group, so registering the blueprint wir
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
@@ -22,8 +23,11 @@ def register(bp: Blueprint) -> None:
     @click.option("--org", "org_name", required=True, help="机构名称（含下级机构）/ organisation name")
     @click.option("--days", default=30, show_default=True, help="“即将到期”的天数 / due-soon window")
     def due_command(org_name: str, days: int) -> None:
-        """列出逾期和即将到期的复评（身份证号脱敏）/ list overdue and due-soon reassessments."""
-        from assessment.queries import reassessment_due
+        """列出逾期和即将到期的复评（身份证号脱敏）/ list overdue and due-soon reassessments.
+
+        Streams: each line is written as it is read, a thousand rows at a time."""
+        from accounts.queries import subtree_ids
+        from assessment.lists import due_counts, stream_due
 
         with session_scope(get_engine()) as session:
             org = session.exec(select(Organisation).where(Organisation.name == org_name)).first()
@@ -31,12 +35,14 @@ def register(bp: Blueprint) -> None:
                 raise click.ClickException(f"找不到机构：{org_name}")
             # Scoped like a user of that organisation, so the subtree rule is the same as on the pages.
             viewer = User(username="cli", password_hash="", organisation_id=org.id or 0)
-            soon, overdue = reassessment_due(session, viewer, soon_days=days)
-            for title, entries in (("已逾期 / overdue", overdue), (f"{days} 天内到期 / due soon", soon)):
-                click.echo(f"{title}: {len(entries)}")
-                for e in entries:
+            orgs = subtree_ids(session, org.id or 0)
+            today = date.today()
+            counts = due_counts(session, viewer, today=today, soon_days=days, cap=None)
+            for kind, title in (("overdue", "已逾期 / overdue"), ("soon", f"{days} 天内到期 / due soon")):
+                click.echo(f"{title}: {counts[kind][0]}")
+                for e in stream_due(session, orgs, today=today, soon_days=days, kind=kind):
                     click.echo(f"  {e.due_on.isoformat()}  {e.elder.name}  {e.elder.id_number_masked}  "
-                               f"#{e.assessment.id}")
+                               f"#{e.state.latest_assessment_id}")
 
     @bp.cli.command("report")
     @click.argument("assessment_id", type=int)

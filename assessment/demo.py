@@ -11,6 +11,7 @@ from sqlmodel import Session
 from assessment import operations as ops
 from assessment.idnumber import check_digit
 from assessment.models import AssessmentSignature
+from assessment.state import refresh_elder_state
 from core.crypto import cipher
 from core.timeutil import utcnow
 
@@ -92,4 +93,5 @@ def seed_demo(*, session: Session, context: Any) -> None:
         assessment.status, assessment.reviewer_id = "approved", reviewer.id
         assessment.approved_at = when + timedelta(minutes=20)
         session.add(assessment)
+        refresh_elder_state(session, elder.id)
     session.flush()

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import text as sa_text
 from sqlmodel import Field, SQLModel
 
 from core.i18n import N_
@@ -131,3 +132,40 @@ class Entitlement(SQLModel, table=True):
     services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     monthly_subsidy_fen: int = Field(default=0)  # money in fen (分): no float rounding
     note: str = Field(default="", max_length=300)
+
+
+class ElderState(SQLModel, table=True):
+    """Each elder's current state, kept by assessment.state.refresh_elder_state in the same
+    transaction as every change that moves it; `yiyang repair-state` rebuilds it from history."""
+
+    __tablename__ = "elder_state"
+
+    elder_id: int = Field(primary_key=True, foreign_key="elder.id")
+    organisation_id: int = Field(foreign_key="organisation.id")
+    latest_assessment_id: int | None = Field(default=None, foreign_key="assessment.id")
+    instrument_id: str | None = Field(default=None, max_length=64)
+    level_code: int | None = None
+    level_label: str | None = Field(default=None, max_length=64)
+    approved_at: datetime | None = None
+    next_due_on: date | None = None
+    open_assessment_id: int | None = Field(default=None, foreign_key="assessment.id")
+    assessment_count: int = Field(default=0)
+
+
+# Indexes of the lists (core.paging): organisation + sort key, partial where only open or due
+# rows matter. Declared here, after the tables, and created by migration 0300_scale_indexes.
+_DUE_ROWS = sa_text("open_assessment_id IS NULL AND next_due_on IS NOT NULL")
+Index("ix_elder_state_due", ElderState.next_due_on, ElderState.elder_id,
+      postgresql_where=_DUE_ROWS, sqlite_where=_DUE_ROWS)
+Index("ix_elder_state_org_due", ElderState.organisation_id, ElderState.next_due_on, ElderState.elder_id)
+Index("ix_elder_state_level", ElderState.organisation_id, ElderState.level_code, ElderState.elder_id)
+Index("ix_elder_org_name", Elder.organisation_id, Elder.name, Elder.id)
+Index("ix_elder_org_community", Elder.organisation_id, Elder.community, Elder.id)
+# Trigram search on names (PostgreSQL with pg_trgm; a plain index where the extension is missing).
+Index("ix_elder_name_trgm", Elder.name, postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"})
+Index("ix_assessment_updated", Assessment.updated_at, Assessment.id)
+Index("ix_assessment_org_updated", Assessment.organisation_id, Assessment.updated_at, Assessment.id)
+Index("ix_assessment_elder_created", Assessment.elder_id, Assessment.created_at, Assessment.id)
+_OPEN_ASSESSMENTS = sa_text("status <> 'approved'")
+Index("ix_assessment_open", Assessment.organisation_id, Assessment.updated_at, Assessment.id,
+      postgresql_where=_OPEN_ASSESSMENTS, sqlite_where=_OPEN_ASSESSMENTS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import abort, current_app
@@ -161,32 +161,18 @@ class DueEntry:
 
 def reassessment_due(session: Session, user: User, today: date | None = None,
                      soon_days: int = DUE_SOON_DAYS) -> tuple[list[DueEntry], list[DueEntry]]:
-    """(due soon, overdue): each elder's latest approved assessment plus the organisation's
-    reassessment interval; elders with a newer assessment under way are not listed."""
+    """(due soon, overdue), read from each elder's current state (assessment.state): the latest
+    approved assessment plus the organisation's interval; elders with a newer assessment under
+    way are not listed. Holds every row: pages and commands use assessment.lists instead."""
+    from assessment.lists import stream_due
+
     today = today or date.today()
-    org_ids = visible_org_ids(session, user)
-    months = {o.id: o.reassessment_months for o in session.exec(
-        select(Organisation).where(col(Organisation.id).in_(org_ids)))}
-    rows = session.exec(select(Assessment, Elder).join(Elder, col(Elder.id) == Assessment.elder_id)
-                        .where(col(Assessment.organisation_id).in_(org_ids))
-                        .order_by(col(Assessment.created_at), col(Assessment.id)))
-    latest: dict[int, tuple[Assessment, Elder]] = {}
-    in_progress: set[int] = set()
-    for assessment, elder in rows:
-        if assessment.status == "approved" and not assessment.superseded_by_id:
-            latest[elder.id or 0] = (assessment, elder)
-            in_progress.discard(elder.id or 0)
-        elif assessment.status != "approved" and not assessment.amends_id:
-            in_progress.add(elder.id or 0)
+    rows = list(stream_due(session, visible_org_ids(session, user), today=today, soon_days=soon_days))
+    found = {a.id: a for a in session.exec(select(Assessment).where(
+        col(Assessment.id).in_([r.state.latest_assessment_id for r in rows])))} if rows else {}
     soon: list[DueEntry] = []
     overdue: list[DueEntry] = []
-    for elder_id, (assessment, elder) in latest.items():
-        if elder_id in in_progress or assessment.approved_at is None:
-            continue
-        due = add_months(assessment.approved_at.date(), months.get(assessment.organisation_id, 12) or 12)
-        entry = DueEntry(elder, assessment, due, (due - today).days)
-        if due < today:
-            overdue.append(entry)
-        elif due <= today + timedelta(days=soon_days):
-            soon.append(entry)
-    return sorted(soon, key=lambda e: e.due_on), sorted(overdue, key=lambda e: e.due_on)
+    for row in rows:
+        entry = DueEntry(row.elder, found[row.state.latest_assessment_id or 0], row.due_on, row.days_left)
+        (overdue if row.due_on < today else soon).append(entry)
+    return soon, overdue

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
+from sqlalchemy import text as sa_text
 from sqlmodel import Field, SQLModel
 
 from core.i18n import N_
@@ -218,3 +219,30 @@ class Certificate(SQLModel, table=True):
     revoked_at: datetime | None = None
     revoked_reason: str | None = Field(default=None, max_length=500)
     revoked_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+class FacilityState(SQLModel, table=True):
+    """Each facility's current grade and open corrective actions, kept by
+    rating.state.refresh_facility_state in the transaction of every change that moves them."""
+
+    __tablename__ = "rating_facility_state"
+
+    facility_id: int = Field(primary_key=True, foreign_key="rating_facility.id")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    grade_id: int | None = Field(default=None, foreign_key="rating_grade.id")
+    grade_code: int | None = None
+    grade_label: str | None = Field(default=None, max_length=64)
+    grade_valid_until: date | None = None
+    open_action_count: int = Field(default=0)
+    inspection_count: int = Field(default=0)
+
+
+# Indexes of the lists (core.paging): organisation + sort key; partial where only open rows matter.
+_OPEN_ACTIONS = sa_text("status <> 'closed'")
+Index("ix_rating_action_open_due", CorrectiveAction.organisation_id, CorrectiveAction.due_at, CorrectiveAction.id,
+      postgresql_where=_OPEN_ACTIONS, sqlite_where=_OPEN_ACTIONS)
+Index("ix_rating_action_org_due", CorrectiveAction.organisation_id, CorrectiveAction.due_at, CorrectiveAction.id)
+Index("ix_rating_inspection_org_id", Inspection.organisation_id, Inspection.id)
+Index("ix_rating_facility_org_name", Facility.organisation_id, Facility.name, Facility.id)
+Index("ix_rating_grade_org_id", Grade.organisation_id, Grade.id)
+Index("ix_rating_certificate_org_id", Certificate.organisation_id, Certificate.id)

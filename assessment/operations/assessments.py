@@ -18,6 +18,7 @@ from assessment.models import (
     Elder,
 )
 from assessment.operations.errors import AssessmentError, ConflictError
+from assessment.state import refresh_elder_state
 from audit import record_event
 from core.answers import answer_problems
 from core.db import bump_version
@@ -64,6 +65,7 @@ def start_assessment(*, session: Session, actor: User, elder: Elder, definition:
     session.flush()
     record_event(session=session, action="assessment.start", target=assessment, actor=actor,
                  changes={"elder_id": elder.id, "instrument": definition.id, "reason": assessment.reason})
+    refresh_elder_state(session, assessment.elder_id)
     return assessment
 
 
@@ -124,6 +126,7 @@ def submit_assessment(*, session: Session, actor: User, assessment: Assessment,
     level = assessment.result.get("level") or {}
     record_event(session=session, action="assessment.submit", target=assessment, actor=actor,
                  changes={"level": level.get("code"), "total": assessment.result.get("total")})
+    refresh_elder_state(session, assessment.elder_id)
     return assessment
 
 
@@ -141,6 +144,7 @@ def reopen_assessment(*, session: Session, actor: User, assessment: Assessment) 
     session.add(assessment)
     session.flush()
     record_event(session=session, action="assessment.reopen", target=assessment, actor=actor)
+    refresh_elder_state(session, assessment.elder_id)
     return assessment
 
 
@@ -198,6 +202,7 @@ def sign_assessment(*, session: Session, actor: User, assessment: Assessment, pa
     record_event(session=session, action="assessment.approve" if role == "reviewer" else "assessment.sign",
                  target=assessment, actor=actor, changes={"answers_hash": digest, "role": role})
     emit(session, "assessment.locked", assessment, when=role == "reviewer")
+    refresh_elder_state(session, assessment.elder_id)
     return signature
 
 
@@ -225,6 +230,7 @@ def amend_assessment(*, session: Session, actor: User, assessment: Assessment, r
     record_event(session=session, action="assessment.amend", target=amendment, actor=actor,
                  changes={"amends": assessment.id}, reason=reason[:1000])
     emit(session, "assessment.amended", amendment)
+    refresh_elder_state(session, amendment.elder_id)
     return amendment
 
 

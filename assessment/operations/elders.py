@@ -16,6 +16,7 @@ from assessment.models import (
     Elder,
 )
 from assessment.operations.errors import AssessmentError, DuplicateElderError
+from assessment.state import refresh_elder_state
 from audit import record_event
 from core.crypto import FieldCipher, mask_id_number, mask_phone
 from core.db import bump_version
@@ -126,6 +127,7 @@ def register_elder(*, session: Session, actor: User, organisation: Organisation,
     session.flush()
     record_event(session=session, action="elder.register", target=elder, actor=actor,
                  changes={"name": elder.name, "id_number": "***", "legal_basis": elder.legal_basis})
+    refresh_elder_state(session, elder.id)
     return elder
 
 
@@ -154,6 +156,7 @@ def update_elder(*, session: Session, actor: User, elder: Elder, data: ElderInpu
     session.flush()
     record_event(session=session, action="elder.update", target=elder, actor=actor,
                  changes={"fields": changed})
+    refresh_elder_state(session, elder.id)
     return elder
 
 

@@ -10,14 +10,15 @@ from flask_wtf import FlaskForm
 
 from accounts.models import Organisation
 from accounts.queries import visible_org_ids, visible_organisations
+from assessment import lists, queries
 from assessment import operations as ops
-from assessment import queries
 from assessment.forms import ElderForm, StartForm
 from assessment.models import GENDERS, LEGAL_BASES, REASONS, STATUSES, Elder
 from assessment.views.common import READ, REVEAL, WRITE, _lang, _user, bp
 from core.auth import require_roles
 from core.crypto import cipher
 from core.db import EditConflict, get_session
+from core.paging import Page, PagingError, page_params
 from forms.common import choices
 
 
@@ -29,8 +30,18 @@ def elders() -> Any:
     if request.method == "POST" and not FlaskForm().validate():
         abort(400)
     q = request.values.get("q", "").strip()
-    found = queries.search_elders(db, _user(), q)
-    return render_template("assessment/elders.html", elders=found, q=q, genders=GENDERS)
+    page, count, problem, status = Page(items=[]), None, None, 200
+    if queries.is_full_id_number(q):  # exact, through the keyed hash; never paged through a URL
+        page.items = [(e, None) for e in queries.search_elders(db, _user(), q)]
+    else:
+        try:
+            page, count = lists.elders_page(db, _user(), {**request.args.to_dict(), "q": q},
+                                            page_params(request.args))
+        except PagingError as error:
+            problem, status = error.message, 422
+    return render_template("assessment/elders.html", elders=[e for e, _s in page.items], rows=page.items,
+                           page=page, count=count, problem=problem, q=q, genders=GENDERS,
+                           organisations=visible_organisations(db, _user())), status
 
 
 def _elder_form(db: Any, elder: Elder | None = None) -> ElderForm:

@@ -10,13 +10,15 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from accounts.models import Organisation
+from accounts.queries import visible_organisations
+from assessment import lists, queries
 from assessment import operations as ops
-from assessment import queries
 from assessment.models import REASONS, STATUSES
 from assessment.presenters import money
 from assessment.views.common import READ, _user, bp
 from core.auth import require_roles
 from core.db import get_session
+from core.paging import Page, PagingError, page_params
 
 # --- lists ------------------------------------------------------------------------------------
 
@@ -24,22 +26,32 @@ from core.db import get_session
 @bp.route("/assessments")
 @require_roles(*READ)
 def index() -> Any:
-    db = get_session()
-    status = request.args.get("status") or None
-    if status not in STATUSES:
-        status = None
-    rows = queries.recent_assessments(db, _user(), status=status)
-    soon, overdue = queries.reassessment_due(db, _user())
-    return render_template("assessment/index.html", rows=rows, statuses=STATUSES, reasons=REASONS,
-                           status=status, due_count=len(soon), overdue_count=len(overdue),
-                           definitions=queries.assessment_definitions())
+    db, user = get_session(), _user()
+    problem, status = None, 200
+    try:
+        page, count = lists.assessments_page(db, user, request.args, page_params(request.args))
+    except PagingError as error:
+        page, count, problem, status = Page(items=[]), None, error.message, 422
+    counts = lists.due_counts(db, user)
+    return render_template("assessment/index.html", rows=page.items, page=page, count=count, problem=problem,
+                           statuses=STATUSES, reasons=REASONS, status=request.args.get("status"),
+                           due_count=counts["soon"], overdue_count=counts["overdue"],
+                           organisations=visible_organisations(db, user),
+                           definitions=queries.assessment_definitions()), status
 
 
 @bp.route("/assessments/due")
 @require_roles(*READ)
 def due() -> Any:
-    soon, overdue = queries.reassessment_due(get_session(), _user())
-    return render_template("assessment/due.html", soon=soon, overdue=overdue, today=date.today())
+    db, user = get_session(), _user()
+    problem, status = None, 200
+    try:
+        page = lists.due_page(db, user, request.args, page_params(request.args))
+    except PagingError as error:
+        page, problem, status = Page(items=[]), error.message, 422
+    return render_template("assessment/due.html", page=page, counts=lists.due_counts(db, user),
+                           kind=request.args.get("kind") or "all", problem=problem,
+                           organisations=visible_organisations(db, user), today=date.today()), status
 
 
 @bp.route("/assessments/entitlements", methods=["GET", "POST"])

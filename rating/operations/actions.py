@@ -13,6 +13,7 @@ from core.timeutil import utcnow
 from jobs.events import emit
 from rating.models import CorrectiveAction
 from rating.operations.facilities import RatingError
+from rating.state import refresh_facility_state
 
 DUE_SOON_DAYS = 7
 EVIDENCE_MAX = 2000
@@ -81,6 +82,7 @@ def verify_action(*, session: Session, actor: Any, action: CorrectiveAction, acc
     record_event(session=session, action="rating.action.verify" if accept else "rating.action.reject",
                  target=action, actor=actor, changes={"old": {"status": old}, "new": {"status": action.status}},
                  reason=reason)
+    refresh_facility_state(session, action.facility_id)
     return action
 
 

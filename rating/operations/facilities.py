@@ -13,6 +13,7 @@ from core.errors import DomainError
 from core.i18n import N_
 from core.timeutil import utcnow
 from rating.models import FACILITY_KINDS, FILING_STATUSES, Facility, Grade
+from rating.state import refresh_facility_state
 from scoring import Definition
 
 
@@ -81,6 +82,7 @@ def create_facility(*, session: Session, actor: Any, organisation_id: int, data:
     session.flush()
     record_event(session=session, action="rating.facility.create", target=facility, actor=actor,
                  changes={"new": {k: _plain(getattr(facility, k)) for k in FACILITY_FIELDS}})
+    refresh_facility_state(session, facility.id)
     return facility
 
 

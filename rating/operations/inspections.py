@@ -27,6 +27,7 @@ from rating.models import (
 )
 from rating.operations.facilities import RatingError, disqualify_facility, known_facts, merge_facts
 from rating.schemes import facility_kinds_for, get_scheme
+from rating.state import refresh_facility_state
 from scoring import AnswerError, Definition, score, validate_answers
 
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # what we accept from the camera
@@ -70,6 +71,7 @@ def start_inspection(*, session: Session, actor: Any, facility: Facility, scheme
     record_event(session=session, action="rating.inspection.start", target=inspection, actor=actor,
                  changes={"new": {"facility_id": facility.id, "scheme": definition.id,
                                   "version": definition.version, "reinspection_of": inspection.previous_inspection_id}})
+    refresh_facility_state(session, inspection.facility_id)
     return inspection
 
 
@@ -220,6 +222,7 @@ def submit_inspection(*, session: Session, actor: Any, inspection: Inspection,
                                   "findings": len(result.get("findings", []))}})
     if inspection.is_reinspection:
         _conclude_reinspection(session=session, actor=actor, inspection=inspection, facility=facility, now=now)
+    refresh_facility_state(session, inspection.facility_id)
     return inspection
 
 
@@ -329,4 +332,5 @@ def approve_inspection(*, session: Session, actor: Any, inspection: Inspection,
                                   "valid_until": grade.valid_until.isoformat()}})
     emit(session, "inspection.approved", inspection)
     emit(session, "grade.awarded", grade, when=grade.code > 0)
+    refresh_facility_state(session, inspection.facility_id)
     return grade

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from assessment import operations as ops
 from assessment import queries
 from assessment.models import Assessment
+from assessment.state import refresh_elder_state
 from core.crypto import FieldCipher
 from tests.assessment.conftest import ID_NUMBER, full_answers
 from tests.factories import TEST_PASSWORD
@@ -108,7 +109,7 @@ def test_due_lists_and_entitlement_lookup(app, db_session, people, elder, gbt):
         a.status, a.result = "approved", {"level": {"code": 2, "label": "中度"}}
         a.approved_at = datetime(2024, 1, 15, tzinfo=UTC)
         db_session.add(a)
-        db_session.flush()
+        refresh_elder_state(db_session, elder.id)  # the approval was written by hand, not by sign_assessment
         soon, overdue = queries.reassessment_due(db_session, people["assessor1"], today=date(2025, 1, 1))
         assert [e.elder.id for e in soon] == [elder.id] and overdue == []
         soon, overdue = queries.reassessment_due(db_session, people["assessor1"], today=date(2025, 2, 1))

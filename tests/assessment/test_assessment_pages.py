@@ -188,6 +188,7 @@ def test_lists_entitlements_and_one_tap_reassessment(browsers, people, gbt, db_s
     from datetime import UTC, datetime
 
     from assessment.models import Assessment
+    from assessment.state import refresh_elder_state
 
     c = browsers["assessor1"]
     elder_id = _register(c, people["district"])
@@ -195,9 +196,9 @@ def test_lists_entitlements_and_one_tap_reassessment(browsers, people, gbt, db_s
     a = db_session.get(Assessment, aid)
     a.status, a.result, a.approved_at = "approved", {"level": {"code": 1, "label": "能力轻度受损"}}, datetime(2020, 1, 1, tzinfo=UTC)
     db_session.add(a)
-    db_session.flush()
-    due = c.get("/assessments/due").get_data(as_text=True)
-    assert "赵桂兰" in due.split('id="overdue"')[1].split('id="due-soon"')[0]
+    refresh_elder_state(db_session, a.elder_id)  # approved by hand here, not through sign_assessment
+    assert "赵桂兰" in c.get("/assessments/due?kind=overdue").get_data(as_text=True)
+    assert "赵桂兰" not in c.get("/assessments/due?kind=soon").get_data(as_text=True)
     admin = browsers["admin"]
     form = {"instrument": gbt.id, **{f"services_{lv.code}": "" for lv in gbt.levels},
             **{f"subsidy_{lv.code}": "0" for lv in gbt.levels}}

@@ -1,0 +1,214 @@
+"""Paged lists of elders, assessments and reassessments due: filtered, sorted and paged in SQL
+(core.paging), scoped to the user's organisation subtree. Pages and the API share them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlmodel import Session
+
+from accounts.models import User
+from accounts.queries import subtree_ids, visible_org_ids
+from assessment.idnumber import normalise_id_number
+from assessment.models import STATUSES, Assessment, Elder, ElderState
+from assessment.queries import DUE_SOON_DAYS
+from core.db import valid_id
+from core.paging import (
+    COUNT_CAP,
+    Page,
+    PageParams,
+    PagingError,
+    Sort,
+    capped_count,
+    literal_contains,
+    paginate,
+)
+
+DUE_KINDS = ("overdue", "soon", "all")
+CHINA = timezone(timedelta(hours=8))
+
+
+def org_scope(session: Session, user: User, organisation: Any = None) -> list[int]:
+    """The user's visible organisations, narrowed to one organisation's subtree when asked."""
+    visible = visible_org_ids(session, user)
+    if organisation in (None, ""):
+        return visible
+    key = valid_id(organisation)
+    if key is None or key not in visible:
+        raise PagingError("org", "org 应为您可查看的机构编号")
+    allowed = set(visible)
+    return [org_id for org_id in subtree_ids(session, key) if org_id in allowed]
+
+
+def date_arg(args: Mapping[str, Any], name: str) -> date | None:
+    value = args.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise PagingError(name, f"{name} 日期格式应为 YYYY-MM-DD") from None
+
+
+def int_arg(args: Mapping[str, Any], name: str) -> int | None:
+    value = args.get(name)
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 9):
+        raise PagingError(name, f"{name} 应为整数")
+    return int(text)
+
+
+def choice_arg(args: Mapping[str, Any], name: str, allowed: Any) -> str | None:
+    value = args.get(name) or None
+    if value is not None and value not in allowed:
+        raise PagingError(name, f"{name} 可选：" + " / ".join(allowed))
+    return value
+
+
+def _day_start(day: date) -> datetime:
+    """Midnight of `day` where the users are (China Standard Time, UTC+8), as aware UTC."""
+    return datetime.combine(day, time.min, tzinfo=CHINA).astimezone(UTC)
+
+
+# --- elders -------------------------------------------------------------------------------------
+
+
+def elders_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams
+                ) -> tuple[Page, tuple[int, bool]]:
+    """Elders by name (then id), with their current state. Filters: q (name contains, literal),
+    org (subtree), community (exact), level (current level code)."""
+    orgs = org_scope(session, user, args.get("org"))
+    stmt = (select(Elder, ElderState).outerjoin(ElderState, ElderState.elder_id == Elder.id)  # type: ignore[arg-type]
+            .where(Elder.organisation_id.in_(orgs)))  # type: ignore[attr-defined]
+    q = str(args.get("q") or "").strip()
+    number = normalise_id_number(q)
+    if "*" in number and re.fullmatch(r"[\dX*]+", number):  # a masked ID number as shown in lists
+        head, _, tail = number.partition("*")
+        stmt = stmt.where(Elder.id_number_masked.startswith(head, autoescape=True))  # type: ignore[attr-defined]
+        if tail.strip("*"):
+            stmt = stmt.where(Elder.id_number_masked.endswith(tail.strip("*"), autoescape=True))  # type: ignore[attr-defined]
+    elif q:
+        stmt = stmt.where(literal_contains(Elder.name, q))
+    community = str(args.get("community") or "").strip()
+    if community:
+        stmt = stmt.where(Elder.community == community)
+    level = int_arg(args, "level")
+    if level is not None:
+        stmt = stmt.where(ElderState.level_code == level)
+    page = paginate(session, stmt, [Sort(Elder.name), Sort(Elder.id)],
+                    key=lambda row: (row[0].name, row[0].id), params=params)
+    return page, capped_count(session, stmt)
+
+
+# --- assessments --------------------------------------------------------------------------------
+
+
+def assessments_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams
+                     ) -> tuple[Page, tuple[int, bool]]:
+    """Assessments, most recently changed first. Filters: status, org (subtree), instrument,
+    assessor (who started it), elder, from/to (last change, inclusive days), level."""
+    orgs = org_scope(session, user, args.get("org"))
+    stmt = (select(Assessment, Elder).join(Elder, Elder.id == Assessment.elder_id)  # type: ignore[arg-type]
+            .where(Assessment.organisation_id.in_(orgs)))  # type: ignore[attr-defined]
+    status = choice_arg(args, "status", list(STATUSES) + ["open"])
+    if status == "open":
+        stmt = stmt.where(Assessment.status != "approved")
+    elif status:
+        stmt = stmt.where(Assessment.status == status)
+    instrument = str(args.get("instrument") or "").strip()
+    if instrument:
+        stmt = stmt.where(Assessment.instrument_id == instrument)
+    for name, column in (("assessor", Assessment.created_by_id), ("elder", Assessment.elder_id)):
+        value = int_arg(args, name)
+        if value is not None:
+            stmt = stmt.where(column == value)
+    start, end = date_arg(args, "from"), date_arg(args, "to")
+    if start:
+        stmt = stmt.where(Assessment.updated_at >= _day_start(start))
+    if end:
+        stmt = stmt.where(Assessment.updated_at < _day_start(end + timedelta(days=1)))
+    page = paginate(session, stmt, [Sort(Assessment.updated_at, desc=True), Sort(Assessment.id, desc=True)],
+                    key=lambda row: (row[0].updated_at, row[0].id), params=params)
+    return page, capped_count(session, stmt)
+
+
+# --- reassessments due --------------------------------------------------------------------------
+
+
+@dataclass
+class DueRow:
+    elder: Elder
+    state: ElderState
+    due_on: date
+    days_left: int
+
+
+def _due_statement(orgs: list[int], kind: str, today: date, soon_days: int) -> Any:
+    stmt = (select(ElderState, Elder).join(Elder, Elder.id == ElderState.elder_id)  # type: ignore[arg-type]
+            .where(ElderState.organisation_id.in_(orgs),  # type: ignore[attr-defined]
+                   ElderState.open_assessment_id.is_(None),  # type: ignore[union-attr]
+                   ElderState.next_due_on.is_not(None)))  # type: ignore[union-attr]
+    horizon = today + timedelta(days=soon_days)
+    if kind == "overdue":
+        return stmt.where(ElderState.next_due_on < today)  # type: ignore[operator]
+    if kind == "soon":
+        return stmt.where(and_(ElderState.next_due_on >= today, ElderState.next_due_on <= horizon))  # type: ignore[operator]
+    return stmt.where(ElderState.next_due_on <= horizon)  # type: ignore[operator]
+
+
+def due_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams, *,
+             today: date | None = None, soon_days: int = DUE_SOON_DAYS) -> Page:
+    """Elders whose reassessment is overdue (`kind=overdue`), due within `soon_days` (`soon`)
+    or either (`all`), earliest first; no assessment may be under way. Filters: org, level."""
+    today = today or date.today()
+    kind = choice_arg(args, "kind", DUE_KINDS) or "all"
+    stmt = _due_statement(org_scope(session, user, args.get("org")), kind, today, soon_days)
+    level = int_arg(args, "level")
+    if level is not None:
+        stmt = stmt.where(ElderState.level_code == level)
+    page = paginate(session, stmt, [Sort(ElderState.next_due_on), Sort(ElderState.elder_id)],
+                    key=lambda row: (row[0].next_due_on, row[0].elder_id), params=params)
+    page.items = [DueRow(elder, state, state.next_due_on, (state.next_due_on - today).days)
+                  for state, elder in page.items]
+    return page
+
+
+def due_counts(session: Session, user: User, *, today: date | None = None, soon_days: int = DUE_SOON_DAYS,
+               cap: int | None = COUNT_CAP) -> dict[str, tuple[int, bool]]:
+    """(count, more than that) of overdue and due-soon elders, from the state table's partial
+    index; `cap=None` counts them all (for commands, not pages)."""
+    today = today or date.today()
+    orgs = visible_org_ids(session, user)
+    out = {}
+    for kind in ("overdue", "soon"):
+        stmt = _due_statement(orgs, kind, today, soon_days)
+        if cap is None:
+            out[kind] = (session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one(), False)
+        else:
+            out[kind] = capped_count(session, stmt, cap)
+    return out
+
+
+def stream_due(session: Session, organisation_ids: list[int], *, today: date, soon_days: int,
+               kind: str = "all", batch: int = 1000) -> Any:
+    """Every due row, earliest first, read batch by batch through the keyset (bounded memory)."""
+    stmt = _due_statement(organisation_ids, kind, today, soon_days)
+    params = PageParams(limit=batch)
+    while True:
+        page = paginate(session, stmt, [Sort(ElderState.next_due_on), Sort(ElderState.elder_id)],
+                        key=lambda row: (row[0].next_due_on, row[0].elder_id), params=params)
+        for state, elder in page.items:
+            yield DueRow(elder, state, state.next_due_on, (state.next_due_on - today).days)
+            for obj in (state, elder):  # bounded memory: the session forgets what was written
+                if obj in session:
+                    session.expunge(obj)
+        if page.next_cursor is None:
+            return
+        params = PageParams(cursor=page.next_cursor, limit=batch)

@@ -1,0 +1,165 @@
+"""Each elder's current state (table elder_state): the latest approved assessment, its level, the
+next reassessment date and whether a new assessment is under way.
+
+Every operation that moves it calls `refresh_elder_state(session, elder_id)` once, in its own
+transaction, so lists and counters read one row per elder instead of walking the history.
+`rebuild_states` recomputes the same thing in batches from history (for `yiyang repair-state`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from accounts.models import Organisation
+from assessment.models import Assessment, Elder, ElderState
+from assessment.queries import add_months
+
+DEFAULT_MONTHS = 12
+STATE_MODEL = ElderState
+STATE_FIELDS = ("organisation_id", "latest_assessment_id", "instrument_id", "level_code", "level_label",
+                "approved_at", "next_due_on", "open_assessment_id", "assessment_count")
+
+
+def _months(session: Session, cache: dict[int, int], organisation_id: int) -> int:
+    if organisation_id not in cache:
+        org = session.get(Organisation, organisation_id)
+        cache[organisation_id] = (org.reassessment_months if org else 0) or DEFAULT_MONTHS
+    return cache[organisation_id]
+
+
+def _level(result: dict[str, Any] | None) -> tuple[int | None, str | None]:
+    level = (result or {}).get("level") or {}
+    code = level.get("code")
+    label = level.get("label")
+    if isinstance(label, dict):
+        label = label.get("zh") or label.get("en")
+    return (int(code) if isinstance(code, int | float) else None,
+            str(label)[:64] if label is not None else None)
+
+
+def compute_states(session: Session, elder_ids: Iterable[int],
+                   months_cache: dict[int, int] | None = None) -> dict[int, dict[str, Any]]:
+    """The state each elder should have, from its elder row and its assessments."""
+    ids = list(elder_ids)
+    if not ids:
+        return {}
+    months_cache = {} if months_cache is None else months_cache
+    orgs = dict(session.execute(select(Elder.id, Elder.organisation_id).where(Elder.id.in_(ids))).all())  # type: ignore[union-attr]
+    history: dict[int, list[Any]] = {elder_id: [] for elder_id in orgs}
+    rows = session.execute(
+        select(Assessment.elder_id, Assessment.id, Assessment.status, Assessment.amends_id,
+               Assessment.superseded_by_id, Assessment.approved_at, Assessment.organisation_id,
+               Assessment.instrument_id)
+        .where(Assessment.elder_id.in_(ids))  # type: ignore[attr-defined]
+        .order_by(Assessment.elder_id, Assessment.created_at, Assessment.id))
+    for row in rows:
+        history[row.elder_id].append(row)
+    states: dict[int, dict[str, Any]] = {}
+    latest_ids: dict[int, int] = {}
+    for elder_id, organisation_id in orgs.items():
+        latest = None
+        open_id = None
+        for row in history[elder_id]:
+            if row.status == "approved" and not row.superseded_by_id:
+                latest, open_id = row, None
+            elif row.status != "approved" and not row.amends_id:
+                open_id = row.id
+        state: dict[str, Any] = {"organisation_id": organisation_id, "latest_assessment_id": None,
+                                 "instrument_id": None, "level_code": None, "level_label": None,
+                                 "approved_at": None, "next_due_on": None, "open_assessment_id": open_id,
+                                 "assessment_count": len(history[elder_id])}
+        if latest is not None:
+            state.update(latest_assessment_id=latest.id, instrument_id=latest.instrument_id,
+                         approved_at=latest.approved_at)
+            if latest.approved_at is not None:
+                state["next_due_on"] = add_months(
+                    latest.approved_at.date(), _months(session, months_cache, latest.organisation_id))
+            latest_ids[latest.id] = elder_id
+        states[elder_id] = state
+    if latest_ids:
+        results = session.execute(select(Assessment.id, Assessment.result)
+                                  .where(Assessment.id.in_(list(latest_ids))))  # type: ignore[union-attr]
+        for assessment_id, result in results:
+            code, label = _level(result)
+            states[latest_ids[assessment_id]].update(level_code=code, level_label=label)
+    return states
+
+
+def refresh_elder_state(session: Session, elder_id: int | None) -> ElderState | None:
+    """Bring one elder's state row up to date (flushes; the caller's transaction commits)."""
+    if elder_id is None:
+        return None
+    session.flush()
+    wanted = compute_states(session, [elder_id]).get(elder_id)
+    row = session.get(ElderState, elder_id)
+    if wanted is None:
+        if row is not None:
+            session.delete(row)
+            session.flush()
+        return None
+    if row is None:
+        row = ElderState(elder_id=elder_id, **wanted)
+    else:
+        for name, value in wanted.items():
+            setattr(row, name, value)
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass
+class Drift:
+    elder_id: int
+    fields: dict[str, tuple[Any, Any]]  # name → (stored, expected); empty when the row was missing
+
+
+def _batches(session: Session, size: int) -> Iterator[list[int]]:
+    last = 0
+    while True:
+        ids = list(session.execute(select(Elder.id).where(Elder.id > last)  # type: ignore[operator]
+                                   .order_by(Elder.id).limit(size)).scalars())
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def rebuild_states(session: Session, *, fix: bool = True, batch: int = 2000) -> Iterator[Drift]:
+    """Compare every elder's stored state with its history, batch by batch; yield each drift
+    found and (when `fix`) correct it. Orphan state rows are removed."""
+    months: dict[int, int] = {}
+    for ids in _batches(session, batch):
+        expected = compute_states(session, ids, months)
+        stored = {row.elder_id: row for row in session.execute(
+            select(ElderState).where(ElderState.elder_id.in_(ids))).scalars()}  # type: ignore[attr-defined]
+        for elder_id in ids:
+            want = expected[elder_id]
+            row = stored.get(elder_id)
+            if row is None:
+                yield Drift(elder_id, {})
+                if fix:
+                    session.add(ElderState(elder_id=elder_id, **want))
+                continue
+            diff = {name: (getattr(row, name), want[name]) for name in STATE_FIELDS
+                    if getattr(row, name) != want[name]}
+            if diff:
+                yield Drift(elder_id, diff)
+                if fix:
+                    for name, value in want.items():
+                        setattr(row, name, value)
+                    session.add(row)
+        if fix:
+            session.flush()
+        for obj in [o for o in session if isinstance(o, STATE_MODEL)]:
+            session.expunge(obj)  # bounded memory: forget this batch's rows
+    orphans = select(ElderState.elder_id).where(~ElderState.elder_id.in_(select(Elder.id)))  # type: ignore[attr-defined]
+    for elder_id in list(session.execute(orphans).scalars()):
+        yield Drift(elder_id, {"elder": ("orphan", None)})
+    if fix:
+        session.execute(delete(ElderState).where(~ElderState.elder_id.in_(select(Elder.id))))  # type: ignore[attr-defined]
+
