@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install dev test test-fast lint bench load load-cluster fuzz clean translations wheel
+.PHONY: run install dev test test-fast lint bench bench-scale load load-cluster fuzz clean translations wheel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ lint: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks
+
+# A city of SCALE elders on PostgreSQL (its own database, yiyang_bench): every list page and list
+# API timed as the administrator and a district assessor, each command's time and peak memory.
+SCALE ?= 100000
+bench-scale: $(DEV_STAMP)
+	$(BIN)/python -m benchmarks.scale --elders $(SCALE) $(if $(EXPLAIN),--explain $(EXPLAIN))
 
 clean:
 	rm -rf $(VENV) *.egg-info build dist .pytest_cache .mypy_cache .ruff_cache

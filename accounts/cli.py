@@ -127,8 +127,10 @@ def run_domain_seeders(session: Session, context: DemoContext) -> list[str]:
 
 
 @click.command("demo")
+@click.option("--elders", type=click.IntRange(min=1), default=None,
+              help="再批量生成一座城市：N 位老人及相应的评估、机构与审计记录 / also fill a city of N elders")
 @with_appcontext
-def demo_command() -> None:
+def demo_command(elders: int | None) -> None:
     """添加示例机构、用户和记录（可重复运行）/ add demo organisations, users and records."""
     password, generated = demo_password(Path(current_app.instance_path))
     problems = password_problems(password, username="admin")
@@ -139,6 +141,11 @@ def demo_command() -> None:
         context, created = seed_accounts(session, password)
         if created:
             run_domain_seeders(session, context)
+        if elders:
+            from core.city import fill_city
+
+            counts = fill_city(session, context, elders, progress=lambda m: click.echo(f"  {m}", err=True))
+            click.echo("城市数据 / city: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     if created:
         click.echo("示例数据已创建 / demo data created.")
     else:

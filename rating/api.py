@@ -133,12 +133,6 @@ def create_facility() -> Any:
     return facility_json(session, facility), 201
 
 
-@api_route("/facilities", methods=["GET"], roles=("admin", "inspector", "operator"), summary="机构列表 / facilities")
-def list_facilities() -> Any:
-    session = get_session()
-    return {"facilities": [facility_json(session, f) for f in queries.facilities(session, _actor())]}
-
-
 @api_route("/facilities/<int:facility_id>", methods=["GET"], roles=("admin", "inspector", "operator"),
            summary="机构详情及等级历史 / a facility with its grade history")
 def get_facility(facility_id: int) -> Any:
@@ -318,16 +312,6 @@ def notice_pdf(inspection_id: int) -> Any:
                     headers={"Content-Disposition": f"inline; filename=notice-{inspection.id}.pdf"})
 
 
-@api_route("/actions", methods=["GET"], roles=("admin", "inspector", "operator"),
-           summary="整改项列表（open / due_soon / overdue / closed / all） / corrective actions")
-def list_actions() -> Any:
-    session = get_session()
-    which = request.args.get("which", "open")
-    if which not in ("open", "due_soon", "overdue", "closed", "all"):
-        raise ApiError(422, "invalid_input", N_("which 应为 open / due_soon / overdue / closed / all"))
-    return {"actions": [action_json(a) for a in queries.actions(session, _actor(), which=which)]}
-
-
 @api_route("/actions/<int:action_id>", methods=["GET"], roles=("admin", "inspector", "operator"),
            summary="整改项详情 / a corrective action")
 def get_action(action_id: int) -> Any:
@@ -432,3 +416,6 @@ def revoke_certificate(certificate_id: int) -> Any:
     except ops.RatingError as exc:
         raise _fail(exc) from None
     return certificate_json(session, certificate)
+
+
+import rating.api_lists  # noqa: E402, F401  (the paged list endpoints)

@@ -131,33 +131,61 @@ def certificate_by_code(session: Session, code: str) -> Certificate | None:
     return session.exec(select(Certificate).where(Certificate.code == code)).first()
 
 
-def dashboard(session: Session, user: User, *, today: date | None = None) -> dict[str, Any]:
-    """Counts and lists for the admin dashboard."""
+def dashboard(session: Session, user: User, *, today: date | None = None, shown: int = 20) -> dict[str, Any]:
+    """Counts and the first rows of each list for the admin dashboard, from the facility state
+    table and bounded queries (never a whole table)."""
+    from sqlalchemy import func
+
+    from core.paging import PageParams
+    from rating import lists
+    from rating.models import FacilityState
+
     today = today or utcnow().date()
-    facs = facilities(session, user)
-    grades = current_grades(session, [f.id for f in facs if f.id is not None])
+    orgs = visible_org_ids(session, user)
+    expired = FacilityState.grade_valid_until < today  # type: ignore[operator]
+    rows = session.exec(  # type: ignore[call-overload]
+        select(Facility.is_disqualified, FacilityState.grade_id, FacilityState.grade_label,
+               FacilityState.grade_code, expired, func.count())
+        .select_from(Facility).outerjoin(FacilityState, FacilityState.facility_id == Facility.id)  # type: ignore[arg-type]
+        .where(Facility.organisation_id.in_(orgs))  # type: ignore[attr-defined]
+        .group_by(Facility.is_disqualified, FacilityState.grade_id, FacilityState.grade_label,
+                  FacilityState.grade_code, expired))
     by_grade: Counter[str] = Counter()
-    for f in facs:
-        g = grades.get(f.id)  # type: ignore[arg-type]
-        if f.is_disqualified:
-            by_grade["取消资格"] += 1
-        elif g is None:
-            by_grade["未评定"] += 1
-        elif g.valid_until < today:
-            by_grade["已过期"] += 1
+    total = 0
+    for disqualified, grade_id, label, code, is_expired, count in rows:
+        total += count
+        if disqualified:
+            by_grade["取消资格"] += count
+        elif grade_id is None:
+            by_grade["未评定"] += count
+        elif is_expired:
+            by_grade["已过期"] += count
         else:
-            by_grade[g.label or str(g.code)] += 1
+            by_grade[label or str(code)] += count
+    first = PageParams(limit=shown)
+    overdue, overdue_count = lists.actions_page(session, user, {"which": "overdue"}, first)
+    due_soon, due_soon_count = lists.actions_page(session, user, {"which": "due_soon"}, first)
+    in_progress, in_progress_count = lists.inspections_page(session, user, {"status": "in_progress"}, first)
+    awaiting, awaiting_count = lists.inspections_page(session, user, {"status": "submitted"}, first)
     horizon = today + timedelta(days=90)
-    expiring = [g for g in grades.values() if g.code > 0 and today <= g.valid_until <= horizon]
+    expiring = list(session.exec(  # type: ignore[call-overload]
+        select(Grade, Facility.name).join(FacilityState, FacilityState.grade_id == Grade.id)  # type: ignore[arg-type]
+        .join(Facility, Facility.id == Grade.facility_id)  # type: ignore[arg-type]
+        .where(Grade.organisation_id.in_(orgs), Grade.code > 0,  # type: ignore[attr-defined]
+               Grade.valid_until >= today, Grade.valid_until <= horizon)  # type: ignore[operator]
+        .order_by(Grade.valid_until, Grade.id).limit(shown)))
+    names = {a.facility_id: n for page in (overdue, due_soon) for a, n in page.items}
+    names.update({i.facility_id: n for page in (in_progress, awaiting) for i, n in page.items})
+    names.update({g.facility_id: n for g, n in expiring})
     return {
-        "facilities": facs,
+        "facility_count": total,
         "by_grade": sorted(by_grade.items(), key=lambda kv: kv[0]),
-        "overdue": actions(session, user, which="overdue"),
-        "due_soon": actions(session, user, which="due_soon"),
-        "expiring": sorted(expiring, key=lambda g: g.valid_until),
-        "in_progress": inspections(session, user, status="in_progress"),
-        "awaiting_approval": inspections(session, user, status="submitted"),
-        "facility_names": {f.id: f.name for f in facs},
+        "overdue": [a for a, _n in overdue.items], "overdue_count": overdue_count,
+        "due_soon": [a for a, _n in due_soon.items], "due_soon_count": due_soon_count,
+        "expiring": [g for g, _n in expiring],
+        "in_progress": [i for i, _n in in_progress.items], "in_progress_count": in_progress_count,
+        "awaiting_approval": [i for i, _n in awaiting.items], "awaiting_count": awaiting_count,
+        "facility_names": names,
     }
 
 

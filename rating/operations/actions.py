@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from audit import record_event
@@ -87,21 +88,28 @@ def verify_action(*, session: Session, actor: Any, action: CorrectiveAction, acc
 
 
 def escalate_overdue(*, session: Session, actor: Any, organisation_ids: list[int],
-                     now: datetime | None = None) -> list[CorrectiveAction]:
-    """Mark every open action past its deadline as escalated (逾期升级), once."""
+                     now: datetime | None = None) -> list[int]:
+    """Mark every open action past its deadline as escalated (逾期升级), once: one UPDATE for
+    all of them, then one audit event each. Returns the escalated action ids."""
     now = now or utcnow()
-    rows = session.exec(select(CorrectiveAction).where(
-        CorrectiveAction.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
-        CorrectiveAction.status == "open", CorrectiveAction.due_at < now))
-    escalated = []
-    for action in rows:
-        action.status = "escalated"
-        action.escalated_at = now
-        session.add(action)
-        record_event(session=session, action="rating.action.escalate", target=action, actor=actor,
-                     changes={"old": {"status": "open"}, "new": {"status": "escalated"}},
+    session.flush()
+    result = session.execute(
+        update(CorrectiveAction)
+        .where(CorrectiveAction.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
+               CorrectiveAction.status == "open", CorrectiveAction.due_at < now)  # type: ignore[arg-type]
+        .values(status="escalated", escalated_at=now)
+        .returning(CorrectiveAction.id)
+        .execution_options(synchronize_session=False))
+    escalated = sorted(row_id for (row_id,) in result)
+    for row_id in escalated:
+        record_event(session=session, action="rating.action.escalate", target_type="rating_action",
+                     target_id=row_id, actor=actor, changes={"old": {"status": "open"}, "new": {"status": "escalated"}},
                      reason="逾期未整改")
+    done = set(escalated)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, CorrectiveAction) and obj.id in done:
+            session.expire(obj)  # actions already loaded show the new status
+    for action in session.exec(select(CorrectiveAction).where(CorrectiveAction.id.in_(escalated))):  # type: ignore[union-attr]
         emit(session, "action.overdue", action)
-        escalated.append(action)
     session.flush()
     return escalated

@@ -16,27 +16,24 @@ from sqlmodel import select
 
 from core.auth import require_roles
 from core.db import get_session
+from rating import lists, queries
 from rating import operations as ops
-from rating import queries
 from rating.models import (
     CorrectiveAction,
     EvidencePhoto,
     Facility,
 )
-from rating.views.common import ALL, STAFF, _actor, _photo_dir, _problems, bp
+from rating.views.common import ALL, STAFF, _actor, _photo_dir, _problems, bp, paged_list
 
 
 @bp.route("/rating/actions")
 @require_roles(*ALL)
 def actions() -> Any:
-    session = get_session()
-    which = request.args.get("which", "open")
-    if which not in ("open", "due_soon", "overdue", "closed"):
-        which = "open"
-    rows = queries.actions(session, _actor(), which=which)
-    names = {f.id: f.name for f in queries.facilities(session, _actor())}
-    return render_template("rating/actions.html", actions=rows, which=which, names=names,
-                           status_of=ops.display_status)
+    page, count, problem, code = paged_list(lists.actions_page)
+    names = {a.facility_id: name for a, name in page.items}
+    return render_template("rating/actions.html", actions=[a for a, _n in page.items],
+                           which=request.args.get("which", "open"), names=names, status_of=ops.display_status,
+                           page=page, count=count, problem=problem), code
 
 
 @bp.route("/rating/actions/<int:action_id>")

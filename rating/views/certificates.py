@@ -18,8 +18,8 @@ from sqlmodel import select
 from accounts.queries import visible_org_ids
 from core.auth import public, require_roles
 from core.db import get_session
+from rating import lists, queries
 from rating import operations as ops
-from rating import queries
 from rating.documents import (
     certificate_pdf_response,
     verify_url,
@@ -30,20 +30,20 @@ from rating.models import (
     Grade,
     InspectionPlan,
 )
-from rating.views.common import ALL, _actor, _problems, bp
+from rating.views.common import ALL, _actor, _problems, bp, paged_list
 
 
 @bp.route("/rating/certificates")
 @require_roles("admin")
 def certificates() -> Any:
     session = get_session()
-    rows = queries.certificates(session, _actor())
-    info = {}
-    for c in rows:
-        grade, fac = session.get(Grade, c.grade_id), session.get(Facility, c.facility_id)
-        info[c.id] = (fac, grade, ops.certificate_status(certificate=c, grade=grade, facility=fac))  # type: ignore[arg-type]
+    page, count, problem, code = paged_list(lists.certificates_page)
+    rows = [c for c, _g, _f in page.items]
+    info = {c.id: (fac, grade, ops.certificate_status(certificate=c, grade=grade, facility=fac))
+            for c, grade, fac in page.items}
     issuable = ops.issuable_grades(session=session, organisation_ids=visible_org_ids(session, _actor()))
-    return render_template("rating/certificates.html", certificates=rows, info=info, issuable=issuable)
+    return render_template("rating/certificates.html", certificates=rows, info=info, issuable=issuable,
+                           page=page, count=count, problem=problem), code
 
 
 @bp.route("/rating/certificates/issue-all", methods=["POST"])

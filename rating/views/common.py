@@ -16,7 +16,6 @@ from core.i18n import N_, Labels
 from core.navigation import register_home_card, register_nav
 from core.storage import get_storage
 from rating import operations as ops
-from rating import queries
 from rating.models import (
     ACTION_STATUSES,
     CERTIFICATE_STATUSES,
@@ -31,6 +30,16 @@ bp = Blueprint("rating", __name__)
 STAFF = ("admin", "inspector")
 ALL = ("admin", "inspector", "operator")
 
+def home_count(user: User, what: str, **args: str) -> int:
+    """A home-card counter: at most 1,000 rows counted in SQL (core.paging.capped_count)."""
+    from core.paging import PageParams
+    from rating import lists
+
+    finder = lists.inspections_page if what == "inspections" else lists.actions_page
+    _page, (count, _more) = finder(get_session(), user, args, PageParams(limit=1))
+    return count
+
+
 register_nav("rating.dashboard", _l("评定总览"), roles=("admin",), order=40)
 register_nav("rating.inspections", _l("机构检查"), roles=("inspector",), order=41)
 register_nav("rating.facilities", _l("机构"), roles=STAFF, order=42)
@@ -38,10 +47,10 @@ register_nav("rating.actions", _l("整改"), roles=ALL, order=43)
 register_nav("rating.certificates", _l("证书"), roles=("admin",), order=44)
 register_home_card("rating.inspections", _l("机构检查"), _l("按检查表现场打分，照片和备注随时自动保存"),
                    roles=STAFF, order=40,
-                   count=lambda user: len(queries.inspections(get_session(), user, status="in_progress")))
+                   count=lambda user: home_count(user, "inspections", status="in_progress"))
 register_home_card("rating.actions", _l("整改跟踪"), _l("查看待整改、即将到期和逾期的整改项"),
                    roles=ALL, order=41,
-                   count=lambda user: len(queries.actions(get_session(), user, which="overdue")) or None)
+                   count=lambda user: home_count(user, "actions", which="overdue") or None)
 register_home_card("rating.dashboard", _l("评定总览"), _l("等级分布、逾期整改、即将到期的等级"),
                    roles=("admin",), order=42)
 
@@ -66,3 +75,14 @@ def _problems(exc: ops.RatingError) -> list[str]:
     return [f"{e['item']}：{e['message']}" if e.get("item") else str(e["message"]) for e in exc.errors]
 
 
+def paged_list(finder: Any) -> tuple[Any, Any, str | None, int]:
+    """(page, count, problem, status) of a rating.lists finder for the page's query arguments."""
+    from flask import request
+
+    from core.paging import Page, PagingError, page_params
+
+    try:
+        page, count = finder(get_session(), _actor(), request.args, page_params(request.args))
+    except PagingError as error:
+        return Page(items=[]), None, error.message, 422
+    return page, count, None, 200

@@ -18,13 +18,13 @@ from flask_babel import gettext as _
 from accounts.queries import visible_org_ids, visible_organisations
 from core.auth import require_roles
 from core.db import EditConflict, get_session, valid_id
+from rating import lists, queries
 from rating import operations as ops
-from rating import queries
 from rating.models import (
     Facility,
 )
 from rating.schemes import facility_kinds_for, rating_schemes
-from rating.views.common import STAFF, _actor, _problems, bp
+from rating.views.common import STAFF, _actor, _problems, bp, paged_list
 
 # --- facilities ---------------------------------------------------------------------------
 
@@ -58,10 +58,10 @@ def _operator_orgs() -> list[Any]:
 @bp.route("/rating/facilities")
 @require_roles(*STAFF)
 def facilities() -> Any:
-    session = get_session()
-    rows = queries.facilities(session, _actor(), kind=request.args.get("kind") or None)
-    grades = queries.current_grades(session, [f.id for f in rows if f.id])
-    return render_template("rating/facilities.html", facilities=rows, grades=grades)
+    page, count, problem, status = paged_list(lists.facilities_page)
+    grades = {f.id: state for f, state in page.items if state is not None and state.grade_id is not None}
+    return render_template("rating/facilities.html", facilities=[f for f, _s in page.items], grades=grades,
+                           page=page, count=count, problem=problem), status
 
 
 @bp.route("/rating/facilities/new", methods=["GET", "POST"])

@@ -29,8 +29,8 @@ from forms.checklist import (
 )
 from forms.definition import DefinitionForm, attach_errors, field_name
 from forms.items import answer_text, client_items
+from rating import lists, queries, saving
 from rating import operations as ops
-from rating import queries, saving
 from rating.checklist import parse_facts
 from rating.documents import (
     notice_context,
@@ -44,18 +44,18 @@ from rating.models import (
 )
 from rating.operations.actions import aware
 from rating.schemes import get_scheme
-from rating.views.common import ALL, STAFF, _actor, _photo_dir, _problems, bp
+from rating.views.common import ALL, STAFF, _actor, _photo_dir, _problems, bp, paged_list
 from scoring import Definition, validate_answers
 
 
 @bp.route("/rating/inspections")
 @require_roles(*STAFF)
 def inspections() -> Any:
-    session = get_session()
-    status = request.args.get("status") or None
-    rows = queries.inspections(session, _actor(), status=status)
-    names = {f.id: f.name for f in queries.facilities(session, _actor())}
-    return render_template("rating/inspections.html", inspections=rows, names=names, status=status)
+    page, count, problem, code = paged_list(lists.inspections_page)
+    names = {i.facility_id: name for i, name in page.items}
+    return render_template("rating/inspections.html", inspections=[i for i, _n in page.items], names=names,
+                           status=request.args.get("status") or None, page=page, count=count,
+                           problem=problem), code
 
 
 def _photos_by_item(inspection: Inspection) -> dict[str, list[EvidencePhoto]]:

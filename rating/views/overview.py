@@ -40,7 +40,7 @@ def dashboard() -> Any:
     from reports import bar_chart_svg
 
     data = queries.dashboard(get_session(), _actor())
-    total = max(len(data["facilities"]), 1)
+    total = max(data["facility_count"], 1)
     chart = bar_chart_svg([{"label": label, "score": n, "max": total} for label, n in data["by_grade"]],
                           width=560, font_family="sans-serif", title=_("各等级机构数")) if data["by_grade"] else None
     return render_template("rating/dashboard.html", chart=chart, **data)
