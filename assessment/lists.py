@@ -24,6 +24,7 @@ from core.paging import (
     PageParams,
     PagingError,
     Sort,
+    attach,
     capped_count,
     literal_contains,
     paginate,
@@ -85,8 +86,7 @@ def elders_page(session: Session, user: User, args: Mapping[str, Any], params: P
     """Elders by name (then id), with their current state. Filters: q (name contains, literal),
     org (subtree), community (exact), level (current level code)."""
     orgs = org_scope(session, user, args.get("org"))
-    stmt = (select(Elder, ElderState).outerjoin(ElderState, ElderState.elder_id == Elder.id)  # type: ignore[arg-type]
-            .where(Elder.organisation_id.in_(orgs)))  # type: ignore[attr-defined]
+    stmt = select(Elder).where(Elder.organisation_id.in_(orgs))  # type: ignore[attr-defined]
     q = str(args.get("q") or "").strip()
     number = normalise_id_number(q)
     if "*" in number and re.fullmatch(r"[\dX*]+", number):  # a masked ID number as shown in lists
@@ -101,9 +101,10 @@ def elders_page(session: Session, user: User, args: Mapping[str, Any], params: P
         stmt = stmt.where(Elder.community == community)
     level = int_arg(args, "level")
     if level is not None:
-        stmt = stmt.where(ElderState.level_code == level)
+        stmt = stmt.where(Elder.id.in_(select(ElderState.elder_id).where(ElderState.level_code == level)))  # type: ignore[union-attr]
     page = paginate(session, stmt, [Sort(Elder.name), Sort(Elder.id)],
-                    key=lambda row: (row[0].name, row[0].id), params=params)
+                    key=lambda elder: (elder.name, elder.id), params=params, scalars=True)
+    attach(session, page, ElderState, lambda elder: elder.id)
     return page, capped_count(session, stmt)
 
 
@@ -115,8 +116,7 @@ def assessments_page(session: Session, user: User, args: Mapping[str, Any], para
     """Assessments, most recently changed first. Filters: status, org (subtree), instrument,
     assessor (who started it), elder, from/to (last change, inclusive days), level."""
     orgs = org_scope(session, user, args.get("org"))
-    stmt = (select(Assessment, Elder).join(Elder, Elder.id == Assessment.elder_id)  # type: ignore[arg-type]
-            .where(Assessment.organisation_id.in_(orgs)))  # type: ignore[attr-defined]
+    stmt = select(Assessment).where(Assessment.organisation_id.in_(orgs))  # type: ignore[attr-defined]
     status = choice_arg(args, "status", list(STATUSES) + ["open"])
     if status == "open":
         stmt = stmt.where(Assessment.status != "approved")
@@ -135,7 +135,8 @@ def assessments_page(session: Session, user: User, args: Mapping[str, Any], para
     if end:
         stmt = stmt.where(Assessment.updated_at < _day_start(end + timedelta(days=1)))
     page = paginate(session, stmt, [Sort(Assessment.updated_at, desc=True), Sort(Assessment.id, desc=True)],
-                    key=lambda row: (row[0].updated_at, row[0].id), params=params)
+                    key=lambda a: (a.updated_at, a.id), params=params, scalars=True)
+    attach(session, page, Elder, lambda a: a.elder_id)
     return page, capped_count(session, stmt)
 
 
@@ -151,7 +152,7 @@ class DueRow:
 
 
 def _due_statement(orgs: list[int], kind: str, today: date, soon_days: int) -> Any:
-    stmt = (select(ElderState, Elder).join(Elder, Elder.id == ElderState.elder_id)  # type: ignore[arg-type]
+    stmt = (select(ElderState)
             .where(ElderState.organisation_id.in_(orgs),  # type: ignore[attr-defined]
                    ElderState.open_assessment_id.is_(None),  # type: ignore[union-attr]
                    ElderState.next_due_on.is_not(None)))  # type: ignore[union-attr]
@@ -174,7 +175,8 @@ def due_page(session: Session, user: User, args: Mapping[str, Any], params: Page
     if level is not None:
         stmt = stmt.where(ElderState.level_code == level)
     page = paginate(session, stmt, [Sort(ElderState.next_due_on), Sort(ElderState.elder_id)],
-                    key=lambda row: (row[0].next_due_on, row[0].elder_id), params=params)
+                    key=lambda state: (state.next_due_on, state.elder_id), params=params, scalars=True)
+    attach(session, page, Elder, lambda state: state.elder_id)
     page.items = [DueRow(elder, state, state.next_due_on, (state.next_due_on - today).days)
                   for state, elder in page.items]
     return page
@@ -203,7 +205,8 @@ def stream_due(session: Session, organisation_ids: list[int], *, today: date, so
     params = PageParams(limit=batch)
     while True:
         page = paginate(session, stmt, [Sort(ElderState.next_due_on), Sort(ElderState.elder_id)],
-                        key=lambda row: (row[0].next_due_on, row[0].elder_id), params=params)
+                        key=lambda state: (state.next_due_on, state.elder_id), params=params, scalars=True)
+        attach(session, page, Elder, lambda state: state.elder_id)
         for state, elder in page.items:
             yield DueRow(elder, state, state.next_due_on, (state.next_due_on - today).days)
             for obj in (state, elder):  # bounded memory: the session forgets what was written

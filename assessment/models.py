@@ -166,6 +166,7 @@ Index("ix_elder_name_trgm", Elder.name, postgresql_using="gin", postgresql_ops={
 Index("ix_assessment_updated", Assessment.updated_at, Assessment.id)
 Index("ix_assessment_org_updated", Assessment.organisation_id, Assessment.updated_at, Assessment.id)
 Index("ix_assessment_elder_created", Assessment.elder_id, Assessment.created_at, Assessment.id)
+Index("ix_assessment_status_updated", Assessment.status, Assessment.updated_at, Assessment.id)
 _OPEN_ASSESSMENTS = sa_text("status <> 'approved'")
 Index("ix_assessment_open", Assessment.organisation_id, Assessment.updated_at, Assessment.id,
       postgresql_where=_OPEN_ASSESSMENTS, sqlite_where=_OPEN_ASSESSMENTS)

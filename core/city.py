@@ -43,6 +43,7 @@ class Writer:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
+        self._dumped: dict[int, tuple[Any, str]] = {}
 
     def write(self, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -56,8 +57,17 @@ class Writer:
         raw = self.conn.connection.driver_connection
         with raw.cursor() as cursor, cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row([json.dumps(row[c], ensure_ascii=False) if c in json_columns and row[c] is not None
-                                else row[c] for c in columns])
+                copy.write_row([self._json(row[c]) if c in json_columns and row[c] is not None else row[c]
+                                for c in columns])
+
+    def _json(self, value: Any) -> str:
+        """JSON text; the answer and result templates shared by many rows are encoded once."""
+        if isinstance(value, dict | list) and len(value) > 8:
+            found = self._dumped.get(id(value))
+            if found is None or found[0] is not value:
+                found = self._dumped[id(value)] = (value, json.dumps(value, ensure_ascii=False))
+            return found[1]
+        return json.dumps(value, ensure_ascii=False)
 
     def next_id(self, model: type[SQLModel]) -> int:
         table = model.__table__  # type: ignore[attr-defined]
@@ -161,7 +171,7 @@ def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
         for i in range(low, low + size):
             org = districts[i % len(districts)]
             birth = date(1930, 1, 1) + timedelta(days=elder_id % 9000)  # (birth, serial) unique per id
-            number = f"110101{birth:%Y%m%d}{(elder_id // 9000) % 1000:03d}"
+            number = f"110102{birth:%Y%m%d}{(elder_id // 9000) % 1000:03d}"  # not the demo's 110101
             number += check_digit(number)
             phone = f"139{elder_id % 10**8:08d}"
             created = now - timedelta(days=3 * 365 + rng.randint(0, 60), minutes=rng.randint(0, 600))

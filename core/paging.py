@@ -161,6 +161,17 @@ def paginate(session: Any, stmt: Select[Any], sort: Sequence[Sort], key: Callabl
     return page
 
 
+def attach(session: Any, page: Page, model: Any, key: Callable[[Any], Any]) -> None:
+    """Pair each item of a page with its row of `model` (by primary key, one IN query; None when
+    missing): lists page one table through its own index and join the rest for 50 rows only."""
+    wanted = {key(item) for item in page.items} - {None}
+    found = {}
+    if wanted:
+        pk = model.__table__.primary_key.columns.values()[0]
+        found = {getattr(row, pk.name): row for row in session.execute(select(model).where(pk.in_(wanted))).scalars()}
+    page.items = [(item, found.get(key(item))) for item in page.items]
+
+
 def capped_count(session: Any, stmt: Select[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
     """(count, more): counts at most `cap` + 1 rows, so a page never counts a whole table."""
     inner = stmt.order_by(None).limit(cap + 1).subquery()
