@@ -124,6 +124,7 @@ def test_bot_channel_posts_the_digest(app, client, db_session, rating_world, rec
 
 def test_reassessments_due_reach_the_organisations_assessors(app, db_session, people, elder, gbt):
     from assessment import operations as aops
+    from assessment.state import refresh_elder_state
     from jobs.notify import collect
     from tests.assessment.conftest import full_answers
 
@@ -135,7 +136,7 @@ def test_reassessments_due_reach_the_organisations_assessors(app, db_session, pe
         aops.submit_assessment(session=db_session, actor=people["assessor1"], assessment=a, definition=gbt)
     a.status, a.approved_at = "approved", utcnow() - timedelta(days=400)  # a year and a month ago
     db_session.add(a)
-    db_session.flush()
+    refresh_elder_state(db_session, a.elder_id)  # approved by hand here, not through sign_assessment
     with app.app_context():
         found = collect(db_session, [people["district"].id, people["city"].id], utcnow().date())
     for key in ("assessor1", "assessor2"):
