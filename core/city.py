@@ -26,8 +26,8 @@ from accounts.models import Organisation, User
 from assessment.idnumber import check_digit
 from assessment.models import Assessment, Elder, ElderState
 from assessment.queries import add_months
+from audit.chain import audit_key, event_digest
 from audit.models import AuditEvent
-from audit.operations import event_digest
 from core.crypto import FieldCipher, mask_id_number, mask_phone
 from rating.models import Certificate, CorrectiveAction, Facility, FacilityState, Grade, Inspection
 
@@ -97,6 +97,7 @@ class Chain:
         last = writer.conn.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()  # type: ignore[union-attr]
         self.prev = last or ""
         self.rows: list[dict[str, Any]] = []
+        self.key = audit_key()
 
     def add(self, at: datetime, actor: Any, action: str, target_type: str, target_id: int,
             changes: dict[str, Any] | None = None) -> None:
@@ -105,7 +106,7 @@ class Chain:
             organisation_id=actor.organisation_id, action=action, target_type=target_type,
             target_id=str(target_id), changes=changes, reason=None, client_address=None,
             request_id="demo-city", prev_hash=self.prev)
-        event.hash = event_digest(event)  # type: ignore[arg-type]
+        event.hash = event_digest(event, self.key)
         self.prev = event.hash
         self.rows.append({"id": self.next_id, **vars(event)})
         self.next_id += 1
@@ -160,7 +161,7 @@ def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
     users = context.users
     assessors, reviewer, inspector, admin = (users["assessor1"], users["assessor2"]), users["reviewer1"], \
         users["inspector1"], users["admin"]
-    _lock_chain(session)  # the chain has one writer while the city is appended
+    _lock_chain(session.connection())  # the chain has one writer while the city is appended
     conn = session.connection()
     writer = Writer(conn)
     chain = Chain(writer)
