@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -106,7 +107,7 @@ class JobQueueCollector(Collector):
             try:
                 rows = list(source())
             except Exception:  # a queue that cannot be read must not break the scrape
-                current_app.logger.warning("job metrics source failed", exc_info=True)
+                logging.getLogger(__name__).warning("job metrics source failed", exc_info=True)
                 continue
             for queue, queued, failures in rows:
                 depth.add_metric([queue], queued)

@@ -47,10 +47,14 @@ def init_app(app: Flask) -> None:
 
 def job_counts() -> list[tuple[str, int, int]]:
     """(kind, queued, failed) from the job table, for /metrics: the same figures on every server."""
+    from flask import has_request_context
     from sqlalchemy import func
     from sqlmodel import select
 
     from core.db import get_session
+
+    if not has_request_context():  # read at a /metrics scrape only, with the request's session
+        return []
     from jobs.models import Job
 
     counts: dict[str, list[int]] = {}
