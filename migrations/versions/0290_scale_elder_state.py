@@ -21,17 +21,22 @@ DUE_ROWS = sa.text("open_assessment_id IS NULL AND next_due_on IS NOT NULL")
 OPEN_ASSESSMENTS = sa.text("status <> 'approved'")
 
 
-def _trigram_available() -> bool:
-    """Create pg_trgm when the database lets us; without it the name index is a plain one."""
+def _trigram_ops() -> str | None:
+    """The trigram operator class, created with pg_trgm when the database lets us; None where it
+    cannot be had (the name index is then a plain one). The class is named with the schema the
+    extension lives in, which need not be on this connection's search path."""
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
-        return False
+        return None
     try:
         with bind.begin_nested():
             bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
     except sa.exc.DBAPIError:
-        return False
-    return True
+        return None
+    schema = bind.execute(sa.text(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'pg_trgm'")).scalar()
+    return f'"{schema}".gin_trgm_ops' if schema else None
 
 
 def upgrade() -> None:
@@ -59,9 +64,10 @@ def upgrade() -> None:
     op.create_index("ix_elder_state_level", "elder_state", ["organisation_id", "level_code", "elder_id"])
     op.create_index("ix_elder_org_name", "elder", ["organisation_id", "name", "id"])
     op.create_index("ix_elder_org_community", "elder", ["organisation_id", "community", "id"])
-    if _trigram_available():
+    trigram_ops = _trigram_ops()
+    if trigram_ops:
         op.create_index("ix_elder_name_trgm", "elder", ["name"], postgresql_using="gin",
-                        postgresql_ops={"name": "gin_trgm_ops"})
+                        postgresql_ops={"name": trigram_ops})
     else:
         op.create_index("ix_elder_name_trgm", "elder", ["name"])
     op.create_index("ix_assessment_updated", "assessment", ["updated_at", "id"])
