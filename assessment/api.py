@@ -267,7 +267,8 @@ def sign_assessment(assessment_id: int) -> Any:
         raise ApiError(429, "too_many_attempts", throttle.message(wait))
     try:
         ops.sign_assessment(session=db, actor=user, assessment=assessment, password=_text(data, "password"),
-                            required_signatures=queries.required_signatures())
+                            required_signatures=queries.required_signatures(),
+                            separation_of_duties=queries.separation_of_duties())
     except ops.AssessmentError as error:
         if error.code == "bad_password":
             throttle.note_failure(user.username, request.remote_addr)
@@ -291,6 +292,22 @@ def amend_assessment(assessment_id: int) -> Any:
         _raise(error)
     return jsonify({"id": amendment.id, "status": amendment.status, "version": amendment.version,
                     "revision": amendment.revision, "amends_id": amendment.amends_id}), 201
+
+
+@api_route("/assessments/<int:assessment_id>/return", methods=["POST"], roles=("reviewer",),
+           summary="审核员退回并说明原因：回到草稿，签名作废 / return to the assessors with a reason",
+           body=AMEND_BODY, responses={200: ASSESSMENT, 409: {"type": "object"}})
+def return_assessment(assessment_id: int) -> Any:
+    data = json_body()
+    require_fields(data, {"reason"}, {"reason"})
+    db, user = get_session(), current_actor()
+    assessment = queries.get_assessment(db, assessment_id, user)
+    try:
+        ops.return_assessment(session=db, actor=user, assessment=assessment, reason=_text(data, "reason"),
+                              separation_of_duties=queries.separation_of_duties())
+    except ops.AssessmentError as error:
+        _raise(error)
+    return jsonify(assessment_public(db, assessment))
 
 
 @api_route("/assessments/<int:assessment_id>/report.pdf", methods=["GET"], roles=READ_ROLES,

@@ -52,5 +52,9 @@ class AmendForm(FlaskForm):
     reason = TextAreaField(_l("更正原因（必填）"), validators=[Length(max=1000)])
 
 
+class ReturnForm(FlaskForm):
+    reason = TextAreaField(_l("退回原因（必填，评估员会看到）"), validators=[Length(max=1000)])
+
+
 class RevealForm(FlaskForm):
     field = HiddenField()

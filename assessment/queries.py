@@ -50,6 +50,21 @@ def required_signatures() -> int:
     return max(1, int(current_app.config.get("ASSESSMENT_REQUIRED_SIGNATURES", 2)))
 
 
+def separation_of_duties() -> bool:
+    """Whether whoever assessed is kept from reviewing (YIYANG_SEPARATION_OF_DUTIES, on by default)."""
+    return bool(current_app.config.get("SEPARATION_OF_DUTIES", True))
+
+
+def returns_of(session: Session, assessment: Assessment) -> list[Any]:
+    """The times a reviewer sent this assessment back, newest first, with their reasons."""
+    from audit.models import AuditEvent
+
+    stmt = select(AuditEvent).where(AuditEvent.target_type == "assessment",
+                                    AuditEvent.target_id == str(assessment.id),
+                                    AuditEvent.action == "assessment.return")
+    return list(session.exec(stmt.order_by(AuditEvent.id.desc())))  # type: ignore[union-attr]
+
+
 def get_elder(session: Session, elder_id: Any, user: User) -> Elder:
     return get_scoped_or_404(session, Elder, elder_id, user)
 

@@ -279,10 +279,32 @@ def approve_inspection(inspection_id: int) -> Any:
     session = get_session()
     inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
     try:
-        grade = ops.approve_inspection(session=session, actor=_actor(), inspection=inspection)
+        grade = ops.approve_inspection(session=session, actor=_actor(), inspection=inspection,
+                                       separation_of_duties=queries.separation_of_duties())
     except ops.RatingError as exc:
         raise _fail(exc) from None
     return grade_json(session, grade)
+
+
+@api_route("/inspections/<int:inspection_id>/return", methods=["POST"], roles=("admin",),
+           summary="退回检查员并说明原因 / return to the inspector with a reason",
+           body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+           responses={200: {"type": "object", "properties": {
+               "id": {"type": "integer"}, "status": {"type": "string"}, "version": {"type": "integer"}}},
+               409: OBJ})
+def return_inspection(inspection_id: int) -> Any:
+    data = json_body()
+    require_fields(data, {"reason"}, {"reason"})
+    if not isinstance(data["reason"], str):
+        raise ApiError(422, "invalid_input", N_("退回原因应为文字"), [{"item": "reason", "message": N_("退回原因应为文字")}])
+    session = get_session()
+    inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
+    try:
+        ops.return_inspection(session=session, actor=_actor(), inspection=inspection, reason=data["reason"],
+                              separation_of_duties=queries.separation_of_duties())
+    except ops.RatingError as exc:
+        raise _fail(exc) from None
+    return {"id": inspection.id, "status": inspection.status, "version": inspection.version}
 
 
 @api_route("/inspections/<int:inspection_id>/reinspection", methods=["POST"], roles=STAFF,
@@ -298,7 +320,8 @@ def create_reinspection(inspection_id: int) -> Any:
 
 
 @api_route("/inspections/<int:inspection_id>/notice.pdf", methods=["GET"], roles=STAFF,
-           summary="整改通知书 PDF / rectification notice", produces="application/pdf")
+           summary="整改通知书 PDF / rectification notice", produces="application/pdf",
+           responses={200: OBJ, 409: OBJ})
 def notice_pdf(inspection_id: int) -> Any:
     from reports import render_pdf
 
@@ -307,6 +330,8 @@ def notice_pdf(inspection_id: int) -> Any:
     actions = queries.actions(session, _actor(), which="all", inspection_id=inspection.id)
     if inspection.status not in ("submitted", "approved"):
         raise ApiError(409, "conflict", N_("检查提交后才能生成整改通知书"))
+    if not actions:
+        raise ApiError(409, "nothing_to_rectify", N_("本次检查没有扣分项，无需整改，不出具整改通知书"))
     pdf = render_pdf("rectification_notice.html", notice_context(session, inspection, actions))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=notice-{inspection.id}.pdf"})
@@ -368,7 +393,8 @@ def issue_certificate() -> Any:
     if grade is None:
         raise ApiError(409, "conflict", N_("该检查的等级尚未审批，不能发证"))
     try:
-        certificate, created = ops.issue_certificate(session=session, actor=_actor(), grade=grade)
+        certificate, created = ops.issue_certificate(session=session, actor=_actor(), grade=grade,
+                                                     separation_of_duties=queries.separation_of_duties())
     except ops.RatingError as exc:
         raise _fail(exc) from None
     return certificate_json(session, certificate), 201 if created else 200

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from flask import abort
+from flask import abort, current_app
 from sqlmodel import Session, select
 
 from accounts.models import User
@@ -54,6 +54,21 @@ def facilities(session: Session, user: User, *, kind: str | None = None) -> list
         known = {f.id for f in rows}
         rows += [f for f in session.exec(select(Facility).where(Facility.id.in_(own))) if f.id not in known]  # type: ignore[union-attr]
     return rows
+
+
+def separation_of_duties() -> bool:
+    """Whether whoever inspected is kept from approving and certifying (on by default)."""
+    return bool(current_app.config.get("SEPARATION_OF_DUTIES", True))
+
+
+def returns_of(session: Session, inspection: Inspection) -> list[Any]:
+    """The times an approver sent this inspection back, newest first, with their reasons."""
+    from audit.models import AuditEvent
+
+    stmt = select(AuditEvent).where(AuditEvent.target_type == "rating_inspection",
+                                    AuditEvent.target_id == str(inspection.id),
+                                    AuditEvent.action == "rating.inspection.return")
+    return list(session.exec(stmt.order_by(AuditEvent.id.desc())))  # type: ignore[union-attr]
 
 
 def current_grade(session: Session, facility: Facility) -> Grade | None:

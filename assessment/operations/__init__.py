@@ -10,9 +10,11 @@ from assessment.operations.assessments import (  # noqa: F401
     answers_digest,
     parse_reason,
     reopen_assessment,
+    return_assessment,
     save_answers,
     sign_assessment,
     signatures_of,
+    signing_step,
     start_assessment,
     submit_assessment,
 )

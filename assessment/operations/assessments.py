@@ -17,13 +17,15 @@ from assessment.models import (
     AssessmentSignature,
     Elder,
 )
-from assessment.operations.errors import AssessmentError, ConflictError
+from assessment.operations.errors import AssessmentError, ConflictError, refused
 from assessment.state import refresh_elder_state
+from assessment.workflow import ASSESSMENT
 from audit import record_event
 from core.answers import answer_problems
 from core.db import bump_version
 from core.i18n import N_
 from core.timeutil import utcnow
+from core.workflow import Context, clean_reason
 from jobs.events import emit
 from scoring import AnswerError, Definition, score, validate_answers
 
@@ -83,9 +85,7 @@ def save_answers(*, session: Session, actor: User, assessment: Assessment, defin
                  ) -> list[dict[str, Any]]:
     """Merge (partial) answers into a draft; None clears an answer. Returns the problems found
     so far (missing answers are not problems yet), which the form shows next to each item."""
-    if not assessment.is_editable:
-        raise AssessmentError(N_("评估已提交，不能再修改答案。如需修改，请先退回草稿或发起更正。"),
-                              status=409, code="not_draft")
+    ASSESSMENT.require(assessment, actor, "save", error=refused)
     cleaned = _clean_answers(definition, answers)
     bump_version(session, assessment, version, ConflictError)
     merged = dict(assessment.answers or {})
@@ -108,6 +108,7 @@ def submit_assessment(*, session: Session, actor: User, assessment: Assessment,
     so a double tap or a retried request makes one submission."""
     if assessment.status != "draft":
         return assessment
+    ASSESSMENT.require(assessment, actor, "submit", error=refused)
     try:
         result = score(definition, assessment.answers)
     except AnswerError as error:
@@ -132,8 +133,7 @@ def submit_assessment(*, session: Session, actor: User, assessment: Assessment,
 
 def reopen_assessment(*, session: Session, actor: User, assessment: Assessment) -> Assessment:
     """Send a submitted (not yet approved) assessment back to draft; its signatures lapse."""
-    if assessment.status not in ("submitted", "signed"):
-        raise AssessmentError(N_("只有已提交、未审核的评估可以退回修改。"), status=409, code="not_reopenable")
+    ASSESSMENT.require(assessment, actor, "reopen", error=refused)
     bump_version(session, assessment, None, ConflictError)
     for signature in signatures_of(session, assessment):
         session.delete(signature)
@@ -154,7 +154,7 @@ def signatures_of(session: Session, assessment: Assessment) -> list[AssessmentSi
 
 
 def sign_assessment(*, session: Session, actor: User, assessment: Assessment, password: str,
-                    required_signatures: int) -> AssessmentSignature:
+                    required_signatures: int, separation_of_duties: bool = True) -> AssessmentSignature:
     """Sign as an assessor (until the required number have signed) or, after that, approve as
     the reviewer, which locks the record. The password is asked again; the signature keeps the
     hash of the answers it covers."""
@@ -163,33 +163,21 @@ def sign_assessment(*, session: Session, actor: User, assessment: Assessment, pa
         raise AssessmentError(N_("密码不正确，未签名。"), status=403, code="bad_password",
                               errors=[{"item": "password", "message": N_("密码不正确")}])
     existing = signatures_of(session, assessment)
-    if any(s.user_id == actor.id for s in existing):
-        raise AssessmentError(N_("您已经签过名了；需要另一位人员签名。"), status=409, code="already_signed")
     digest = answers_digest(assessment)
     if assessment.answers_hash and digest != assessment.answers_hash:
         raise AssessmentError(N_("答案与提交时不一致，不能签名。"), status=409, code="hash_mismatch")
     assessors = [s for s in existing if s.role == "assessor"]
-    if assessment.status == "submitted" or (assessment.status == "signed"
-                                            and len(assessors) < required_signatures):
-        if not actor.has_role("assessor"):
-            raise AssessmentError(N_("需要评估员先签名。"), status=403, code="assessor_required")
-        role = "assessor"
-    elif assessment.status == "signed":
-        if not actor.has_role("reviewer"):
-            raise AssessmentError(N_("评估员已全部签名，等待审核员审核。"), status=403, code="reviewer_required")
-        role = "reviewer"
-    elif assessment.status == "draft":
-        raise AssessmentError(N_("请先提交评估，再签名。"), status=409, code="not_submitted")
-    else:
-        raise AssessmentError(N_("评估已审核锁定。"), status=409, code="locked")
+    context = Context(session, {"signatures": existing, "required_signatures": required_signatures,
+                                "separation_of_duties": separation_of_duties})
+    step = signing_step(assessment, len(assessors), required_signatures)
+    after = ASSESSMENT.require(assessment, actor, step, error=refused, context=context)
+    role = "reviewer" if step == "approve" else "assessor"
     bump_version(session, assessment, None, ConflictError)
     signature = AssessmentSignature(assessment_id=assessment.id or 0, user_id=actor.id or 0,
                                     role=role, answers_hash=digest, signed_at=utcnow())
     session.add(signature)
-    if role == "assessor" and len(assessors) + 1 >= required_signatures:
-        assessment.status = "signed"
-    elif role == "reviewer":
-        assessment.status = "approved"
+    assessment.status = after
+    if role == "reviewer":
         assessment.reviewer_id = actor.id
         assessment.approved_at = signature.signed_at
         if assessment.amends_id:
@@ -206,18 +194,20 @@ def sign_assessment(*, session: Session, actor: User, assessment: Assessment, pa
     return signature
 
 
+def signing_step(assessment: Assessment, assessor_count: int, required_signatures: int) -> str:
+    """Which step of the workflow a signature is: an assessor's, the last assessor's, or the
+    reviewer's approval."""
+    if assessment.status == "signed" and assessor_count >= required_signatures:
+        return "approve"
+    return "sign_last" if assessor_count + 1 >= required_signatures else "sign"
+
+
 def amend_assessment(*, session: Session, actor: User, assessment: Assessment, reason: str) -> Assessment:
     """Open a new version of a locked assessment; the old one stays as it was, viewable."""
     reason = (reason or "").strip()
     if not reason:
         raise AssessmentError(N_("更正必须填写原因。"), errors=[{"item": "reason", "message": N_("请填写更正原因")}])
-    if not assessment.is_locked:
-        raise AssessmentError(N_("只有已审核锁定的评估需要通过更正修改。"), status=409, code="not_locked")
-    if assessment.superseded_by_id:
-        raise AssessmentError(N_("该评估已有更新的版本，请在最新版本上更正。"), status=409, code="superseded")
-    pending = session.exec(select(Assessment).where(Assessment.amends_id == assessment.id)).first()
-    if pending is not None:
-        raise AssessmentError(N_("该评估已有一份进行中的更正。"), status=409, code="amendment_pending")
+    ASSESSMENT.require(assessment, actor, "amend", error=refused, context=Context(session))
     amendment = Assessment(
         organisation_id=assessment.organisation_id, elder_id=assessment.elder_id,
         instrument_id=assessment.instrument_id, instrument_version=assessment.instrument_version,
@@ -244,3 +234,29 @@ def answer_differences(definition: Definition, before: dict[str, Any], after: di
             out.append({"item": item_id, "title": item.title.zh, "before": old, "after": new})
     return out
 
+
+
+def return_assessment(*, session: Session, actor: User, assessment: Assessment, reason: str,
+                      separation_of_duties: bool = True) -> Assessment:
+    """The reviewer sends a submitted or signed assessment back to the assessors with a reason
+    (退回并说明原因): it becomes a draft again, its signatures lapse, the reason stays in its
+    history (the audit log) and is shown on the record."""
+    text = clean_reason(reason)
+    if not text:
+        raise AssessmentError(N_("退回必须说明原因。"), errors=[{"item": "reason", "message": N_("请填写退回原因")}])
+    ASSESSMENT.require(assessment, actor, "return", error=refused, context=Context(
+        session, {"separation_of_duties": separation_of_duties}))
+    before = assessment.status
+    bump_version(session, assessment, None, ConflictError)
+    for signature in signatures_of(session, assessment):
+        session.delete(signature)
+    assessment.status = ASSESSMENT.transitions[(before, "return")]
+    assessment.result = None
+    assessment.answers_hash = None
+    assessment.submitted_at = None
+    session.add(assessment)
+    session.flush()
+    record_event(session=session, action="assessment.return", target=assessment, actor=actor,
+                 changes={"old": {"status": before}, "new": {"status": assessment.status}}, reason=text)
+    refresh_elder_state(session, assessment.elder_id)
+    return assessment

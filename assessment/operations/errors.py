@@ -12,6 +12,7 @@ from assessment.models import (
 from core.answers import MAX_ANSWER_TEXT  # noqa: E402,F401  (one limit for both domains)
 from core.errors import DomainError, EditConflict
 from core.i18n import N_
+from core.workflow import Refusal
 
 
 class AssessmentError(DomainError):
@@ -20,6 +21,11 @@ class AssessmentError(DomainError):
     def __init__(self, message: Any, *, status: int = 422, code: str = "invalid",
                  errors: list[dict[str, Any]] | None = None) -> None:
         DomainError.__init__(self, message, status=status, code=code, errors=errors)
+
+
+def refused(refusal: Refusal) -> AssessmentError:
+    """A step the assessment workflow does not allow now (see assessment.workflow)."""
+    return AssessmentError(refusal.message, status=refusal.status, code=refusal.code)
 
 
 class ConflictError(AssessmentError, EditConflict):

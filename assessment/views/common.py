@@ -8,8 +8,14 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from assessment import queries
 from assessment.cli import register as register_cli
+from assessment.models import Assessment
+from assessment.workflow import ASSESSMENT
+from core.db import get_session
 from core.navigation import register_home_card, register_nav
+from core.workflow import Context, allowed_actions
+from core.workflow import register as register_workflow
 
 bp = Blueprint("assessment", __name__, cli_group="assessment")
 register_cli(bp)
@@ -27,6 +33,16 @@ register_home_card("assessment.index", _l("能力评估"), _l("继续草稿、�
 register_home_card("assessment.due", _l("复评提醒"), _l("即将到期和已逾期的复评"), roles=READ, order=12)
 register_home_card("assessment.entitlements", _l("等级待遇表"), _l("各等级对应的服务与每月补贴"),
                    roles=("admin",), order=40)
+
+
+def workflow_context(_record: Any) -> Context:
+    """What the assessment workflow's guards need when a page asks which buttons to draw."""
+    return Context(get_session(), {"required_signatures": queries.required_signatures(),
+                                   "separation_of_duties": queries.separation_of_duties()})
+
+
+register_workflow(Assessment, ASSESSMENT, workflow_context)
+bp.add_app_template_global(allowed_actions, "allowed_actions")
 
 
 def _user() -> Any:

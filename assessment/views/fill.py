@@ -89,7 +89,7 @@ def _render_fill(assessment: Assessment, definition: Definition, section: Any, f
         "assessment/fill.html", assessment=assessment, definition=definition, section=section,
         sections=sections, index=index, form=form, elder=person, answered=answered, relevant=relevant,
         client_logic=_client_logic(definition, assessment), conflict=conflict, lang=_lang(),
-        reasons=REASONS), status
+        reasons=REASONS, returns=queries.returns_of(db, assessment)[:1]), status
 
 
 @bp.route("/assessments/<int:assessment_id>/fill", methods=["GET", "POST"])

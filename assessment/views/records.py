@@ -12,14 +12,16 @@ from assessment import operations as ops
 from assessment import queries
 from assessment.api import pdf_response, report_pdf
 from assessment.documents import blank_form_context
-from assessment.forms import AmendForm, SignForm
+from assessment.forms import AmendForm, ReturnForm, SignForm
 from assessment.models import REASONS, STATUSES, Assessment, Elder
 from assessment.presenters import domain_rows, entitlement_public, history_public
-from assessment.views.common import READ, WRITE, _lang, _user, bp
+from assessment.views.common import READ, WRITE, _lang, _user, bp, workflow_context
 from assessment.views.fill import PageState, _render_review, answer_text
+from assessment.workflow import ASSESSMENT
 from core.auth import require_roles
 from core.db import get_session
 from core.unitofwork import keep_writes
+from core.workflow import allowed_actions
 from scoring import validate_answers
 
 
@@ -66,7 +68,8 @@ def detail(assessment_id: int) -> Any:
 
 
 def _render_detail(assessment: Assessment, *, sign_error: str | None = None,
-                   amend_form: AmendForm | None = None, status: int = 200) -> Any:
+                   amend_form: AmendForm | None = None, return_form: ReturnForm | None = None,
+                   status: int = 200) -> Any:
     from reports import bar_chart_svg
 
     db = get_session()
@@ -78,11 +81,12 @@ def _render_detail(assessment: Assessment, *, sign_error: str | None = None,
     user = _user()
     assessor_count = sum(1 for s, _u in signatures if s.role == "assessor")
     required = queries.required_signatures()
-    has_signed = any(u.id == user.id for _s, u in signatures)
-    can_sign = (not has_signed and (
-        (assessment.status == "submitted" or (assessment.status == "signed" and assessor_count < required))
-        and user.has_role("assessor")
-        or assessment.status == "signed" and assessor_count >= required and user.has_role("reviewer")))
+    actions = allowed_actions(assessment, user)  # exactly what the workflow table allows this user
+    can_sign = bool(actions & {"sign", "sign_last", "approve"})
+    refusal = None
+    if assessment.status == "signed" and user.has_role("reviewer") and "approve" not in actions:
+        found = ASSESSMENT.refusal(assessment, user, "approve", workflow_context(assessment))
+        refusal = found.message if found else None
     rows = domain_rows(result, lang)
     return render_template(
         "assessment/detail.html", assessment=assessment, definition=definition, result=result,
@@ -90,7 +94,10 @@ def _render_detail(assessment: Assessment, *, sign_error: str | None = None,
         chart=bar_chart_svg(rows, width=560, font_family="sans-serif") if rows else "",
         entitlement=entitlement_public(queries.entitlement_for(db, assessment)),
         signatures=signatures, digest=digest, required=required, assessor_count=assessor_count,
-        can_sign=can_sign, sign_form=SignForm(), sign_error=sign_error,
+        can_sign=can_sign, sign_form=SignForm(), sign_error=sign_error, actions=actions, refusal=refusal,
+        return_form=return_form or ReturnForm(formdata=None), returns=queries.returns_of(db, assessment),
+        answer_sections=[s for s in definition.sections if s.items], answer_text=answer_text,
+        relevant=definition.relevant_items(assessment.answers),
         amend_form=amend_form or AmendForm(formdata=None), history=history_public(db, assessment),
         statuses=STATUSES, reasons=REASONS, lang=lang), status
 
@@ -106,7 +113,8 @@ def sign(assessment_id: int) -> Any:
         return _render_detail(assessment, sign_error=throttle.message(wait), status=429)
     try:
         ops.sign_assessment(session=db, actor=_user(), assessment=assessment,
-                            password=form.password.data or "", required_signatures=queries.required_signatures())
+                            password=form.password.data or "", required_signatures=queries.required_signatures(),
+                            separation_of_duties=queries.separation_of_duties())
     except ops.AssessmentError as error:
         if error.code == "bad_password":
             throttle.note_failure(_user().username, request.remote_addr)
@@ -128,6 +136,25 @@ def reopen(assessment_id: int) -> Any:
         return redirect(url_for("assessment.detail", assessment_id=assessment.id))
     flash(_("已退回草稿，原有签名作废。"), "warning")
     return redirect(url_for("assessment.fill", assessment_id=assessment.id))
+
+
+@bp.route("/assessments/<int:assessment_id>/return", methods=["POST"])
+@require_roles("reviewer")
+def return_(assessment_id: int) -> Any:
+    """退回并说明原因: the reviewer sends the assessment back to the assessors."""
+    db = get_session()
+    assessment = queries.get_assessment(db, assessment_id, _user())
+    form = ReturnForm()
+    if not form.validate():
+        return _render_detail(assessment, return_form=form, status=422)
+    try:
+        ops.return_assessment(session=db, actor=_user(), assessment=assessment, reason=form.reason.data or "",
+                              separation_of_duties=queries.separation_of_duties())
+    except ops.AssessmentError as error:
+        form.reason.errors = [error.message]
+        return _render_detail(assessment, return_form=form, status=error.status)
+    flash(_("已退回评估员修改，原有签名作废；退回原因已记录。"), "success")
+    return redirect(url_for("assessment.detail", assessment_id=assessment.id))
 
 
 @bp.route("/assessments/<int:assessment_id>/amend", methods=["POST"])

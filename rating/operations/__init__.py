@@ -33,6 +33,7 @@ from rating.operations.inspections import (
     create_reinspection,
     definition_of,
     rectification_days,
+    return_inspection,
     save_answers,
     save_photo,
     start_inspection,
@@ -57,7 +58,8 @@ __all__ = [
     "disqualify_facility", "display_status", "draw", "draw_plan", "eligible_facility_ids", "escalate_overdue",
     "grade_status", "inspector_pool_ids", "is_due_soon", "is_overdue", "issuable_grades",
     "issue_batch", "issue_certificate", "known_facts", "merge_facts", "publish_plan",
-    "rectification_days", "redraw_matches", "revoke_certificate", "save_answers", "save_photo", "seed_commitment",
+    "rectification_days", "return_inspection", "redraw_matches", "revoke_certificate", "save_answers", "save_photo",
+    "seed_commitment",
     "start_inspection", "start_plan_inspections", "submit_evidence", "submit_inspection",
     "update_facility", "verification", "verify_action", "verify_draw",
 ]

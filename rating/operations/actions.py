@@ -13,8 +13,9 @@ from core.i18n import N_
 from core.timeutil import utcnow
 from jobs.events import emit
 from rating.models import CorrectiveAction
-from rating.operations.facilities import RatingError
+from rating.operations.facilities import RatingError, refused
 from rating.state import refresh_facility_state
+from rating.workflow import ACTION
 
 DUE_SOON_DAYS = 7
 EVIDENCE_MAX = 2000
@@ -48,8 +49,7 @@ def submit_evidence(*, session: Session, actor: Any, action: CorrectiveAction, n
     note = (note or "").strip()
     if not note:
         raise RatingError([{"item": "note", "message": N_("请说明整改情况")}])
-    if action.status == "closed":
-        raise RatingError(N_("该整改项已核验关闭"), status=409)
+    ACTION.require(action, actor, "submit_evidence", error=refused)
     old = action.status
     action.status = "evidence_submitted"
     action.evidence_note = note[:EVIDENCE_MAX]
@@ -67,17 +67,17 @@ def verify_action(*, session: Session, actor: Any, action: CorrectiveAction, acc
     """Accept the evidence and close the action, or send it back with a reason."""
     if action.status == "closed":
         return action
-    if action.status != "evidence_submitted":
-        raise RatingError(N_("尚未提交整改材料，无法核验"), status=409)
+    step = "verify" if accept else "return_escalated" if action.escalated_at else "return"
+    after = ACTION.require(action, actor, step, error=refused)
     old = action.status
     if accept:
-        action.status = "closed"
+        action.status = after
         action.verified_at = now or utcnow()
         action.verified_by_id = getattr(actor, "id", None)
     else:
         if not (reason or "").strip():
             raise RatingError([{"item": "reason", "message": N_("退回整改需要说明原因")}])
-        action.status = "escalated" if action.escalated_at else "open"
+        action.status = after
     session.add(action)
     session.flush()
     record_event(session=session, action="rating.action.verify" if accept else "rating.action.reject",

@@ -16,11 +16,13 @@ from accounts.models import Organisation
 from audit import record_event
 from core.i18n import N_
 from core.timeutil import utcnow
+from core.workflow import Context
 from jobs.events import emit
 from rating.models import Certificate, Facility, Grade
-from rating.operations.facilities import RatingError
+from rating.operations.facilities import RatingError, refused
 from rating.schemes import get_scheme
 from rating.signing import sign_payload, verify_signature
+from rating.workflow import GRADE
 
 CODE_BYTES = 18  # 24 base64url characters: unguessable, and short enough to type
 
@@ -41,21 +43,17 @@ def payload_code(payload: dict[str, Any]) -> Any:
     return payload.get("c") if payload.get("v") == 2 else payload.get("code")
 
 
-def issue_certificate(*, session: Session, actor: Any, grade: Grade,
-                      now: datetime | None = None) -> tuple[Certificate, bool]:
+def issue_certificate(*, session: Session, actor: Any, grade: Grade, now: datetime | None = None,
+                      separation_of_duties: bool = True) -> tuple[Certificate, bool]:
     """Issue the certificate of an awarded grade; (certificate, newly issued). Issuing again
     returns the existing one."""
     existing = session.exec(select(Certificate).where(Certificate.grade_id == grade.id)).first()
     if existing is not None:
         return existing, False
-    if grade.code <= 0:
-        raise RatingError(N_("未达到等级，不发证书"))
-    if grade.superseded_by_id is not None:
-        raise RatingError(N_("该等级已被新等级取代，不再发证"), status=409)
+    GRADE.require(grade, actor, "issue_certificate", error=refused,
+                  context=Context(session, {"separation_of_duties": separation_of_duties}))
     facility = session.get(Facility, grade.facility_id)
     assert facility is not None
-    if facility.is_disqualified:
-        raise RatingError(N_("该机构已被取消服务提供资格，不能发证"), status=409)
     now = now or utcnow()
     code = secrets.token_urlsafe(CODE_BYTES)
     serial = f"YY{now:%Y}-{grade.scheme[:6].upper().replace('-', '')}-{grade.id:06d}"
@@ -89,12 +87,18 @@ def issuable_grades(*, session: Session, organisation_ids: list[int], plan_id: i
 
 def issue_batch(*, session: Session, actor: Any, grades: list[Grade],
                 progress: Callable[[Grade], None] | None = None,
-                now: datetime | None = None) -> list[Certificate]:
+                now: datetime | None = None, separation_of_duties: bool = True) -> list[Certificate]:
     """Issue certificates for many grades; already issued ones are skipped, so re-running
-    issues nothing twice."""
+    issues nothing twice. Grades of inspections the actor took part in are left for another
+    administrator (separation of duties)."""
     issued = []
+    context = Context(session, {"separation_of_duties": separation_of_duties})
     for grade in grades:
-        certificate, created = issue_certificate(session=session, actor=actor, grade=grade, now=now)
+        refusal = GRADE.refusal(grade, actor, "issue_certificate", context)
+        if refusal is not None and refusal.code == "separation_of_duties":
+            continue
+        certificate, created = issue_certificate(session=session, actor=actor, grade=grade, now=now,
+                                                 separation_of_duties=separation_of_duties)
         if created:
             issued.append(certificate)
         if progress:

@@ -12,6 +12,7 @@ from core.db import bump_version
 from core.errors import DomainError
 from core.i18n import N_
 from core.timeutil import utcnow
+from core.workflow import Refusal
 from rating.models import FACILITY_KINDS, FILING_STATUSES, Facility, Grade
 from rating.state import refresh_facility_state
 from scoring import Definition
@@ -25,6 +26,11 @@ class RatingError(DomainError, ValueError):
             errors = [{"item": None, "message": errors}]
         DomainError.__init__(self, None, status=status, code="conflict" if status == 409 else "invalid_input",
                              errors=errors)
+
+
+def refused(refusal: Refusal) -> RatingError:
+    """A step the rating workflows do not allow now (see rating.workflow)."""
+    return RatingError([{"item": None, "message": refusal.message}], status=refusal.status)
 
 
 FACILITY_FIELDS = ("name", "kind", "district", "address", "beds", "operator", "filing_status",

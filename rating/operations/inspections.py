@@ -16,6 +16,7 @@ from core.db import bump_version
 from core.errors import EditConflict
 from core.i18n import N_
 from core.timeutil import utcnow
+from core.workflow import Context, clean_reason
 from jobs.events import emit
 from rating.models import (
     CorrectiveAction,
@@ -25,9 +26,16 @@ from rating.models import (
     Inspection,
     InspectionPlan,
 )
-from rating.operations.facilities import RatingError, disqualify_facility, known_facts, merge_facts
+from rating.operations.facilities import (
+    RatingError,
+    disqualify_facility,
+    known_facts,
+    merge_facts,
+    refused,
+)
 from rating.schemes import facility_kinds_for, get_scheme
 from rating.state import refresh_facility_state
+from rating.workflow import INSPECTION
 from scoring import AnswerError, Definition, score, validate_answers
 
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # what we accept from the camera
@@ -95,8 +103,7 @@ def save_answers(*, session: Session, actor: Any, inspection: Inspection, answer
                  facts: Any = None, notes: Any = None, version: Any) -> list[dict[str, Any]]:
     """Autosave the checklist: the whole answer set replaces the stored one when `version`
     matches (else VersionConflict); returns the problems found so far (kept, not refused)."""
-    if inspection.status not in ("planned", "in_progress"):
-        raise RatingError([{"item": None, "message": N_("检查已提交，不能再修改")}], status=409)
+    INSPECTION.require(inspection, actor, "save", error=refused)
     if isinstance(version, bool) or not isinstance(version, int):
         raise RatingError([{"item": "version", "message": N_("缺少版本号 version（整数）")}])
     bump_version(session, inspection, version, VersionConflict)
@@ -171,6 +178,7 @@ def submit_inspection(*, session: Session, actor: Any, inspection: Inspection,
     changes nothing."""
     if inspection.status in ("submitted", "approved"):
         return inspection
+    INSPECTION.require(inspection, actor, "submit", error=refused)
     now = now or utcnow()
     definition = definition_of(inspection)
     facility = session.get(Facility, inspection.facility_id)
@@ -291,14 +299,14 @@ def add_years(day: date, years: int) -> date:
 
 
 def approve_inspection(*, session: Session, actor: Any, inspection: Inspection,
-                       now: datetime | None = None) -> Grade:
+                       now: datetime | None = None, separation_of_duties: bool = True) -> Grade:
     """Award the proposed grade with the scheme's validity; the facility's earlier grades are
     superseded. Approving twice returns the same grade."""
     existing = session.exec(select(Grade).where(Grade.inspection_id == inspection.id)).first()
     if existing is not None:
         return existing
-    if inspection.status != "submitted" or not inspection.result:
-        raise RatingError(N_("只能审批已提交的检查"), status=409)
+    INSPECTION.require(inspection, actor, "approve", error=refused,
+                       context=Context(session, {"separation_of_duties": separation_of_duties}))
     now = now or utcnow()
     definition = definition_of(inspection)
     proposed = inspection.result.get("grade") or {"code": 0, "label": "未评定"}
@@ -334,3 +342,34 @@ def approve_inspection(*, session: Session, actor: Any, inspection: Inspection,
     emit(session, "grade.awarded", grade, when=grade.code > 0)
     refresh_facility_state(session, inspection.facility_id)
     return grade
+
+
+def return_inspection(*, session: Session, actor: Any, inspection: Inspection, reason: str,
+                      now: datetime | None = None, separation_of_duties: bool = True) -> Inspection:
+    """The approver sends a submitted inspection back to the inspector with a reason (退回并说明原因):
+    it is editable again, the proposed result and the corrective actions it created are withdrawn
+    (submitting again creates them afresh), and the reason stays in its history (the audit log)."""
+    text = clean_reason(reason)
+    if not text:
+        raise RatingError([{"item": "reason", "message": N_("退回必须说明原因")}])
+    before = inspection.status
+    after = INSPECTION.require(inspection, actor, "return", error=refused,
+                               context=Context(session, {"separation_of_duties": separation_of_duties}))
+    bump_version(session, inspection, None, VersionConflict)
+    withdrawn = list(session.exec(select(CorrectiveAction).where(CorrectiveAction.inspection_id == inspection.id)))
+    for action in withdrawn:
+        session.delete(action)
+    inspection.status = after
+    inspection.result = None
+    inspection.proposed_grade_code = None
+    inspection.is_unqualified = False
+    inspection.rectification_due_at = None
+    inspection.submitted_at = None
+    inspection.updated_at = now or utcnow()
+    session.add(inspection)
+    session.flush()
+    record_event(session=session, action="rating.inspection.return", target=inspection, actor=actor,
+                 changes={"old": {"status": before}, "new": {"status": after},
+                          "actions_withdrawn": len(withdrawn)}, reason=text)
+    refresh_facility_state(session, inspection.facility_id)
+    return inspection

@@ -51,7 +51,8 @@ def certificates() -> Any:
 def certificates_issue_all() -> Any:
     session = get_session()
     grades = ops.issuable_grades(session=session, organisation_ids=visible_org_ids(session, _actor()))
-    issued = ops.issue_batch(session=session, actor=_actor(), grades=grades)
+    issued = ops.issue_batch(session=session, actor=_actor(), grades=grades,
+                             separation_of_duties=queries.separation_of_duties())
     flash(_("已发放 %(n)d 张证书（已发过的不会重复发放）。", n=len(issued)))
     return redirect(url_for("rating.certificates"))
 
@@ -62,7 +63,8 @@ def grade_certificate(grade_id: int) -> Any:
     session = get_session()
     grade = queries.get_or_404(session, Grade, grade_id, _actor())
     try:
-        certificate, _created = ops.issue_certificate(session=session, actor=_actor(), grade=grade)
+        certificate, _created = ops.issue_certificate(session=session, actor=_actor(), grade=grade,
+                                                      separation_of_duties=queries.separation_of_duties())
     except ops.RatingError as exc:
         for p in _problems(exc):
             flash(p, "error")

@@ -15,6 +15,8 @@ from core.db import get_session
 from core.i18n import N_, Labels
 from core.navigation import register_home_card, register_nav
 from core.storage import get_storage
+from core.workflow import Context, allowed_actions
+from core.workflow import register as register_workflow
 from rating import operations as ops
 from rating.models import (
     ACTION_STATUSES,
@@ -23,7 +25,12 @@ from rating.models import (
     FILING_STATUSES,
     INSPECTION_STATUSES,
     SEVERITIES,
+    Certificate,
+    CorrectiveAction,
+    Grade,
+    Inspection,
 )
+from rating.workflow import ACTION, CERTIFICATE, GRADE, INSPECTION
 
 bp = Blueprint("rating", __name__)
 
@@ -61,6 +68,18 @@ def _labels() -> dict[str, Any]:
               "ACTION_STATUSES": ACTION_STATUSES | {"overdue": N_("已逾期")}, "SEVERITIES": SEVERITIES,
               "CERTIFICATE_STATUSES": CERTIFICATE_STATUSES, "FILING_STATUSES": FILING_STATUSES}
     return {name: Labels(table) for name, table in tables.items()}
+
+
+def workflow_context(_record: Any) -> Context:
+    """What the rating workflows' guards need when a page asks which buttons to draw."""
+    return Context(get_session(), {"separation_of_duties": queries.separation_of_duties()})
+
+
+register_workflow(Inspection, INSPECTION, workflow_context)
+register_workflow(CorrectiveAction, ACTION, workflow_context)
+register_workflow(Grade, GRADE, workflow_context)
+register_workflow(Certificate, CERTIFICATE, workflow_context)
+bp.add_app_template_global(allowed_actions, "allowed_actions")
 
 
 def _actor() -> User:

@@ -44,7 +44,8 @@ from rating.models import (
 )
 from rating.operations.actions import aware
 from rating.schemes import get_scheme
-from rating.views.common import ALL, STAFF, _actor, _photo_dir, _problems, bp, paged_list
+from rating.views.common import ALL, STAFF, _actor, _photo_dir, _problems, bp, paged_list, workflow_context
+from rating.workflow import INSPECTION
 from scoring import Definition, validate_answers
 
 
@@ -94,7 +95,7 @@ def _checklist(item: Inspection, definition: Definition, posted: bool = False) -
 
 
 def _render_inspection(item: Inspection, form: DefinitionForm | None = None, problems: list[str] | None = None,
-                       status: int = 200) -> Any:
+                       status: int = 200, return_error: str | None = None) -> Any:
     session = get_session()
     fac = session.get(Facility, item.facility_id)
     definition = get_scheme(item.scheme, item.scheme_version, session=get_session())
@@ -114,7 +115,17 @@ def _render_inspection(item: Inspection, form: DefinitionForm | None = None, pro
                       "answers": item.answers},
         grade=grade, certificate=certificate, can_reinspect=can_reinspect,
         actions=queries.actions(session, _actor(), which="all", inspection_id=item.id),
-        problems=problems or []), status
+        problems=problems or [], returns=queries.returns_of(session, item),
+        refusal=_approval_refusal(item), return_error=return_error), status
+
+
+def _approval_refusal(item: Inspection) -> str | None:
+    """Why an administrator cannot approve this submitted inspection (separation of duties)."""
+    user = _actor()
+    if item.status != "submitted" or not user.has_role("admin"):
+        return None
+    found = INSPECTION.refusal(item, user, "approve", workflow_context(item))
+    return found.message if found else None
 
 
 @bp.route("/rating/inspections/<int:inspection_id>")
@@ -226,6 +237,7 @@ def inspection_submit(inspection_id: int) -> Any:
         session.refresh(item)
         return _render_inspection(item, problems=_problems(exc), status=422)
     session.commit()
+    flash(_("已提交。"), "success")
     return redirect(url_for("rating.inspection", inspection_id=item.id))
 
 
@@ -235,12 +247,29 @@ def inspection_approve(inspection_id: int) -> Any:
     session = get_session()
     item = queries.get_or_404(session, Inspection, inspection_id, _actor())
     try:
-        grade = ops.approve_inspection(session=session, actor=_actor(), inspection=item)
+        grade = ops.approve_inspection(session=session, actor=_actor(), inspection=item,
+                                       separation_of_duties=queries.separation_of_duties())
     except ops.RatingError as exc:
         for p in _problems(exc):
             flash(p, "error")
     else:
         flash(_("已审批：%(label)s。", label=grade.label))
+    return redirect(url_for("rating.inspection", inspection_id=item.id))
+
+
+@bp.route("/rating/inspections/<int:inspection_id>/return", methods=["POST"])
+@require_roles("admin")
+def inspection_return(inspection_id: int) -> Any:
+    """退回并说明原因: the approver sends a submitted inspection back to the inspector."""
+    session = get_session()
+    item = queries.get_or_404(session, Inspection, inspection_id, _actor())
+    try:
+        ops.return_inspection(session=session, actor=_actor(), inspection=item,
+                              reason=request.form.get("reason", ""),
+                              separation_of_duties=queries.separation_of_duties())
+    except ops.RatingError as exc:
+        return _render_inspection(item, return_error="；".join(_problems(exc)), status=exc.status)
+    flash(_("已退回检查员修改；退回原因已记录。"), "success")
     return redirect(url_for("rating.inspection", inspection_id=item.id))
 
 
@@ -268,6 +297,9 @@ def inspection_notice(inspection_id: int) -> Any:
     if item.status not in ("submitted", "approved"):
         abort(404)
     rows = queries.actions(session, _actor(), which="all", inspection_id=item.id)
+    if not rows:  # a notice with nothing to rectify is never issued
+        flash(_("本次检查没有扣分项，无需整改，不出具整改通知书。"), "warning")
+        return redirect(url_for("rating.inspection", inspection_id=item.id))
     pdf = render_pdf("rectification_notice.html", notice_context(session, item, rows))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=notice-{item.id}.pdf"})

@@ -125,7 +125,8 @@ def plan_issue(plan_id: int) -> Any:
     session = get_session()
     item = queries.get_or_404(session, InspectionPlan, plan_id, _actor())
     grades = ops.issuable_grades(session=session, organisation_ids=visible_org_ids(session, _actor()), plan_id=item.id)
-    issued = ops.issue_batch(session=session, actor=_actor(), grades=grades)
+    issued = ops.issue_batch(session=session, actor=_actor(), grades=grades,
+                             separation_of_duties=queries.separation_of_duties())
     flash(_("已发放 %(n)d 张证书（已发过的不会重复发放）。", n=len(issued)))
     return redirect(url_for("rating.plan", plan_id=item.id))
 

@@ -1,9 +1,9 @@
 """Property tests of the workflows: whatever order people try steps in, no state is skipped.
 
-Hypothesis draws sequences of actions (save, submit, each person signs, reopen, amend; for
-inspections save, submit, approve, re-inspect) and applies them through the operations. After
-every step the record may only have moved along an allowed edge, and a refused step changes
-nothing."""
+Hypothesis draws sequences of actions (save, submit, each person signs, reopen, return, amend;
+for inspections save, submit, approve, return) and applies them through the operations. After
+every step the record may only have moved along an edge of the production tables
+(assessment.workflow, rating.workflow), and a refused step changes nothing."""
 
 from __future__ import annotations
 
@@ -14,16 +14,13 @@ from hypothesis import strategies as st
 
 from assessment import operations as aops
 from assessment.models import Assessment
+from assessment.workflow import ASSESSMENT_EDGES
+from rating.workflow import INSPECTION_EDGES
 from tests.assessment.conftest import full_answers
 from tests.conftest import TEST_PASSWORD
 
-ASSESSMENT_EDGES = {
-    ("draft", "draft"), ("draft", "submitted"),
-    ("submitted", "submitted"), ("submitted", "signed"), ("submitted", "draft"),
-    ("signed", "signed"), ("signed", "approved"), ("signed", "draft"),
-    ("approved", "approved"),
-}
-ASSESSMENT_STEPS = ["save", "save_partial", "submit", "sign_a1", "sign_a2", "sign_reviewer", "reopen", "amend"]
+ASSESSMENT_STEPS = ["save", "save_partial", "submit", "sign_a1", "sign_a2", "sign_reviewer", "reopen", "amend",
+                    "return"]
 
 
 def test_assessment_states_follow_the_workflow(app, db_session, people, elder, gbt):
@@ -70,6 +67,11 @@ def _apply(step: str, assessment: Assessment, answers: dict[str, Any], actors: d
     elif step.startswith("sign_"):
         aops.sign_assessment(session=session, actor=actors[step], assessment=assessment, password=TEST_PASSWORD,
                              required_signatures=2)
+    elif step == "return":
+        aops.return_assessment(session=session, actor=people["reviewer"], assessment=assessment,
+                               reason="第 3 项与现场不符")
+        assert assessment.status == "draft"
+        assert not aops.signatures_of(session, assessment), "a return clears the signatures"
     elif step == "reopen":
         aops.reopen_assessment(session=session, actor=people["assessor1"], assessment=assessment)
     elif step == "amend":
@@ -79,10 +81,6 @@ def _apply(step: str, assessment: Assessment, answers: dict[str, Any], actors: d
         assert amendment.status == "draft" and amendment.amends_id == assessment.id
 
 
-INSPECTION_EDGES = {
-    ("in_progress", "in_progress"), ("in_progress", "submitted"),
-    ("submitted", "submitted"), ("submitted", "approved"), ("approved", "approved"),
-}
 
 
 def test_inspection_states_follow_the_workflow(app, db_session, rating_world):
@@ -90,7 +88,7 @@ def test_inspection_states_follow_the_workflow(app, db_session, rating_world):
     from rating.operations.facilities import RatingError
     from tests.rating.factories import GBT_LEVEL4
 
-    @given(st.lists(st.sampled_from(["save", "save_empty", "submit", "approve"]), min_size=1, max_size=8))
+    @given(st.lists(st.sampled_from(["save", "save_empty", "submit", "approve", "return"]), min_size=1, max_size=8))
     @settings(max_examples=40, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     def run(steps: list[str]) -> None:
@@ -110,6 +108,9 @@ def test_inspection_states_follow_the_workflow(app, db_session, rating_world):
                         elif step == "submit":
                             iops.submit_inspection(session=db_session, actor=rating_world["inspector"],
                                                    inspection=inspection)
+                        elif step == "return":
+                            iops.return_inspection(session=db_session, actor=rating_world["admin"],
+                                                   inspection=inspection, reason="照片不清楚，请补拍")
                         else:
                             iops.approve_inspection(session=db_session, actor=rating_world["admin"],
                                                     inspection=inspection)
