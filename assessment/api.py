@@ -180,8 +180,9 @@ def reveal_elder(elder_id: int) -> Any:
     return jsonify({"field": data["field"], "value": value})
 
 
-@api_route("/assessments", methods=["POST"], roles=("assessor",), summary="开始评估 / start an assessment",
-           body=ASSESSMENT_BODY, responses={201: ASSESSMENT_CREATED})
+@api_route("/assessments", methods=["POST"], roles=("assessor",),
+           summary="开始评估；已有进行中的同一工具评估时返回它（200）/ start an assessment, or get the open one (200)",
+           body=ASSESSMENT_BODY, responses={201: ASSESSMENT_CREATED, 200: ASSESSMENT_CREATED})
 def create_assessment() -> Any:
     data = json_body()
     require_fields(data, set(ASSESSMENT_BODY["properties"]), {"elder_id"})
@@ -194,12 +195,13 @@ def create_assessment() -> Any:
         raise ApiError(422, "invalid_input", N_("未知的评估工具"), [
             {"item": "instrument", "message": "可用：" + "、".join(definitions)}])
     try:
-        assessment = ops.start_assessment(session=db, actor=user, elder=elder, definition=definition,
-                                          reason=_text(data, "reason") or "initial",
-                                          place=_text(data, "place"))
+        assessment, is_new = ops.open_assessment(session=db, actor=user, elder=elder, definition=definition,
+                                                 reason=_text(data, "reason") or "initial",
+                                                 place=_text(data, "place"))
     except ops.AssessmentError as error:
         _raise(error)
-    return jsonify({"id": assessment.id, "status": assessment.status, "version": assessment.version}), 201
+    return jsonify({"id": assessment.id, "status": assessment.status, "version": assessment.version}), (
+        201 if is_new else 200)
 
 
 @api_route("/assessments/<int:assessment_id>", methods=["GET"], roles=READ_ROLES,

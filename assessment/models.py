@@ -31,6 +31,7 @@ STATUSES = {
     "approved": N_("已审核锁定"),
 }
 LOCKED_STATUSES = ("approved",)
+OPEN_ASSESSMENT = "status <> 'approved' AND amends_id IS NULL"
 
 
 class Elder(SQLModel, table=True):
@@ -63,9 +64,18 @@ class Elder(SQLModel, table=True):
 
 
 class Assessment(SQLModel, table=True):
-    """One version of one assessment. An amendment is a new row pointing at the one it amends."""
+    """One version of one assessment. An amendment is a new row pointing at the one it amends.
+
+    The database keeps two things one of a kind: one amendment per version (a second concurrent
+    "amend" fails on the unique index), and one open (not yet approved) assessment per elder and
+    instrument outside amendments (a double tap on "开始评估" opens the existing one)."""
 
     __tablename__ = "assessment"
+    __table_args__ = (
+        Index("uq_assessment_one_amendment", "amends_id", unique=True),
+        Index("uq_assessment_one_open", "elder_id", "instrument_id", unique=True,
+              sqlite_where=sa_text(OPEN_ASSESSMENT), postgresql_where=sa_text(OPEN_ASSESSMENT)),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)

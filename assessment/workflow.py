@@ -99,7 +99,7 @@ def not_superseded(record: Assessment, user: Any, context: Context) -> Refusal |
         return Refusal(N_("该评估已有更新的版本，请在最新版本上更正。"), 409, "superseded")
     if context.session is not None and record.id is not None:
         open_amendment = context.session.exec(select(Assessment.id).where(
-            Assessment.amends_id == record.id, Assessment.status != "approved")).first()
+            Assessment.amends_id == record.id)).first()
         if open_amendment is not None:
             return Refusal(N_("该评估已有一份进行中的更正。"), 409, "amendment_pending")
     return None

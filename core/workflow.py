@@ -79,6 +79,10 @@ class Workflow:
         return {(state, after) for (state, _action), after in self.transitions.items()} | {
             (state, state) for state in self.states}
 
+    def sources(self, action: str) -> list[str]:
+        """The states `action` may start from."""
+        return [state for (state, name) in self.transitions if name == action]
+
     def next_state(self, state: str, action: str) -> str | None:
         return self.transitions.get((state, action))
 

@@ -8,6 +8,7 @@ from assessment.operations.assessments import (  # noqa: F401
     amend_assessment,
     answer_differences,
     answers_digest,
+    open_assessment,
     parse_reason,
     reopen_assessment,
     return_assessment,

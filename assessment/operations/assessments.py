@@ -24,6 +24,7 @@ from audit import record_event
 from core.answers import answer_problems
 from core.db import bump_version
 from core.i18n import N_
+from core.once import add_once
 from core.timeutil import utcnow
 from core.workflow import Context, clean_reason
 from jobs.events import emit
@@ -53,7 +54,23 @@ def answers_digest(assessment: Assessment) -> str:
 
 def start_assessment(*, session: Session, actor: User, elder: Elder, definition: Definition,
                      reason: str, place: str = "") -> Assessment:
-    """Open a draft assessment of an elder with an instrument, for a reason."""
+    """Open a draft assessment of an elder with an instrument, for a reason (or the one already
+    open: see open_assessment)."""
+    return open_assessment(session=session, actor=actor, elder=elder, definition=definition,
+                           reason=reason, place=place)[0]
+
+
+def open_assessment_of(session: Session, elder: Elder, definition: Definition) -> Assessment | None:
+    """The elder's assessment with this instrument that is not approved yet (amendments aside)."""
+    return session.exec(select(Assessment).where(
+        Assessment.elder_id == elder.id, Assessment.instrument_id == definition.id,
+        Assessment.status != "approved", Assessment.amends_id == None)).first()  # noqa: E711
+
+
+def open_assessment(*, session: Session, actor: User, elder: Elder, definition: Definition,
+                    reason: str, place: str = "") -> tuple[Assessment, bool]:
+    """(assessment, newly created). One open assessment per elder and instrument, decided by the
+    database: a double tap on "开始评估" or "立即复评", even two at once, gets the same draft."""
     if definition.kind != "assessment":
         raise AssessmentError(_l("%(id)s 不是评估工具。", id=definition.id), errors=[
             {"item": "instrument", "message": N_("请选择一个评估工具（不是机构评定方案）")}])
@@ -63,17 +80,23 @@ def start_assessment(*, session: Session, actor: User, elder: Elder, definition:
         reason=parse_reason(reason), place=place.strip()[:200], created_by_id=actor.id,
         current_section=definition.sections[0].id if definition.sections else None,
     )
-    session.add(assessment)
-    session.flush()
+    existing = open_assessment_of(session, elder, definition)
+    if existing is not None:
+        return existing, False
+    if not add_once(session, assessment):  # a concurrent start won
+        existing = open_assessment_of(session, elder, definition)
+        if existing is None:
+            raise AssessmentError(N_("该老人的评估刚被其他人开始，请刷新后再试。"), status=409, code="conflict")
+        return existing, False
     record_event(session=session, action="assessment.start", target=assessment, actor=actor,
                  changes={"elder_id": elder.id, "instrument": definition.id, "reason": assessment.reason})
     refresh_elder_state(session, assessment.elder_id)
-    return assessment
+    return assessment, True
 
 
 def _clean_answers(definition: Definition, answers: Any) -> dict[str, Any]:
     if not isinstance(answers, dict):
-        raise AssessmentError("answers 应为对象。", errors=[{"item": None, "message": "answers 应为对象"}])
+        raise AssessmentError(N_("answers 应为对象。"), errors=[{"item": None, "message": "answers 应为对象"}])
     errors = answer_problems(definition.items, answers)
     if errors:
         raise AssessmentError(N_("答案有误"), errors=errors)
@@ -215,8 +238,8 @@ def amend_assessment(*, session: Session, actor: User, assessment: Assessment, r
         current_section=assessment.current_section, revision=assessment.revision + 1,
         amends_id=assessment.id, amendment_reason=reason[:1000], created_by_id=actor.id,
     )
-    session.add(amendment)
-    session.flush()
+    if not add_once(session, amendment):  # one amendment per version: a concurrent one won
+        raise AssessmentError(N_("该评估已有一份进行中的更正。"), status=409, code="amendment_pending")
     record_event(session=session, action="assessment.amend", target=amendment, actor=actor,
                  changes={"amends": assessment.id}, reason=reason[:1000])
     emit(session, "assessment.amended", amendment)

@@ -21,6 +21,7 @@ from audit import record_event
 from core.crypto import FieldCipher, mask_id_number, mask_phone
 from core.db import bump_version
 from core.i18n import N_
+from core.once import add_once
 from core.timeutil import utcnow
 
 # --- elders ---------------------------------------------------------------------------------
@@ -123,8 +124,12 @@ def register_elder(*, session: Session, actor: User, organisation: Organisation,
     elder = Elder(organisation_id=organisation.id or 0, name="", gender="", birth_date=date.today(),
                   id_number_enc="", id_number_hash="", id_number_masked="", created_by_id=actor.id)
     _apply_elder(elder, data, cipher)
-    session.add(elder)
-    session.flush()
+    if not add_once(session, elder):  # the same person registered at the same moment
+        existing = _find_duplicate(session, id_hash=id_hash, org_ids=[*duplicate_scope, organisation.id or 0])
+        if existing is None:
+            raise AssessmentError(N_("该身份证号刚被登记，请刷新后查找。"), status=409, code="duplicate",
+                                  errors=[{"item": "id_number", "message": N_("该身份证号已登记")}])
+        raise DuplicateElderError(existing)
     record_event(session=session, action="elder.register", target=elder, actor=actor,
                  changes={"name": elder.name, "id_number": "***", "legal_basis": elder.legal_basis})
     refresh_elder_state(session, elder.id)

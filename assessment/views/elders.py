@@ -183,12 +183,21 @@ def assessment_start(elder_id: int) -> Any:
     form.instrument.choices = choices((d, d) for d in definitions)
     definition = definitions.get(form.instrument.data or "") or next(iter(definitions.values()))
     try:
-        created = ops.start_assessment(session=db, actor=_user(), elder=person, definition=definition,
-                                       reason=form.reason.data or "initial", place=form.place.data or "")
+        created, is_new = ops.open_assessment(session=db, actor=_user(), elder=person, definition=definition,
+                                              reason=form.reason.data or "initial", place=form.place.data or "")
     except ops.AssessmentError as error:
         flash(error.message, "error")
         return redirect(url_for("assessment.elder", elder_id=person.id))
-    return redirect(url_for("assessment.fill", assessment_id=created.id))
+    return _to_open_assessment(created, is_new)
+
+
+def _to_open_assessment(assessment: Any, is_new: bool) -> Any:
+    """To the new draft, or (a double tap, or one already in progress) to the open one."""
+    if not is_new:
+        flash(_("该老人已有一份进行中的评估，已为您打开。"), "warning")
+    if assessment.is_editable:
+        return redirect(url_for("assessment.fill", assessment_id=assessment.id))
+    return redirect(url_for("assessment.detail", assessment_id=assessment.id))
 
 
 @bp.route("/elders/<int:elder_id>/reassess", methods=["POST"])
@@ -200,9 +209,10 @@ def reassess_now(elder_id: int) -> Any:
     previous = queries.assessments_of(db, person)
     definitions = queries.assessment_definitions()
     definition = (definitions.get(previous[0].instrument_id) if previous else None) or next(iter(definitions.values()))
-    created = ops.start_assessment(session=db, actor=_user(), elder=person, definition=definition,
-                                   reason="immediate")
-    flash(_("已开始即时评估。"), "success")
-    return redirect(url_for("assessment.fill", assessment_id=created.id))
+    created, is_new = ops.open_assessment(session=db, actor=_user(), elder=person, definition=definition,
+                                          reason="immediate")
+    if is_new:
+        flash(_("已开始即时评估。"), "success")
+    return _to_open_assessment(created, is_new)
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from accounts.models import Organisation
 from audit import record_event
 from core.i18n import N_
+from core.once import add_once
 from core.timeutil import utcnow
 from core.workflow import Context
 from jobs.events import emit
@@ -64,8 +65,8 @@ def issue_certificate(*, session: Session, actor: Any, grade: Grade, now: dateti
                               facility_id=grade.facility_id, serial=serial, code=code, payload=text,
                               signature=signature, issued_on=now.date(), valid_until=grade.valid_until,
                               issued_at=now, issued_by_id=getattr(actor, "id", None))
-    session.add(certificate)
-    session.flush()
+    if not add_once(session, certificate):  # a concurrent issue of the same grade won
+        raise RatingError(N_("该等级的证书刚刚已发放，本次未重复发证"), status=409)
     record_event(session=session, action="rating.certificate.issue", target=certificate, actor=actor,
                  changes={"new": {"serial": serial, "grade_id": grade.id, "grade": grade.code,
                                   "valid_until": grade.valid_until.isoformat()}})

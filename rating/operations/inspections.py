@@ -15,6 +15,7 @@ from core.answers import answer_problems
 from core.db import bump_version
 from core.errors import EditConflict
 from core.i18n import N_
+from core.once import claim_status
 from core.timeutil import utcnow
 from core.workflow import Context, clean_reason
 from jobs.events import emit
@@ -178,7 +179,7 @@ def submit_inspection(*, session: Session, actor: Any, inspection: Inspection,
     changes nothing."""
     if inspection.status in ("submitted", "approved"):
         return inspection
-    INSPECTION.require(inspection, actor, "submit", error=refused)
+    submitted = INSPECTION.require(inspection, actor, "submit", error=refused)
     now = now or utcnow()
     definition = definition_of(inspection)
     facility = session.get(Facility, inspection.facility_id)
@@ -192,15 +193,17 @@ def submit_inspection(*, session: Session, actor: Any, inspection: Inspection,
         raise RatingError(list(exc.errors) + missing) from None
     if missing:
         raise RatingError(missing)
+    # One submission: the status moves in one conditional UPDATE, so of concurrent submits exactly
+    # one creates the corrective actions; the others answer 409.
+    if not claim_status(session, inspection, from_states=INSPECTION.sources("submit"), to_state=submitted):
+        raise RatingError(N_("该检查刚刚已被提交，本次提交未重复生效"), status=409)
     inspection.auto_facts = auto
     inspection.result = result
     grade = result.get("grade") or {}
     inspection.proposed_grade_code = grade.get("code")
     inspection.is_unqualified = bool(result.get("unqualified"))
-    inspection.status = "submitted"
     inspection.submitted_at = now
     inspection.submitted_by_id = getattr(actor, "id", None)
-    inspection.version += 1
     session.add(inspection)
     session.flush()
     for finding in result.get("findings", []):
@@ -305,8 +308,13 @@ def approve_inspection(*, session: Session, actor: Any, inspection: Inspection,
     existing = session.exec(select(Grade).where(Grade.inspection_id == inspection.id)).first()
     if existing is not None:
         return existing
-    INSPECTION.require(inspection, actor, "approve", error=refused,
-                       context=Context(session, {"separation_of_duties": separation_of_duties}))
+    approved = INSPECTION.require(inspection, actor, "approve", error=refused,
+                                  context=Context(session, {"separation_of_duties": separation_of_duties}))
+    # Approvals of one facility take turns (row lock), and the status moves in one conditional
+    # UPDATE: of concurrent approvals exactly one awards the grade, the others answer 409.
+    session.exec(select(Facility).where(Facility.id == inspection.facility_id).with_for_update()).one()
+    if not claim_status(session, inspection, from_states=INSPECTION.sources("approve"), to_state=approved):
+        raise RatingError(N_("该检查刚刚已被审批，本次审批未重复生效"), status=409)
     now = now or utcnow()
     definition = definition_of(inspection)
     proposed = inspection.result.get("grade") or {"code": 0, "label": "未评定"}
@@ -321,18 +329,9 @@ def approve_inspection(*, session: Session, actor: Any, inspection: Inspection,
         approved_by_id=getattr(actor, "id", None))
     session.add(grade)
     session.flush()
-    older = session.exec(select(Grade).where(Grade.facility_id == inspection.facility_id,
-                                             Grade.id != grade.id, Grade.superseded_by_id == None))  # noqa: E711
-    for old in older:
-        old.superseded_by_id = grade.id
-        old.superseded_at = now
-        session.add(old)
-        record_event(session=session, action="rating.grade.supersede", target=old, actor=actor,
-                     changes={"old": {"code": old.code}, "new": {"code": grade.code, "grade_id": grade.id}})
-    inspection.status = "approved"
+    _supersede_in_inspection_order(session=session, actor=actor, inspection=inspection, grade=grade, now=now)
     inspection.approved_at = now
     inspection.approved_by_id = getattr(actor, "id", None)
-    inspection.version += 1
     session.add(inspection)
     session.flush()
     record_event(session=session, action="rating.inspection.approve", target=inspection, actor=actor,
@@ -342,6 +341,52 @@ def approve_inspection(*, session: Session, actor: Any, inspection: Inspection,
     emit(session, "grade.awarded", grade, when=grade.code > 0)
     refresh_facility_state(session, inspection.facility_id)
     return grade
+
+
+def inspection_order(inspection: Inspection) -> tuple[datetime, int]:
+    """Which inspection is newer: the later inspection (submitted) date, then the larger id."""
+    from rating.operations.actions import aware
+
+    moment = inspection.submitted_at or inspection.created_at
+    return aware(moment), inspection.id or 0
+
+
+def _supersede_in_inspection_order(*, session: Session, actor: Any, inspection: Inspection, grade: Grade,
+                                   now: datetime) -> None:
+    """The facility's current grades from older inspections give way to the new grade; a grade
+    from a newer inspection stays current and the new grade is superseded by it at once, so
+    approving an older inspection late never replaces a newer result."""
+    mine = inspection_order(inspection)
+    current = session.exec(select(Grade).where(Grade.facility_id == inspection.facility_id,
+                                               Grade.id != grade.id, Grade.superseded_by_id == None))  # noqa: E711
+    newest: tuple[tuple[datetime, int], Grade] | None = None
+    for other in list(current):
+        source = session.get(Inspection, other.inspection_id)
+        order = inspection_order(source) if source is not None else (aware_min(), 0)
+        if order > mine:
+            if newest is None or order > newest[0]:
+                newest = (order, other)
+            continue
+        other.superseded_by_id = grade.id
+        other.superseded_at = now
+        session.add(other)
+        record_event(session=session, action="rating.grade.supersede", target=other, actor=actor,
+                     changes={"old": {"code": other.code}, "new": {"code": grade.code, "grade_id": grade.id}})
+    if newest is not None:
+        keeper = newest[1]
+        grade.superseded_by_id = keeper.id
+        grade.superseded_at = now
+        session.add(grade)
+        session.flush()
+        record_event(session=session, action="rating.grade.supersede", target=grade, actor=actor,
+                     changes={"old": {"code": grade.code}, "new": {"code": keeper.code, "grade_id": keeper.id}},
+                     reason="该检查早于已审批的较新检查，较新的等级继续有效")
+
+
+def aware_min() -> datetime:
+    from datetime import UTC
+
+    return datetime.min.replace(tzinfo=UTC)
 
 
 def return_inspection(*, session: Session, actor: Any, inspection: Inspection, reason: str,

@@ -18,6 +18,7 @@ from core.storage import get_storage
 from core.workflow import Context, allowed_actions
 from core.workflow import register as register_workflow
 from rating import operations as ops
+from rating import queries
 from rating.models import (
     ACTION_STATUSES,
     CERTIFICATE_STATUSES,

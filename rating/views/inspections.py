@@ -44,7 +44,16 @@ from rating.models import (
 )
 from rating.operations.actions import aware
 from rating.schemes import get_scheme
-from rating.views.common import ALL, STAFF, _actor, _photo_dir, _problems, bp, paged_list, workflow_context
+from rating.views.common import (
+    ALL,
+    STAFF,
+    _actor,
+    _photo_dir,
+    _problems,
+    bp,
+    paged_list,
+    workflow_context,
+)
 from rating.workflow import INSPECTION
 from scoring import Definition, validate_answers
 

@@ -143,3 +143,40 @@ def test_a_submitter_with_both_roles_cannot_approve(app, client, people, elder, 
         ops.sign_assessment(session=db_session, actor=people["reviewer"], assessment=assessment,
                             password=TEST_PASSWORD, required_signatures=2)
         assert assessment.status == "approved"
+
+
+def test_start_twice_opens_the_same_assessment(client, people, elder):
+    login(client, people["assessor1"])
+    first = client.post(f"/elders/{elder.id}/assessments", data={"instrument": "gbt42195-2022", "reason": "initial"})
+    second = client.post(f"/elders/{elder.id}/assessments", data={"instrument": "gbt42195-2022", "reason": "initial"})
+    again = client.post(f"/elders/{elder.id}/reassess")
+    assert first.status_code == second.status_code == again.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"] == again.headers["Location"]
+    page = client.get(second.headers["Location"], follow_redirects=True).get_data(as_text=True)
+    assert "该老人已有一份进行中的评估，已为您打开。" in page
+    headers = api_token(client, people["assessor2"])
+    api = client.post("/api/v1/assessments", headers=headers, json={"elder_id": elder.id,
+                                                                    "instrument": "gbt42195-2022"})
+    assert api.status_code == 200 and f"/assessments/{api.get_json()['id']}/" in first.headers["Location"]
+
+
+def test_the_database_refuses_a_second_amendment_and_a_second_open_draft(app, db_session, people, elder, gbt):
+    from sqlalchemy.exc import IntegrityError
+
+    from assessment.models import Assessment
+
+    def row(**extra: Any) -> Assessment:
+        return Assessment(organisation_id=elder.organisation_id, elder_id=elder.id, instrument_id=gbt.id,
+                          instrument_version=gbt.version, reason="initial", **extra)
+
+    locked = row(status="approved")
+    db_session.add(locked)
+    db_session.flush()
+    for first, second in ((row(amends_id=locked.id), row(amends_id=locked.id)), (row(), row(status="submitted"))):
+        db_session.add(first)
+        db_session.flush()
+        savepoint = db_session.begin_nested()
+        db_session.add(second)
+        with pytest.raises(IntegrityError):
+            db_session.flush()
+        savepoint.rollback()

@@ -117,3 +117,33 @@ def test_separation_of_duties_inspector_with_admin_role(app, client, rating_worl
         assert client.post(f"/api/v1/inspections/{iid2}/approve", headers=own).status_code == 200
     finally:
         app.config["SEPARATION_OF_DUTIES"] = True
+
+
+def test_approving_an_older_inspection_late_never_supersedes_the_newer_grade(app, db_session, rating_world):
+    from datetime import timedelta
+
+    from core.timeutil import utcnow
+    from rating import operations as ops
+    from tests.rating.factories import GBT_LEVEL5
+
+    home, inspector, admin = rating_world["home"], rating_world["inspector"], rating_world["admin"]
+
+    def inspected(answers: dict, days_ago: int) -> object:
+        inspection = ops.start_inspection(session=db_session, actor=inspector, facility=home, scheme="gbt37276-2018")
+        ops.save_answers(session=db_session, actor=inspector, inspection=inspection, answers=answers,
+                         facts={"veto": []}, version=inspection.version)
+        return ops.submit_inspection(session=db_session, actor=inspector, inspection=inspection,
+                                     now=utcnow() - timedelta(days=days_ago))
+
+    with app.test_request_context():
+        older, newer = inspected(GBT_LEVEL4, days_ago=30), inspected(GBT_LEVEL5, days_ago=2)
+        new_grade = ops.approve_inspection(session=db_session, actor=admin, inspection=newer)
+        old_grade = ops.approve_inspection(session=db_session, actor=admin, inspection=older)
+        db_session.refresh(new_grade)
+        assert new_grade.superseded_by_id is None and new_grade.code == 5
+        assert old_grade.superseded_by_id == new_grade.id
+        newest = inspected(GBT_LEVEL4, days_ago=0)
+        latest = ops.approve_inspection(session=db_session, actor=admin, inspection=newest)
+        db_session.refresh(new_grade)
+        assert new_grade.superseded_by_id == latest.id and latest.superseded_by_id is None
+        assert ops.approve_inspection(session=db_session, actor=admin, inspection=newest).id == latest.id
