@@ -227,7 +227,7 @@ def signing_step(assessment: Assessment, assessor_count: int, required_signature
 
 def amend_assessment(*, session: Session, actor: User, assessment: Assessment, reason: str) -> Assessment:
     """Open a new version of a locked assessment; the old one stays as it was, viewable."""
-    reason = (reason or "").strip()
+    reason = clean_reason(reason)  # blank or only zero-width characters is no reason
     if not reason:
         raise AssessmentError(N_("更正必须填写原因。"), errors=[{"item": "reason", "message": N_("请填写更正原因")}])
     ASSESSMENT.require(assessment, actor, "amend", error=refused, context=Context(session))

@@ -180,3 +180,19 @@ def test_the_database_refuses_a_second_amendment_and_a_second_open_draft(app, db
         with pytest.raises(IntegrityError):
             db_session.flush()
         savepoint.rollback()
+
+
+def test_a_signing_or_amending_error_lands_next_to_its_form(client, headers, people, elder, gbt):
+    aid = _signed(client, headers, elder, gbt)
+    login(client, people["reviewer"])
+    wrong = client.post(f"/assessments/{aid}/sign", data={"password": "nope"})
+    html = wrong.get_data(as_text=True)
+    assert wrong.status_code == 403
+    # the form posts to its own anchor, so the answer opens scrolled to the form and its message
+    form = html[html.index(f'action="/assessments/{aid}/sign#signing"'):]
+    assert form.index('role="alert"') < form.index("</form>")
+    client.post(f"/assessments/{aid}/sign", data={"password": TEST_PASSWORD})
+    refused = client.post(f"/assessments/{aid}/amend", data={"reason": "\u200b "})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and f'action="/assessments/{aid}/amend#amend"' in html
+    assert html.index('id="amend"') < html.index("更正必须填写原因")
