@@ -23,6 +23,7 @@ from core.db import make_engine, upgrade_database
 from tests.conftest import PG_URL, TEST_PASSWORD
 
 N = 4
+RACERS = ("admin", "inspector", "assessor1", "assessor2")
 
 
 @pytest.fixture(scope="module")
@@ -98,22 +99,28 @@ def world(race_app: Any) -> dict[str, Any]:
         finally:
             factories.bind(None)
     client = race_app.test_client()
-    tokens = {}
+    tokens, per_thread = {}, {}
     for name, user in people.items():
-        response = client.post("/api/v1/auth/login", json={"username": user.username, "password": TEST_PASSWORD})
-        tokens[name] = {"Authorization": f"Bearer {response.get_json()['token']}"}
-    return {"people": people, "tokens": tokens, "elder": elder, "facilities": facilities, "district": district}
+        # One token per thread: a request records its token's last use, so requests sharing one
+        # token would queue on that row instead of racing on the record under test.
+        headers = []
+        for _ in range(N if name in RACERS else 1):
+            response = client.post("/api/v1/auth/login", json={"username": user.username, "password": TEST_PASSWORD})
+            headers.append({"Authorization": f"Bearer {response.get_json()['token']}"})
+        tokens[name], per_thread[name] = headers[0], headers
+    return {"people": people, "tokens": tokens, "per_thread": per_thread, "elder": elder, "facilities": facilities,
+            "district": district}
 
 
-def at_once(app: Any, request: Callable[[Any], Any]) -> list[Any]:
-    """Run `request(client)` in N threads at once; their responses."""
+def at_once(app: Any, request: Callable[[Any, int], Any]) -> list[Any]:
+    """Run `request(client, thread number)` in N threads at once; their responses."""
     results: list[Any] = [None] * N
     start = threading.Barrier(N, timeout=20)
 
     def run(index: int) -> None:
         client = app.test_client()
         start.wait()
-        results[index] = request(client)
+        results[index] = request(client, index)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(N)]
     for thread in threads:
@@ -166,8 +173,8 @@ def test_four_concurrent_submits_make_one_submission(race_app, world, monkeypatc
 
     iid = _inspection(race_app, world, world["facilities"][0], STAR_FAIL, submit=False)
     meet_after(monkeypatch, inspections, "missing_sections")
-    responses = at_once(race_app, lambda c: c.post(f"/api/v1/inspections/{iid}/submit",
-                                                   headers=world["tokens"]["inspector"]))
+    responses = at_once(race_app, lambda c, i: c.post(f"/api/v1/inspections/{iid}/submit",
+                                                   headers=world["per_thread"]["inspector"][i]))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200, 409, 409, 409], [r.get_json() for r in responses]
     findings = len(next(r for r in responses if r.status_code == 200).get_json()["actions"])
@@ -184,8 +191,8 @@ def test_concurrent_approvals_award_one_grade(race_app, world, monkeypatch):
 
     iid = _inspection(race_app, world, world["facilities"][1], STAR_PASS, submit=True)
     meet_after(monkeypatch, INSPECTION, "require")
-    responses = at_once(race_app, lambda c: c.post(f"/api/v1/inspections/{iid}/approve",
-                                                   headers=world["tokens"]["admin"]))
+    responses = at_once(race_app, lambda c, i: c.post(f"/api/v1/inspections/{iid}/approve",
+                                                   headers=world["per_thread"]["admin"][i]))
     assert sorted(r.status_code for r in responses) == [200, 409, 409, 409], [r.get_json() for r in responses]
     assert count(race_app, Grade, Grade.inspection_id == iid) == 1
     monkeypatch.undo()
@@ -194,8 +201,8 @@ def test_concurrent_approvals_award_one_grade(race_app, world, monkeypatch):
     from rating.workflow import GRADE
 
     meet_after(monkeypatch, GRADE, "require")
-    responses = at_once(race_app, lambda c: c.post("/api/v1/certificates", json={"inspection_id": iid},
-                                                   headers=world["tokens"]["admin"]))
+    responses = at_once(race_app, lambda c, i: c.post("/api/v1/certificates", json={"inspection_id": iid},
+                                                   headers=world["per_thread"]["admin"][i]))
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409], [r.get_json() for r in responses]
     grade_id = next(r for r in responses if r.status_code == 201).get_json()["grade_id"]
     assert count(race_app, Certificate, Certificate.grade_id == grade_id) == 1
@@ -218,8 +225,8 @@ def test_concurrent_amendments_open_one(race_app, world, monkeypatch):
         signed = client.post(f"/api/v1/assessments/{aid}/sign", json={"password": TEST_PASSWORD}, headers=tokens[who])
         assert signed.status_code == 200, signed.get_json()
     meet_after(monkeypatch, ASSESSMENT, "require")
-    responses = at_once(race_app, lambda c: c.post(f"/api/v1/assessments/{aid}/amend", json={"reason": "补充病史"},
-                                                   headers=tokens["assessor1"]))
+    responses = at_once(race_app, lambda c, i: c.post(f"/api/v1/assessments/{aid}/amend", json={"reason": "补充病史"},
+                                                   headers=world["per_thread"]["assessor1"][i]))
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409], [r.get_json() for r in responses]
     assert count(race_app, Assessment, Assessment.amends_id == aid) == 1
 
@@ -229,7 +236,7 @@ def test_double_tap_on_start_opens_one_draft(race_app, world, monkeypatch):
     from assessment.operations import assessments
 
     meet_after(monkeypatch, assessments, "open_assessment_of", first_call_only=True)
-    responses = at_once(race_app, lambda c: c.post("/api/v1/assessments", headers=world["tokens"]["assessor2"],
+    responses = at_once(race_app, lambda c, i: c.post("/api/v1/assessments", headers=world["per_thread"]["assessor2"][i],
                                                    json={"elder_id": world["elder"].id, "instrument": "barthel"}))
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201], [r.get_json() for r in responses]
     assert len({r.get_json()["id"] for r in responses}) == 1
@@ -243,6 +250,6 @@ def test_concurrent_registration_of_one_person_is_409_not_500(race_app, world, m
 
     meet_after(monkeypatch, elders, "_find_duplicate", first_call_only=True)
     body = {"name": "钱明", "gender": "male", "birth_date": "1880-01-01", "id_number": "440524188001010014"}
-    responses = at_once(race_app, lambda c: c.post("/api/v1/elders", json=body, headers=world["tokens"]["assessor1"]))
+    responses = at_once(race_app, lambda c, i: c.post("/api/v1/elders", json=body, headers=world["per_thread"]["assessor1"][i]))
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409], [r.get_json() for r in responses]
     assert count(race_app, Elder, Elder.name == "钱明") == 1
