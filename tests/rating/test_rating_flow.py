@@ -195,7 +195,7 @@ def test_evidence_and_verification(client, rating_world):
     actions = client.post(f"/api/v1/inspections/{inspection['id']}/submit", headers=inspector).get_json()["actions"]
     action_id = actions[0]["id"]
     op = api_token(client, operator)
-    assert client.post(f"/api/v1/actions/{action_id}/verify", headers=inspector).status_code == 409
+    assert client.post(f"/api/v1/actions/{action_id}/verify", headers=inspector, json={}).status_code == 409
     sent = client.post(f"/api/v1/actions/{action_id}/evidence", headers=op, json={"note": "已更换灭火器"})
     assert sent.status_code == 200 and sent.get_json()["status"] == "evidence_submitted"
     assert client.post(f"/api/v1/actions/{action_id}/verify", headers=op).status_code == 403
