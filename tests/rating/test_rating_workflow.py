@@ -78,7 +78,7 @@ def test_submit_on_the_page_says_submitted(client, rating_world):
     started = client.post("/api/v1/inspections", json={"facility_id": rating_world["home"].id,
                                                        "scheme": "gbt37276-2018"}, headers=inspector).get_json()
     login(client, rating_world["inspector"])
-    form = {f"s:{k}": str(v) for k, v in GBT_LEVEL4.items()} | {"version": str(started["version"]), "then": "submit"}
+    form = {f"q_{k}": str(v) for k, v in GBT_LEVEL4.items()} | {"version": str(started["version"]), "then": "submit"}
     response = client.post(f"/rating/inspections/{started['id']}/save", data=form, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "已提交" in html and "已保存" not in html
