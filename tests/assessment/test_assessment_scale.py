@@ -51,7 +51,9 @@ def test_state_follows_start_submit_approve_and_amend(app, db_session, people, e
     db_session.flush()
     first = _approve(app, db_session, people, elder, gbt)
     state = db_session.get(ElderState, elder.id)
-    # The deleted row came back; the older draft no longer counts as under way once a newer one is approved.
+    # Starting again opened the same draft (one open assessment per elder and instrument), which
+    # is now approved; the deleted row came back.
+    assert first.id == draft.id
     assert state.latest_assessment_id == first.id and state.open_assessment_id is None
     assert state.level_code == first.result["level"]["code"]
     assert state.next_due_on == date(first.approved_at.year + 1, first.approved_at.month, first.approved_at.day)
@@ -63,7 +65,7 @@ def test_state_follows_start_submit_approve_and_amend(app, db_session, people, e
         for who in ("assessor1", "assessor2", "reviewer"):
             ops.sign_assessment(session=db_session, actor=people[who], assessment=amendment,
                                 password=TEST_PASSWORD, required_signatures=2)
-    assert state.latest_assessment_id == amendment.id and state.assessment_count == 3
+    assert state.latest_assessment_id == amendment.id and state.assessment_count == 2
     with app.test_request_context():
         routine = ops.start_assessment(session=db_session, actor=people["assessor1"], elder=elder,
                                        definition=gbt, reason="routine")
