@@ -13,7 +13,7 @@ import instruments
 from instruments import UnknownDefinitionError, registry
 from scoring import DefinitionError
 from tests.conftest import api_token
-from tests.factories import UserFactory
+from tests.factories import UserFactory, make_id_number
 
 BARTHEL = (instruments.resources.files("instruments") / "barthel.yaml").read_text(encoding="utf-8")
 NEW_TITLE = "进食（二〇二六修订）"
@@ -106,8 +106,13 @@ def test_publishing_a_new_version_leaves_an_old_draft_on_its_version(client: Any
     registry.publish_version(db_session, "barthel", "2")
     db_session.commit()
 
+    # Another elder: one elder has one open assessment per instrument, and the old draft is open.
+    second = client.post("/api/v1/elders", headers=headers, json={
+        "name": "钱玉珍", "gender": "female", "birth_date": "1950-01-01", "id_number": make_id_number("1950-01-01", 7),
+        "address": "和平街 3 号"})
+    assert second.status_code == 201, second.get_json()
     new = client.post("/api/v1/assessments", headers=headers,
-                      json={"elder_id": elder.get_json()["id"], "instrument": "barthel", "reason": "复评"})
+                      json={"elder_id": second.get_json()["id"], "instrument": "barthel", "reason": "首次评估"})
     assert new.status_code == 201, new.get_json()
     detail = client.get(f"/api/v1/assessments/{new.get_json()['id']}", headers=headers).get_json()
     assert detail["instrument_version"] == "2"

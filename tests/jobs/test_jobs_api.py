@@ -14,10 +14,21 @@ from tests.conftest import api_token
 
 
 def _submitted(app, db_session, people, elder, gbt, n=2):
+    """n submitted assessments, of `elder` and of other elders (one open assessment per elder)."""
+    from datetime import date
+
+    from core.crypto import FieldCipher
+    from tests.factories import make_id_number
+
     made = []
     with app.test_request_context():
-        for _ in range(n):
-            a = aops.start_assessment(session=db_session, actor=people["assessor1"], elder=elder,
+        for number in range(n):
+            person = elder if number == 0 else aops.register_elder(
+                session=db_session, actor=people["assessor1"], organisation=people["district"],
+                data=aops.ElderInput(name=f"批量老人{number}", gender="male", birth_date=date(1945, 3, 3),
+                                     id_number=make_id_number("1945-03-03", 100 + number), phone="", address=""),
+                cipher=FieldCipher(app.config["DATA_KEY"]), duplicate_scope=[people["district"].id])
+            a = aops.start_assessment(session=db_session, actor=people["assessor1"], elder=person,
                                       definition=gbt, reason="initial")
             aops.save_answers(session=db_session, actor=people["assessor1"], assessment=a, definition=gbt,
                               answers=full_answers(gbt), version=a.version)
