@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -96,10 +98,12 @@ class Workflow:
         if (state, action) not in self.transitions:
             label = self.labels.get(action, action)
             message = self.refusals.get((state, action)) or self.refusals.get(("*", action))
-            return Refusal(message or f"当前状态为“{self.states.get(state, state)}”，不能执行“{label}”。",
+            return Refusal(message or _("当前状态为“%(state)s”，不能执行“%(action)s”。",
+                                        state=_(self.states.get(state, state)), action=_(label)),
                            409, "wrong_state")
         if check_roles and user is not None and not user.has_any_role(self.roles.get(action, ())):
-            return Refusal(f"您的角色不能执行“{self.labels.get(action, action)}”。", 403, "forbidden")
+            return Refusal(_("您的角色不能执行“%(action)s”。", action=_(self.labels.get(action, action))),
+                           403, "forbidden")
         for guard in self.guards.get(action, ()):
             refused = guard(record, user, context or Context())
             if refused is not None:
