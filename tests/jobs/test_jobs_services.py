@@ -188,9 +188,15 @@ def test_autosave_on_one_server_continues_on_the_other(stack):
 
     a, b = stack["a"], stack["b"]
     token = _token(a, "assessor1")
-    elders = requests.get(f"{a}/api/v1/elders", headers=token, timeout=T).json()
-    elder_id = (elders["elders"] if isinstance(elders, dict) else elders)[0]["id"]
-    created = requests.post(f"{a}/api/v1/assessments", json={"elder_id": elder_id}, headers=token, timeout=T).json()
+    from tests.factories import make_id_number
+
+    # A new elder: the demo's elders may already have their one open assessment.
+    elder = requests.post(f"{a}/api/v1/elders", headers=token, timeout=T, json={
+        "name": "跨服务器老人", "gender": "female", "birth_date": "1946-06-06",
+        "id_number": make_id_number("1946-06-06", 321), "address": "和平街 9 号"})
+    assert elder.status_code == 201, elder.text
+    created = requests.post(f"{a}/api/v1/assessments", json={"elder_id": elder.json()["id"]}, headers=token,
+                            timeout=T).json()
     first = requests.put(f"{a}/api/v1/assessments/{created['id']}/answers",
                          json={"answers": {"B.1.1": 10}, "version": created["version"]}, headers=token, timeout=T)
     assert first.status_code == 200, first.text
