@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
 from sqlmodel import Session, select
 
 from accounts.queries import visible_org_ids
@@ -16,7 +16,7 @@ from rating import operations as ops
 from rating import queries, saving
 from rating.documents import (
     certificate_pdf_response,
-    notice_context,
+    notice_pdf_response,
     verify_url,
 )
 from rating.models import Certificate, CorrectiveAction, Facility, Grade, Inspection, InspectionPlan
@@ -323,18 +323,10 @@ def create_reinspection(inspection_id: int) -> Any:
            summary="整改通知书 PDF / rectification notice", produces="application/pdf",
            responses={200: OBJ, 409: OBJ})
 def notice_pdf(inspection_id: int) -> Any:
-    from reports import render_pdf
-
     session = get_session()
     inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
     actions = queries.actions(session, _actor(), which="all", inspection_id=inspection.id)
-    if inspection.status not in ("submitted", "approved"):
-        raise ApiError(409, "conflict", N_("检查提交后才能生成整改通知书"))
-    if not actions:
-        raise ApiError(409, "nothing_to_rectify", N_("本次检查没有扣分项，无需整改，不出具整改通知书"))
-    pdf = render_pdf("rectification_notice.html", notice_context(session, inspection, actions))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename=notice-{inspection.id}.pdf"})
+    return notice_pdf_response(session, inspection, actions, request.args.get("lang", "zh"))
 
 
 @api_route("/actions/<int:action_id>", methods=["GET"], roles=("admin", "inspector", "operator"),

@@ -323,6 +323,16 @@ def render_pdf(template: str, context: dict[str, Any], *,
     return render_html(html, timeout_s=timeout_s, template=template)
 
 
+def layout_document(template: str, context: dict[str, Any]) -> Any:
+    """WeasyPrint's laid-out document (``.pages[i]._page_box`` is the layout tree) of what
+    render_pdf prints: for checking where something lands on the page, e.g. that the
+    certificate's verification link stays inside its frame."""
+    fetcher = SafeURLFetcher()
+    font_config, font_css = _fonts(fetcher)
+    return weasyprint.HTML(string=document_html(template, context), base_url=TEMPLATE_DIR.as_uri() + "/",
+                           url_fetcher=fetcher).render(stylesheets=[font_css], font_config=font_config)
+
+
 def document_html(template: str, context: dict[str, Any], *,
                   on_missing_glyph: MissingGlyphPolicy = "replace",
                   missing_glyphs: list[str] | None = None) -> str:

@@ -33,7 +33,8 @@ from rating import lists, queries, saving
 from rating import operations as ops
 from rating.checklist import parse_facts
 from rating.documents import (
-    notice_context,
+    NoticeRefused,
+    notice_pdf_response,
 )
 from rating.models import (
     Certificate,
@@ -299,19 +300,14 @@ def inspection_reinspect(inspection_id: int) -> Any:
 @bp.route("/rating/inspections/<int:inspection_id>/notice.pdf")
 @require_roles(*STAFF)
 def inspection_notice(inspection_id: int) -> Any:
-    from reports import render_pdf
-
     session = get_session()
     item = queries.get_or_404(session, Inspection, inspection_id, _actor())
-    if item.status not in ("submitted", "approved"):
-        abort(404)
     rows = queries.actions(session, _actor(), which="all", inspection_id=item.id)
-    if not rows:  # a notice with nothing to rectify is never issued
-        flash(_("本次检查没有扣分项，无需整改，不出具整改通知书。"), "warning")
+    try:
+        return notice_pdf_response(session, item, rows, request.args.get("lang", "zh"))
+    except NoticeRefused as refusal:  # never an empty notice: say why on the inspection page
+        flash(refusal.message, "warning")
         return redirect(url_for("rating.inspection", inspection_id=item.id))
-    pdf = render_pdf("rectification_notice.html", notice_context(session, item, rows))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename=notice-{item.id}.pdf"})
 
 
 # --- corrective actions -------------------------------------------------------------------
