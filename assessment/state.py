@@ -9,18 +9,18 @@ transaction, so lists and counters read one row per elder instead of walking the
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from accounts.models import Organisation
 from assessment.models import Assessment, Elder, ElderState
 from assessment.queries import add_months
+from core.state import Drift, StateTable, rebuild, refresh
 
 DEFAULT_MONTHS = 12
-STATE_MODEL = ElderState
 STATE_FIELDS = ("organisation_id", "latest_assessment_id", "instrument_id", "level_code", "level_label",
                 "approved_at", "next_due_on", "open_assessment_id", "assessment_count")
 
@@ -90,76 +90,18 @@ def compute_states(session: Session, elder_ids: Iterable[int],
     return states
 
 
+ELDER_STATE = StateTable(parent=Elder, model=ElderState, key="elder_id", fields=STATE_FIELDS,
+                         compute=compute_states)
+
+
 def refresh_elder_state(session: Session, elder_id: int | None) -> ElderState | None:
     """Bring one elder's state row up to date (flushes; the caller's transaction commits)."""
-    if elder_id is None:
-        return None
-    session.flush()
-    wanted = compute_states(session, [elder_id]).get(elder_id)
-    row = session.get(ElderState, elder_id)
-    if wanted is None:
-        if row is not None:
-            session.delete(row)
-            session.flush()
-        return None
-    if row is None:
-        row = ElderState(elder_id=elder_id, **wanted)
-    else:
-        for name, value in wanted.items():
-            setattr(row, name, value)
-    session.add(row)
-    session.flush()
-    return row
-
-
-@dataclass
-class Drift:
-    elder_id: int
-    fields: dict[str, tuple[Any, Any]]  # name → (stored, expected); empty when the row was missing
-
-
-def _batches(session: Session, size: int) -> Iterator[list[int]]:
-    last = 0
-    while True:
-        ids = list(session.execute(select(Elder.id).where(Elder.id > last)  # type: ignore[operator]
-                                   .order_by(Elder.id).limit(size)).scalars())
-        if not ids:
-            return
-        yield ids
-        last = ids[-1]
+    return refresh(session, ELDER_STATE, elder_id)  # type: ignore[no-any-return]
 
 
 def rebuild_states(session: Session, *, fix: bool = True, batch: int = 2000) -> Iterator[Drift]:
     """Compare every elder's stored state with its history, batch by batch; yield each drift
     found and (when `fix`) correct it. Orphan state rows are removed."""
-    months: dict[int, int] = {}
-    for ids in _batches(session, batch):
-        expected = compute_states(session, ids, months)
-        stored = {row.elder_id: row for row in session.execute(
-            select(ElderState).where(ElderState.elder_id.in_(ids))).scalars()}  # type: ignore[attr-defined]
-        for elder_id in ids:
-            want = expected[elder_id]
-            row = stored.get(elder_id)
-            if row is None:
-                yield Drift(elder_id, {})
-                if fix:
-                    session.add(ElderState(elder_id=elder_id, **want))
-                continue
-            diff = {name: (getattr(row, name), want[name]) for name in STATE_FIELDS
-                    if getattr(row, name) != want[name]}
-            if diff:
-                yield Drift(elder_id, diff)
-                if fix:
-                    for name, value in want.items():
-                        setattr(row, name, value)
-                    session.add(row)
-        if fix:
-            session.flush()
-        for obj in [o for o in session if isinstance(o, STATE_MODEL)]:
-            session.expunge(obj)  # bounded memory: forget this batch's rows
-    orphans = select(ElderState.elder_id).where(~ElderState.elder_id.in_(select(Elder.id)))  # type: ignore[attr-defined]
-    for elder_id in list(session.execute(orphans).scalars()):
-        yield Drift(elder_id, {"elder": ("orphan", None)})
-    if fix:
-        session.execute(delete(ElderState).where(~ElderState.elder_id.in_(select(Elder.id))))  # type: ignore[attr-defined]
-
+    months: dict[int, int] = {}  # organisation → reassessment interval, shared by the batches
+    table = replace(ELDER_STATE, compute=lambda s, ids: compute_states(s, ids, months))
+    return rebuild(session, table, fix=fix, batch=batch)

@@ -28,7 +28,7 @@ def repair_state_command(check: bool) -> None:
     drifted = 0
     session = get_session()
     try:
-        for name, drifts in (("elder_state", ((d.elder_id, d.fields) for d in rebuild_elders(session, fix=not check))),
+        for name, drifts in (("elder_state", rebuild_elders(session, fix=not check)),
                              ("rating_facility_state", rebuild_facilities(session, fix=not check))):
             count = 0
             for row_id, fields in drifts:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import jsonify, request
 from sqlmodel import col, select
 
-from core.api import ApiError, api_route
+from core.api import MULTIPART_FILE, ApiError, api_route
 from core.auth import current_actor
 from core.db import get_session
 from scoring import DefinitionError
@@ -39,8 +39,7 @@ def _public(row: DefinitionVersion) -> dict[str, Any]:
            responses={200: {"type": "object", "properties": {"versions": {"type": "array", "items": VERSION}}}})
 def list_definitions() -> Any:
     session, user = get_session(), current_actor()
-    if registry.seed_builtin(session):
-        session.commit()
+    registry.seed_builtin(session)
     rows = session.exec(select(DefinitionVersion).order_by(col(DefinitionVersion.definition_id),
                                                            col(DefinitionVersion.id)))
     visible = []
@@ -70,7 +69,11 @@ def get_definition(definition_version_id: int) -> Any:
 @api_route("/instruments", methods=["POST"], roles=ADMIN,
            summary="导入 YAML 或 XLSX（multipart：file，可选 note、publish=true）；有错时列出全部问题，"
                    "不保存 / import a YAML or XLSX file (multipart: file, optional note, publish)",
-           responses={201: VERSION, 409: {"type": "object"}, 422: {"type": "object"}})
+           consumes="multipart/form-data",
+           body={"type": "object", "required": ["file"],
+                 "properties": {"file": MULTIPART_FILE, "note": {"type": "string", "maxLength": 1000},
+                                "publish": {"type": "string", "enum": ["true", "false"]}}},
+           responses={201: VERSION, 409: {"type": "object"}, 413: {"type": "object"}, 422: {"type": "object"}})
 def import_definition() -> Any:
     file = request.files.get("file")
     if file is None or not file.filename:
@@ -85,11 +88,8 @@ def import_definition() -> Any:
         row = import_upload(session, data, file.filename, actor=current_actor(),
                             note=str(request.form.get("note", ""))[:1000], publish=publish)
     except DefinitionError as exc:
-        session.rollback()
         return jsonify({"error": "invalid_definition", "message": f"文件有 {len(exc.errors)} 处问题，未保存",
                         "errors": exc.errors}), 422
     except registry.RegistryError as exc:
-        session.rollback()
         raise ApiError(exc.status, "conflict", exc.message, [{"item": "version", "message": exc.message}]) from None
-    session.commit()
     return jsonify(_public(row)), 201

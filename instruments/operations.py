@@ -61,25 +61,43 @@ def set_status(session: Session, row: DefinitionVersion, status: str, *, actor: 
     return row
 
 
-def rescore_assessment(session: Session, assessment: Any, version: str, *, actor: Any) -> Rescore:
-    """Score an assessment's answers under another version; kept beside the record's own result,
-    which does not change."""
-    definition = registry.get_definition(session, assessment.instrument_id, version)
+RESCORE_KINDS = ("assessment", "inspection")
+
+
+def _rescore_inputs(kind: str, record: Any) -> tuple[str, str, dict[str, Any], dict[str, Any] | None]:
+    """(definition id, the record's version, answers, facts) of an assessment or an inspection.
+    An inspection is scored with the facts it was submitted with (the known ones and the
+    inspector's, merged as at submission)."""
+    if kind == "assessment":
+        return record.instrument_id, record.instrument_version, dict(record.answers or {}), None
+    from rating.operations.facilities import merge_facts  # the submission's rule, not a copy
+
+    facts = merge_facts(dict(record.auto_facts or {}), dict(record.facts or {}))
+    return record.scheme, record.scheme_version, dict(record.answers or {}), facts
+
+
+def rescore_record(session: Session, kind: str, record: Any, version: str, *, actor: Any) -> Rescore:
+    """Score an assessment's or an inspection's answers under another version of its definition;
+    kept beside the record's own result, which does not change."""
+    if kind not in RESCORE_KINDS:
+        raise ValueError(f"unknown record kind {kind}")
+    definition_id, from_version, answers, facts = _rescore_inputs(kind, record)
+    definition = registry.get_definition(session, definition_id, version)
     result: dict[str, Any] | None = None
     errors: list[Any] | None = None
     try:
-        result = score(definition, assessment.answers or {}).to_dict()
+        result = score(definition, answers, facts).to_dict()
     except AnswerError as exc:
         errors = exc.errors
-    rescore = Rescore(record_kind="assessment", record_id=assessment.id, definition_id=assessment.instrument_id,
-                      from_version=assessment.instrument_version, to_version=definition.version,
+    rescore = Rescore(record_kind=kind, record_id=record.id, definition_id=definition_id,
+                      from_version=from_version, to_version=definition.version,
                       result=result, errors=errors, created_by_id=getattr(actor, "id", None))
     session.add(rescore)
     session.flush()
-    record_event(session=session, action="instruments.rescore", target=assessment, actor=actor,
-                 changes={"new": {"version": definition.version, "rescore_id": rescore.id,
-                                  "level": (result or {}).get("level")}})
+    outcome = (result or {}).get("level") or (result or {}).get("grade")
+    record_event(session=session, action="instruments.rescore", target=record, actor=actor,
+                 changes={"new": {"version": definition.version, "rescore_id": rescore.id, "result": outcome}})
     return rescore
 
 
-__all__ = ["RegistryAccessError", "import_upload", "rescore_assessment", "set_status", "visible_row"]
+__all__ = ["RegistryAccessError", "import_upload", "RESCORE_KINDS", "rescore_record", "set_status", "visible_row"]

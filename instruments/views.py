@@ -24,7 +24,7 @@ from .models import DefinitionVersion
 from .operations import (
     RegistryAccessError,
     import_upload,
-    rescore_assessment,
+    rescore_record,
     set_status,
     visible_row,
 )
@@ -50,8 +50,7 @@ def _row_or_404(definition_version_id: int) -> DefinitionVersion:
 
 def _index(errors: list[dict[str, Any]] | None = None, status: int = 200) -> Any:
     session = get_session()
-    if registry.seed_builtin(session):  # what `yiyang init` does, for a database set up before it
-        session.commit()
+    registry.seed_builtin(session)  # what `yiyang init` does, for a database set up before it
     rows = list(session.exec(select(DefinitionVersion).order_by(
         col(DefinitionVersion.definition_id), col(DefinitionVersion.id).desc())))
     rows = [r for r in rows if _visible(r)]
@@ -86,12 +85,9 @@ def upload() -> Any:
         row = import_upload(session, data, file.filename, actor=current_user,
                             note=request.form.get("note", "")[:1000])
     except DefinitionError as exc:
-        session.rollback()
         return _index(exc.errors, 422)
     except registry.RegistryError as exc:
-        session.rollback()
         return _index([{"item": "file", "message": exc.message}], 409)
-    session.commit()
     flash(_("已导入为草稿，请先试填再发布。"), "success")
     return redirect(url_for("instruments.detail", definition_version_id=row.id))
 
@@ -151,10 +147,8 @@ def _change_status(definition_version_id: int, status: str) -> Any:
     try:
         set_status(session, row, status, actor=current_user)
     except registry.RegistryError as exc:
-        session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("instruments.detail", definition_version_id=row.id))
-    session.commit()
     flash(_("已发布：新的记录将使用此版本，已有记录保持原版本。") if status == "published"
           else _("已停用：新的记录不再使用此版本，已有记录不受影响。"), "success")
     return redirect(url_for("instruments.detail", definition_version_id=row.id))
@@ -203,33 +197,49 @@ def template() -> Any:
                     headers={"Content-Disposition": 'attachment; filename="yiyang-definition-template.xlsx"'})
 
 
-@bp.route("/rescore/assessments/<int:assessment_id>", methods=["GET", "POST"])
-@require_roles(*ADMIN)
-def rescore(assessment_id: int) -> Any:
-    from assessment import queries as assessment_queries
-    from assessment.models import Assessment
+def _record_or_404(kind: str, record_id: int) -> tuple[Any, str, str, Any]:
+    """The record (scoped: another organisation's is a 404), its definition id, its version and
+    its own result."""
+    session = get_session()
+    if kind == "assessment":
+        from assessment import queries as assessment_queries
 
+        record = assessment_queries.get_assessment(session, record_id, current_user)
+        return record, record.instrument_id, record.instrument_version, record.result
+    from rating import queries as rating_queries
+    from rating.models import Inspection
+
+    record = rating_queries.get_or_404(session, Inspection, record_id, current_user)
+    return record, record.scheme, record.scheme_version, record.result
+
+
+@bp.route("/rescore/<any(assessments, inspections):kinds>/<int:record_id>", methods=["GET", "POST"])
+@require_roles(*ADMIN)
+def rescore(kinds: str, record_id: int) -> Any:
     from .models import Rescore
 
+    kind = kinds[:-1]
     session = get_session()
-    assessment: Assessment = assessment_queries.get_assessment(session, assessment_id, current_user)
-    versions = [e for e in registry.entries(session, assessment.instrument_id)
-                if e.status != "retired" and e.version != assessment.instrument_version]
+    record, definition_id, own_version, own_result = _record_or_404(kind, record_id)
+    versions = [e for e in registry.entries(session, definition_id)
+                if e.status != "retired" and e.version != own_version]
     if request.method == "POST":
         version = request.form.get("version", "")
         if version not in {e.version for e in versions}:
             flash(_("请选择要重新计分的版本"), "error")
-        elif assessment.result is None:
-            flash(_("评估尚未计分，无法重新计分"), "error")
+        elif own_result is None:
+            flash(_("记录尚未计分，无法重新计分"), "error")
         else:
-            rescore_assessment(session, assessment, version, actor=current_user)
-            session.commit()
+            rescore_record(session, kind, record, version, actor=current_user)
             flash(_("已按新版本重新计分；原结果保持不变。"), "success")
-        return redirect(url_for("instruments.rescore", assessment_id=assessment.id))
+        return redirect(url_for("instruments.rescore", kinds=kinds, record_id=record_id))
     rescores = list(session.exec(select(Rescore).where(
-        Rescore.record_kind == "assessment", Rescore.record_id == assessment.id).order_by(col(Rescore.id).desc())))
-    return render_template("instruments/rescore.html", assessment=assessment, versions=versions,
-                           rescores=rescores)
+        Rescore.record_kind == kind, Rescore.record_id == record_id).order_by(col(Rescore.id).desc())))
+    back = (url_for("assessment.detail", assessment_id=record_id) if kind == "assessment"
+            else url_for("rating.inspection", inspection_id=record_id))
+    return render_template("instruments/rescore.html", kind=kind, record_id=record_id, back=back,
+                           definition_id=definition_id, own_version=own_version, own_result=own_result,
+                           versions=versions, rescores=rescores)
 
 
 __all__ = ["bp"]

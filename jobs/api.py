@@ -102,7 +102,6 @@ def job_download(job_id: int) -> Any:
         raise ApiError(404, "not_found", "结果文件已不存在。") from None
     record_event(session=session, action="job.download", target_type="job", target_id=job.id,
                  changes={"kind": job.kind, "file": job.file_name})
-    session.commit()
     return Response(data, mimetype=job.file_type or "application/octet-stream",
                     headers={"Content-Disposition": f'attachment; filename="{job.file_name}"',
                              "Cache-Control": "private, no-store"})
@@ -156,7 +155,6 @@ def webhook_create() -> Any:
     require_fields(data, {"url", "events", "secret"}, {"url", "events", "secret"})
     session = get_session()
     row = create_subscription(session, current_actor(), data["url"], data["events"], data["secret"])
-    session.commit()
     return jsonify(subscription_json(row)), 201
 
 

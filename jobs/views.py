@@ -95,10 +95,8 @@ def webhooks() -> Any:
         try:
             create_subscription(session, user, request.form.get("url", ""), request.form.getlist("events"), secret)
         except ApiError as exc:
-            session.rollback()
             problems = [f"{e['item']}：{e['message']}" for e in exc.errors] or [exc.message]
         else:
-            session.commit()
             shown_secret = secret
             flash(_("订阅已添加。"))
     rows = list(session.exec(select(WebhookSubscription).where(
@@ -116,7 +114,6 @@ def webhook_toggle(webhook_subscription_id: int) -> Any:
     row.is_active = not row.is_active
     session.add(row)
     record_event(session=session, action="webhook.toggle", target=row, changes={"new": {"is_active": row.is_active}})
-    session.commit()
     return redirect(url_for("jobs.webhooks"))
 
 
@@ -137,15 +134,14 @@ def deliveries() -> Any:
 @bp.route("/admin/webhooks/deliveries/<int:webhook_delivery_id>/resend", methods=["POST"])
 @require_roles("admin")
 def resend(webhook_delivery_id: int) -> Any:
-    from jobs.queue import enqueue
+    from jobs.events import PENDING
     from jobs.webhooks import resend as reset
 
     session = get_session()
     row = scoped_or_404(session, WebhookDelivery, webhook_delivery_id, current_actor())
     reset(session, row)
     record_event(session=session, action="webhook.resend", target=row)
-    session.commit()
-    enqueue(current_app._get_current_object(), "webhook", row.id or 0)  # type: ignore[attr-defined]
+    session.info.setdefault(PENDING, []).append(row.id)  # sent once the request's unit of work commits
     flash(_("已重新发送。"))
     return redirect(url_for("jobs.deliveries"))
 
@@ -168,7 +164,6 @@ def notices_read() -> Any:
     for notice in session.exec(select(Notice).where(Notice.user_id == user.id, col(Notice.read_at).is_(None))):
         notice.read_at = utcnow()
         session.add(notice)
-    session.commit()
     return redirect(url_for("jobs.notices"))
 
 
@@ -200,7 +195,6 @@ def notice_settings() -> Any:
             record_event(session=session, action="user.notify_settings", target=user,
                          changes={"old": old, "new": {"email": email, "channels": user.notify_channels,
                                                       "bot": bool(bot_url)}})
-            session.commit()
             flash(_("通知设置已保存。"))
             return redirect(url_for("jobs.notice_settings"))
     return render_template("jobs/settings.html", user=user, channels=CHANNELS, problems=problems,

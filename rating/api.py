@@ -31,8 +31,9 @@ def _fail(exc: ops.RatingError) -> ops.RatingError:
     return exc
 
 
-def facility_json(session: Session, facility: Facility) -> dict[str, Any]:
-    grade = queries.current_grade(session, facility)
+def facility_json(session: Session, facility: Facility, grades: dict[int, Grade] | None = None) -> dict[str, Any]:
+    """`grades`: the current grades of a whole page, read at once (queries.current_grades)."""
+    grade = grades.get(facility.id or 0) if grades is not None else queries.current_grade(session, facility)
     return {
         "id": facility.id, "name": facility.name, "kind": facility.kind, "district": facility.district,
         "address": facility.address, "beds": facility.beds, "operator": facility.operator,

@@ -8,13 +8,15 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import jsonify, request
+from sqlmodel import select
 
 from core.api import ApiError, api_route
 from core.auth import current_actor
 from core.db import get_session
 from core.paging import Page, PagingError, page_params
-from rating import lists
+from rating import lists, queries
 from rating.api import action_json, certificate_json, facility_json, grade_json, inspection_json
+from rating.models import Facility
 
 READ = ("admin", "inspector", "operator")
 PAGED = {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}},
@@ -35,7 +37,8 @@ def _page(finder: Callable[..., tuple[Page, Any]]) -> Page:
 def list_facilities() -> Any:
     session = get_session()
     page = _page(lists.facilities_page)
-    items = [facility_json(session, facility) for facility, _state in page.items]
+    grades = queries.current_grades(session, [facility.id for facility, _state in page.items])
+    items = [facility_json(session, facility, grades) for facility, _state in page.items]
     return jsonify({"items": items, "next_cursor": page.next_cursor, "facilities": items})
 
 
@@ -61,6 +64,8 @@ def list_actions() -> Any:
 def list_grades() -> Any:
     session = get_session()
     page = _page(lists.grades_page)
+    ids = {g.facility_id for g, _name in page.items}
+    list(session.exec(select(Facility).where(Facility.id.in_(ids))))  # type: ignore[union-attr]  # grade_json reads them from the session
     return jsonify({"items": [grade_json(session, g) for g, _name in page.items], "next_cursor": page.next_cursor})
 
 

@@ -78,7 +78,10 @@ def current_grade(session: Session, facility: Facility) -> Grade | None:
 
 
 def current_grades(session: Session, facility_ids: list[int]) -> dict[int, Grade]:
-    rows = session.exec(select(Grade).where(Grade.facility_id.in_(facility_ids), Grade.superseded_by_id == None))  # type: ignore[attr-defined]  # noqa: E711
+    """The current grade of each of a page of facilities, in one query (the newest one wins, as
+    in current_grade)."""
+    rows = session.exec(select(Grade).where(Grade.facility_id.in_(facility_ids), Grade.superseded_by_id == None)  # type: ignore[attr-defined]  # noqa: E711
+                        .order_by(Grade.id))  # type: ignore[arg-type]
     return {g.facility_id: g for g in rows}
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
+from core.state import Drift, StateTable, rebuild, refresh
 from rating.models import CorrectiveAction, Facility, FacilityState, Grade, Inspection
 
-STATE_MODEL = FacilityState
 STATE_FIELDS = ("organisation_id", "grade_id", "grade_code", "grade_label", "grade_valid_until",
                 "open_action_count", "inspection_count")
 
@@ -50,56 +50,16 @@ def compute_states(session: Session, facility_ids: Iterable[int]) -> dict[int, d
     return states
 
 
+FACILITY_STATE = StateTable(parent=Facility, model=FacilityState, key="facility_id", fields=STATE_FIELDS,
+                            compute=compute_states)
+
+
 def refresh_facility_state(session: Session, facility_id: int | None) -> FacilityState | None:
     """Bring one facility's state row up to date (flushes; the caller's transaction commits)."""
-    if facility_id is None:
-        return None
-    session.flush()
-    wanted = compute_states(session, [facility_id]).get(facility_id)
-    row = session.get(FacilityState, facility_id)
-    if wanted is None:
-        return None
-    if row is None:
-        row = FacilityState(facility_id=facility_id, **wanted)
-    else:
-        for name, value in wanted.items():
-            setattr(row, name, value)
-    session.add(row)
-    session.flush()
-    return row
+    return refresh(session, FACILITY_STATE, facility_id)  # type: ignore[no-any-return]
 
 
-def rebuild_states(session: Session, *, fix: bool = True, batch: int = 1000) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (facility id, {field: (stored, expected)}) for each drifted facility and, when
-    `fix`, correct it; an empty dict means the row was missing."""
-    last = 0
-    while True:
-        ids = list(session.execute(select(Facility.id).where(Facility.id > last)  # type: ignore[operator]
-                                   .order_by(Facility.id).limit(batch)).scalars())
-        if not ids:
-            break
-        last = ids[-1]
-        expected = compute_states(session, ids)
-        stored = {row.facility_id: row for row in session.execute(
-            select(FacilityState).where(FacilityState.facility_id.in_(ids))).scalars()}  # type: ignore[attr-defined]
-        for facility_id in ids:
-            want, row = expected[facility_id], stored.get(facility_id)
-            if row is None:
-                yield facility_id, {}
-                if fix:
-                    session.add(FacilityState(facility_id=facility_id, **want))
-                continue
-            diff = {n: (getattr(row, n), want[n]) for n in STATE_FIELDS if getattr(row, n) != want[n]}
-            if diff:
-                yield facility_id, diff
-                if fix:
-                    for name, value in want.items():
-                        setattr(row, name, value)
-                    session.add(row)
-        if fix:
-            session.flush()
-        for obj in [o for o in session if isinstance(o, STATE_MODEL)]:
-            session.expunge(obj)  # bounded memory: forget this batch's rows
-    if fix:
-        session.execute(delete(FacilityState).where(
-            ~FacilityState.facility_id.in_(select(Facility.id))))  # type: ignore[attr-defined]
+def rebuild_states(session: Session, *, fix: bool = True, batch: int = 1000) -> Iterator[Drift]:
+    """Yield each drifted facility (id, {field: (stored, expected)}; empty: the row was missing)
+    and, when `fix`, correct it."""
+    return rebuild(session, FACILITY_STATE, fix=fix, batch=batch)

@@ -165,7 +165,6 @@ def autosave(assessment_id: int) -> Any:
     try:
         saved = _save(assessment, definition, answers_from_form(form), version, section.id)
     except ops.AssessmentError as error:
-        db.rollback()
         return jsonify({"error": error.code, "message": error.message, "errors": error.errors}), error.status
     body = saved.body(_lang())
     if saved.conflict is not None:

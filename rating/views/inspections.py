@@ -167,7 +167,6 @@ def inspection_autosave(inspection_id: int) -> Any:
     try:
         _form, saved = _save_posted(item)
     except ops.RatingError as exc:
-        session.rollback()
         return jsonify({"error": "invalid", "message": str(exc), "errors": exc.errors}), exc.status
     body = saved.body(_lang())
     if saved.conflict is not None:
@@ -188,7 +187,7 @@ def inspection_save(inspection_id: int) -> Any:
     try:
         form, saved = _save_posted(item)
     except ops.RatingError as exc:
-        session.rollback()
+        session.rollback()  # the page shows the record as stored, not the refused attempt
         return _render_inspection(item, problems=_problems(exc), status=exc.status)
     if saved.conflict is not None:
         flash(_("检查记录已被他人修改，已显示最新内容；请核对后再保存。"), "error")
@@ -243,10 +242,9 @@ def inspection_submit(inspection_id: int) -> Any:
     try:
         ops.submit_inspection(session=session, actor=_actor(), inspection=item)
     except ops.RatingError as exc:
-        session.rollback()
+        session.rollback()  # the page shows the record as stored, not the refused attempt
         session.refresh(item)
         return _render_inspection(item, problems=_problems(exc), status=422)
-    session.commit()
     flash(_("已提交。"), "success")
     return redirect(url_for("rating.inspection", inspection_id=item.id))
 

@@ -52,12 +52,12 @@ def plan_new() -> Any:
                 plan = ops.create_plan(session=session, actor=_actor(), organisation_id=_actor().organisation_id,
                                        name=f.get("name", ""), scheme=f.get("scheme", ""),
                                        method=f.get("method", ""), share=share, count=count,
-                                       facility_ids=[int(i) for i in f.getlist("facility_ids") if i.isdigit()])
+                                       facility_ids=[int(i) for i in f.getlist("facility_ids") if i.isdigit()],
+                                       draw_now=False)
             except ops.RatingError as exc:
                 problems = _problems(exc)
             else:
-                session.commit()
-                flash(_("计划已生成：服务器生成的随机种子已先公布哈希承诺，再抽取。"))
+                flash(_("计划已创建：服务器生成的随机种子的哈希承诺已公布。公开计划后，再点“现在抽取”。"))
                 return redirect(url_for("rating.plan", plan_id=plan.id))
     return render_template("rating/plan_new.html", schemes=rating_schemes(), form=request.form,
                            facilities=queries.facilities(session, _actor()), problems=problems), 422 if problems else 200
@@ -98,7 +98,6 @@ def plan_draw(plan_id: int) -> Any:
         for problem in _problems(exc):
             flash(problem, "error")
     else:
-        session.commit()
         flash(_("已抽取，随机种子已公开。"))
     return redirect(url_for("rating.plan", plan_id=item.id))
 
@@ -114,7 +113,6 @@ def plan_start(plan_id: int) -> Any:
         for problem in _problems(exc):
             flash(problem, "error")
         return redirect(url_for("rating.plan", plan_id=item.id))
-    session.commit()
     flash(_("已创建 %(n)d 项检查。", n=len(created)))
     return redirect(url_for("rating.plan", plan_id=item.id))
 

@@ -205,3 +205,20 @@ def test_one_idempotency_key_sent_twice_at_once_applies_once(world, monkeypatch)
     assert statuses in ([201, 201], [201, 409]), statuses
     with _fresh(world) as db:
         assert db.exec(select(func.count()).select_from(Elder).where(Elder.name == "重发老人")).one() == 1
+
+
+def test_one_elder_registered_twice_at_once_is_a_conflict_not_a_crash(world, monkeypatch):
+    """Two assessors register the same person (same ID number) at once, without an
+    Idempotency-Key: one 201, one 409 with a Chinese message; one elder row."""
+    app = world["app"]
+    (one, h1), (two, h2) = signed_in_api(app, world["assessors"][4]), signed_in_api(app, world["assessors"][5])
+    body = {"name": "同时登记老人", "gender": "female", "birth_date": "1938-08-08",
+            "id_number": make_id_number("1938-08-08", 11), "address": "同时路 9 号"}
+    with slow_commits(monkeypatch):
+        answers = together(*(lambda c=c, h=h: c.post("/api/v1/elders", json=body, headers=h)
+                             for c, h in ((one, h1), (two, h2))))
+    _one_won([a.status_code for a in answers], 201)
+    refused = next(a for a in answers if a.status_code == 409).get_json()
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in refused["message"])
+    with _fresh(world) as db:
+        assert db.exec(select(func.count()).select_from(Elder).where(Elder.name == "同时登记老人")).one() == 1

@@ -132,3 +132,18 @@ def test_an_undrawn_plan_cannot_start_inspections(client, rating_world, db_sessi
     assert plan.seed_commitment in page and plan.seed not in page and "现在抽取" in page
     assert client.post(f"/rating/plans/{plan.id}/draw").status_code == 302
     assert plan.seed in client.get(f"/rating/plans/{plan.id}").get_data(as_text=True)
+
+
+def test_the_plan_page_publishes_the_commitment_first_and_draws_on_a_second_step(client, rating_world, db_session):
+    login(client, rating_world["admin"])
+    made = client.post("/rating/plans/new", data={"name": "季度抽查", "scheme": "community-star",
+                                                  "method": "count", "count": "1"})
+    assert made.status_code == 302
+    plan = db_session.exec(select(InspectionPlan).where(InspectionPlan.name == "季度抽查")).one()
+    assert plan.drawn_at is None and plan.target_ids == [] and plan.seed_commitment
+    page = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert plan.seed_commitment in page and plan.seed not in page and "现在抽取" in page
+    drawn = client.post(f"/rating/plans/{plan.id}/draw", follow_redirects=True).get_data(as_text=True)
+    db_session.refresh(plan)
+    assert plan.drawn_at is not None and plan.target_ids == [rating_world["station"].id]
+    assert plan.seed in drawn and ops.verify_draw(plan)

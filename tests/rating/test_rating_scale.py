@@ -47,7 +47,7 @@ def test_facility_state_and_one_statement_escalation(app, db_session, rating_wor
         assert {e.target_id for e in events[len(before):]} == {str(i) for i in done}
         assert ops.escalate_overdue(session=db_session, actor=None, organisation_ids=[rating_world["district2"].id]) == []
         # (the factory-made facilities never went through an operation, so only the station has a row)
-        assert [d for d in rebuild_states(db_session, fix=False) if d[0] == station.id] == []
+        assert [d for d in rebuild_states(db_session, fix=False) if d.row_id == station.id] == []
 
 
 def test_rating_lists_page_and_filter(app, db_session, rating_world, client):
