@@ -98,25 +98,18 @@ class Item(Model):
 
     @property
     def is_scored(self) -> bool:
-        """Whether the item contributes to its section score."""
-        if self.scored is not None:
-            return self.scored
-        if self.type in ("section_score", "deduction"):
-            return True
-        if self.type in ("single_choice", "multiple_choice", "boolean") and self.options:
-            return any(o.points is not None for o in self.options)
-        return False
+        """Whether the item contributes to its section score (its type decides unless `scored`
+        says; scoring/items.py ITEM_TYPES)."""
+        from .items import ITEM_TYPES  # the registry builds checkers from items: imported late
+
+        return self.scored if self.scored is not None else ITEM_TYPES[self.type].scored(self)
 
     @property
     def max_score(self) -> float:
-        """The most this item can contribute, before weighting."""
-        if self.type == "deduction":
-            return float(self.points or 0)
-        if self.type == "multiple_choice" and self.max is None:
-            return float(sum(max(o.points or 0, 0) for o in self.options))
-        if self.options and self.type != "multiple_choice":
-            return float(max((o.points or 0) for o in self.options))
-        return float(self.max or 0)
+        """The most this item can contribute, before weighting (by its type)."""
+        from .items import ITEM_TYPES
+
+        return ITEM_TYPES[self.type].maximum(self)
 
 
 class Section(Model):

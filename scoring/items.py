@@ -1,4 +1,5 @@
-"""Item types on the scoring side: how an answer is checked and scored, per type."""
+"""Item types on the scoring side (ITEM_TYPES): how an answer is checked, how it scores, the most
+it can score and whether it scores by default, per type. The forms side is forms/items.py."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import datetime as _dt
 import math
 import operator
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .definitions import Definition, Item
@@ -32,90 +35,107 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _make_check(item: Item) -> tuple[Check, str, str]:
-    """Build a value checker for an item type; returns (check, allowed zh, allowed en)."""
+Checker = tuple[Check, str, str]  # (check, what is allowed in Chinese, in English)
+
+
+def _check_choice(item: Item) -> Checker:
     iid = item.id
-    kind = item.type
-    lo, hi = item.min, item.max
-    if kind in ("single_choice", "boolean") and item.options or kind == "multiple_choice":
-        values = [o.value for o in item.options]
-        allowed = ", ".join(scalar_text(v) for v in values)
-        allowed_zh = "、".join(scalar_text(v) for v in values)
-        keys = {(type(v) is bool, v) for v in values}
-        if kind == "multiple_choice":
-            def check_multi(value: Any) -> tuple[Any, dict[str, Any] | None]:
-                if not isinstance(value, list | tuple):
-                    return None, answer_error(iid, "wrong_type", got=_type_name(value),
-                                              expected=Bi(f"列表（可选 {allowed_zh}）",
-                                                          f"a list of {allowed}"))
-                bad = [v for v in value if not _hashable(v) or (type(v) is bool, v) not in keys]
-                if bad:
-                    return None, answer_error(iid, "not_options", value=bad,
-                                              allowed=Bi(allowed_zh, allowed))
-                if len(set(value)) != len(value):
-                    return None, answer_error(iid, "duplicate_option", value=list(value))
-                return list(value), None
-            return check_multi, f"多选，可选 {allowed_zh}", f"a list of {allowed}"
+    values = [o.value for o in item.options]
+    allowed = ", ".join(scalar_text(v) for v in values)
+    allowed_zh = "、".join(scalar_text(v) for v in values)
+    keys = {(type(v) is bool, v) for v in values}
 
-        def check_choice(value: Any) -> tuple[Any, dict[str, Any] | None]:
-            if _hashable(value) and (type(value) is bool, value) in keys:
-                return value, None
-            if isinstance(value, list | dict):
-                return None, answer_error(iid, "wrong_type", got=_type_name(value),
-                                          expected=Bi(f"单个值（{allowed_zh}）", f"one of {allowed}"))
-            return None, answer_error(iid, "not_an_option", value=scalar_text(value)
-                                      if _hashable(value) else value,
-                                      allowed=Bi(allowed_zh, allowed))
-        return check_choice, f"可选 {allowed_zh}", f"one of {allowed}"
-    if kind == "boolean":
-        def check_bool(value: Any) -> tuple[Any, dict[str, Any] | None]:
-            if isinstance(value, bool):
-                return value, None
-            return None, answer_error(iid, "wrong_type", got=_type_name(value),
-                                      expected=Bi("布尔值 true 或 false", "true or false"))
-        return check_bool, "true 或 false", "true or false"
-    if kind in ("integer", "count", "deduction", "decimal", "section_score"):
-        integral = kind in ("integer", "count", "deduction")
-        if kind in ("count", "deduction", "section_score") and lo is None:
-            lo = 0
-        if kind == "section_score" and hi is None:
-            hi = item.max
-        step = item.step
-        what_zh = "整数" if integral else "数字"
-        rng_zh = (f"{what_zh}" + (f"，{fmt(lo)} 至 {fmt(hi)}" if lo is not None and hi is not None
-                                  else f"，不小于 {fmt(lo)}" if lo is not None
-                                  else f"，不大于 {fmt(hi)}" if hi is not None else ""))
-        rng_en = ("an integer" if integral else "a number") + (
-            f" from {fmt(lo)} to {fmt(hi)}" if lo is not None and hi is not None
-            else f" ≥ {fmt(lo)}" if lo is not None else f" ≤ {fmt(hi)}" if hi is not None else "")
-
-        def check_number(value: Any) -> tuple[Any, dict[str, Any] | None]:
-            if not _is_number(value) or (integral and not float(value).is_integer()):
-                return None, answer_error(iid, "wrong_type", got=_type_name(value) if not
-                                          _is_number(value) else fmt(value),
-                                          expected=Bi(rng_zh, rng_en))
-            if (lo is not None and value < lo) or (hi is not None and value > hi):
-                return None, answer_error(
-                    iid, "out_of_range", value=fmt(value),
-                    minimum=fmt(lo) if lo is not None else "-∞",
-                    maximum=fmt(hi) if hi is not None else "∞")
-            if step and abs(value / step - round(value / step)) > 1e-9:
-                return None, answer_error(iid, "not_multiple", value=fmt(value), step=fmt(step))
-            return (int(value) if integral else value), None
-        return check_number, rng_zh, rng_en
-    if kind == "date":
-        def check_date(value: Any) -> tuple[Any, dict[str, Any] | None]:
-            if not isinstance(value, str):
-                return None, answer_error(iid, "wrong_type", got=_type_name(value),
-                                          expected=Bi("日期 YYYY-MM-DD", "a date YYYY-MM-DD"))
-            try:
-                _dt.date.fromisoformat(value)
-            except ValueError:
-                return None, answer_error(iid, "bad_date", value=value)
+    def check_choice(value: Any) -> tuple[Any, dict[str, Any] | None]:
+        if _hashable(value) and (type(value) is bool, value) in keys:
             return value, None
-        return check_date, "日期 YYYY-MM-DD", "a date YYYY-MM-DD"
-    many = kind in ("photo", "evidence")
-    limit = item.max_length
+        if isinstance(value, list | dict):
+            return None, answer_error(iid, "wrong_type", got=_type_name(value),
+                                      expected=Bi(f"单个值（{allowed_zh}）", f"one of {allowed}"))
+        return None, answer_error(iid, "not_an_option", value=scalar_text(value)
+                                  if _hashable(value) else value,
+                                  allowed=Bi(allowed_zh, allowed))
+    return check_choice, f"可选 {allowed_zh}", f"one of {allowed}"
+
+
+def _check_multi(item: Item) -> Checker:
+    iid = item.id
+    values = [o.value for o in item.options]
+    allowed = ", ".join(scalar_text(v) for v in values)
+    allowed_zh = "、".join(scalar_text(v) for v in values)
+    keys = {(type(v) is bool, v) for v in values}
+
+    def check_multi(value: Any) -> tuple[Any, dict[str, Any] | None]:
+        if not isinstance(value, list | tuple):
+            return None, answer_error(iid, "wrong_type", got=_type_name(value),
+                                      expected=Bi(f"列表（可选 {allowed_zh}）", f"a list of {allowed}"))
+        bad = [v for v in value if not _hashable(v) or (type(v) is bool, v) not in keys]
+        if bad:
+            return None, answer_error(iid, "not_options", value=bad, allowed=Bi(allowed_zh, allowed))
+        if len(set(value)) != len(value):
+            return None, answer_error(iid, "duplicate_option", value=list(value))
+        return list(value), None
+    return check_multi, f"多选，可选 {allowed_zh}", f"a list of {allowed}"
+
+
+def _check_boolean(item: Item) -> Checker:
+    if item.options:  # a yes/no question with scored options is checked as a choice
+        return _check_choice(item)
+    iid = item.id
+
+    def check_bool(value: Any) -> tuple[Any, dict[str, Any] | None]:
+        if isinstance(value, bool):
+            return value, None
+        return None, answer_error(iid, "wrong_type", got=_type_name(value),
+                                  expected=Bi("布尔值 true 或 false", "true or false"))
+    return check_bool, "true 或 false", "true or false"
+
+
+def _check_number(item: Item, *, integral: bool, floor: float | None = None,
+                  ceiling: float | None = None) -> Checker:
+    iid, step = item.id, item.step
+    lo = item.min if item.min is not None else floor
+    hi = item.max if item.max is not None else ceiling
+    what_zh = "整数" if integral else "数字"
+    rng_zh = (f"{what_zh}" + (f"，{fmt(lo)} 至 {fmt(hi)}" if lo is not None and hi is not None
+                              else f"，不小于 {fmt(lo)}" if lo is not None
+                              else f"，不大于 {fmt(hi)}" if hi is not None else ""))
+    rng_en = ("an integer" if integral else "a number") + (
+        f" from {fmt(lo)} to {fmt(hi)}" if lo is not None and hi is not None
+        else f" ≥ {fmt(lo)}" if lo is not None else f" ≤ {fmt(hi)}" if hi is not None else "")
+
+    def check_number(value: Any) -> tuple[Any, dict[str, Any] | None]:
+        if not _is_number(value) or (integral and not float(value).is_integer()):
+            return None, answer_error(iid, "wrong_type", got=_type_name(value) if not
+                                      _is_number(value) else fmt(value),
+                                      expected=Bi(rng_zh, rng_en))
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            return None, answer_error(
+                iid, "out_of_range", value=fmt(value),
+                minimum=fmt(lo) if lo is not None else "-∞",
+                maximum=fmt(hi) if hi is not None else "∞")
+        if step and abs(value / step - round(value / step)) > 1e-9:
+            return None, answer_error(iid, "not_multiple", value=fmt(value), step=fmt(step))
+        return (int(value) if integral else value), None
+    return check_number, rng_zh, rng_en
+
+
+def _check_date(item: Item) -> Checker:
+    iid = item.id
+
+    def check_date(value: Any) -> tuple[Any, dict[str, Any] | None]:
+        if not isinstance(value, str):
+            return None, answer_error(iid, "wrong_type", got=_type_name(value),
+                                      expected=Bi("日期 YYYY-MM-DD", "a date YYYY-MM-DD"))
+        try:
+            _dt.date.fromisoformat(value)
+        except ValueError:
+            return None, answer_error(iid, "bad_date", value=value)
+        return value, None
+    return check_date, "日期 YYYY-MM-DD", "a date YYYY-MM-DD"
+
+
+def _check_text(item: Item, *, many: bool = False) -> Checker:
+    iid, limit = item.id, item.max_length
 
     def check_text(value: Any) -> tuple[Any, dict[str, Any] | None]:
         if many and isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -130,27 +150,94 @@ def _make_check(item: Item) -> tuple[Check, str, str]:
     return check_text, "文本" if not many else "文件引用或其列表", "text"
 
 
+Scorer = Callable[[Any], float | int | None]
+
+
+def _score_options(item: Item) -> Scorer:
+    weight = item.weight
+    table = {(type(o.value) is bool, o.value): o.points for o in item.options}
+    if weight == 1:
+        return lambda v: table[(type(v) is bool, v)]
+    return lambda v: (table[(type(v) is bool, v)] or 0) * weight
+
+
+def _score_multi(item: Item) -> Scorer:
+    weight = item.weight
+    points = {o.value: (o.points or 0) for o in item.options}
+    return lambda v: sum(points[x] for x in v) * weight if weight != 1 else sum(points[x] for x in v)
+
+
+def _score_deduction(item: Item) -> Scorer:
+    weight, full, per = item.weight, float(item.points or 0), float(item.per or 0)
+    return lambda v: max(full - v * per, 0.0) * weight
+
+
+def _score_value(item: Item) -> Scorer:
+    """The answer is the score (section scores, numbers) unless the item lists options."""
+    if item.options:
+        return _score_options(item)
+    weight = item.weight
+    return lambda v: v * weight if weight != 1 else v
+
+
+def _options_max(item: Item) -> float:
+    return float(max((o.points or 0) for o in item.options)) if item.options else float(item.max or 0)
+
+
+def _multi_max(item: Item) -> float:
+    return float(item.max) if item.max is not None else float(sum(max(o.points or 0, 0) for o in item.options))
+
+
+def _options_scored(item: Item) -> bool:
+    return bool(item.options) and any(o.points is not None for o in item.options)
+
+
+@dataclass(frozen=True)
+class ScoringKind:
+    """The scoring side of one item type: how its answer is checked, how it scores, the most it
+    can score (before weighting), and whether it scores when the definition does not say."""
+
+    check: Callable[[Item], Checker]
+    score: Callable[[Item], Scorer] = _score_value
+    maximum: Callable[[Item], float] = _options_max
+    scored: Callable[[Item], bool] = lambda item: False
+
+
+_TEXT = ScoringKind(_check_text)
+_FILES = ScoringKind(partial(_check_text, many=True))
+
+# Adding an item type: one entry here and one ItemKind in forms/items.py.
+ITEM_TYPES: dict[str, ScoringKind] = {
+    "single_choice": ScoringKind(_check_choice, _score_value, _options_max, _options_scored),
+    "multiple_choice": ScoringKind(_check_multi, _score_multi, _multi_max, _options_scored),
+    "boolean": ScoringKind(_check_boolean, _score_value, _options_max, _options_scored),
+    "integer": ScoringKind(partial(_check_number, integral=True)),
+    "count": ScoringKind(partial(_check_number, integral=True, floor=0)),
+    "deduction": ScoringKind(partial(_check_number, integral=True, floor=0), _score_deduction,
+                             lambda item: float(item.points or 0), lambda item: True),
+    "decimal": ScoringKind(partial(_check_number, integral=False)),
+    "section_score": ScoringKind(partial(_check_number, integral=False, floor=0), _score_value,
+                                 _options_max, lambda item: True),
+    "date": ScoringKind(_check_date),
+    "text": _TEXT,
+    "signature": _TEXT,
+    "photo": _FILES,
+    "evidence": _FILES,
+}
+
+
+def _make_check(item: Item) -> Checker:
+    """The value checker of an item, by its type."""
+    return ITEM_TYPES[item.type].check(item)
+
+
+def _make_score(item: Item) -> Scorer | None:
+    """The scorer of a scored item (None when it does not score)."""
+    return ITEM_TYPES[item.type].score(item) if item.is_scored else None
+
+
 def _hashable(value: Any) -> bool:
     return isinstance(value, str | int | float | bool) or value is None
-
-
-def _make_score(item: Item) -> Callable[[Any], float | int | None] | None:
-    if not item.is_scored:
-        return None
-    weight = item.weight
-    if item.type == "multiple_choice":
-        points = {o.value: (o.points or 0) for o in item.options}
-        return lambda v: sum(points[x] for x in v) * weight if weight != 1 else sum(
-            points[x] for x in v)
-    if item.options:
-        table = {(type(o.value) is bool, o.value): o.points for o in item.options}
-        if weight == 1:
-            return lambda v: table[(type(v) is bool, v)]
-        return lambda v: (table[(type(v) is bool, v)] or 0) * weight
-    if item.type == "deduction":
-        full, per = float(item.points or 0), float(item.per or 0)
-        return lambda v: max(full - v * per, 0.0) * weight
-    return lambda v: v * weight if weight != 1 else v
 
 
 def _is_identity(ip: ItemPlan) -> bool:
