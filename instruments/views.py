@@ -213,12 +213,22 @@ def _record_or_404(kind: str, record_id: int) -> tuple[Any, str, str, Any]:
     return record, record.scheme, record.scheme_version, record.result
 
 
-@bp.route("/rescore/<any(assessments, inspections):kinds>/<int:record_id>", methods=["GET", "POST"])
+@bp.route("/rescore/assessments/<int:assessment_id>", methods=["GET", "POST"])
 @require_roles(*ADMIN)
-def rescore(kinds: str, record_id: int) -> Any:
+def rescore_assessment(assessment_id: int) -> Any:
+    return _rescore("assessment", assessment_id)
+
+
+@bp.route("/rescore/inspections/<int:inspection_id>", methods=["GET", "POST"])
+@require_roles(*ADMIN)
+def rescore_inspection(inspection_id: int) -> Any:
+    return _rescore("inspection", inspection_id)
+
+
+def _rescore(kind: str, record_id: int) -> Any:
+    """The record's own result beside its re-scores under other versions; POST adds one."""
     from .models import Rescore
 
-    kind = kinds[:-1]
     session = get_session()
     record, definition_id, own_version, own_result = _record_or_404(kind, record_id)
     versions = [e for e in registry.entries(session, definition_id)
@@ -232,7 +242,7 @@ def rescore(kinds: str, record_id: int) -> Any:
         else:
             rescore_record(session, kind, record, version, actor=current_user)
             flash(_("已按新版本重新计分；原结果保持不变。"), "success")
-        return redirect(url_for("instruments.rescore", kinds=kinds, record_id=record_id))
+        return redirect(request.path)
     rescores = list(session.exec(select(Rescore).where(
         Rescore.record_kind == kind, Rescore.record_id == record_id).order_by(col(Rescore.id).desc())))
     back = (url_for("assessment.detail", assessment_id=record_id) if kind == "assessment"
