@@ -40,8 +40,10 @@ def backup_command(target: Path | None) -> None:
 @click.command("restore")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="不再确认 / do not ask for confirmation")
+@click.option("--unchecked-keys", is_flag=True,
+              help="恢复早于密钥指纹的备份（无法事先核对密钥）/ restore a backup made before key fingerprints")
 @with_appcontext
-def restore_command(source: Path, yes: bool) -> None:
+def restore_command(source: Path, yes: bool, unchecked_keys: bool) -> None:
     """从备份恢复数据库（覆盖现有数据）/ restore the database from a backup (replaces its data)."""
     if not yes:
         click.confirm("恢复会覆盖当前数据库的全部数据，确定继续吗？ Restore replaces all current data. Continue?",
@@ -49,9 +51,16 @@ def restore_command(source: Path, yes: bool) -> None:
     from core.keycheck import current_fingerprints, mismatches
 
     try:
-        problems = mismatches(bk.backup_fingerprints(source), current_fingerprints(current_app.config))
+        recorded = bk.backup_fingerprints(source)
     except bk.BackupError as error:
         raise click.ClickException(str(error)) from error
+    if not recorded and not unchecked_keys:
+        raise click.ClickException(
+            "未恢复：这份备份早于密钥指纹，无法事先核对本实例的密钥是否与备份中的数据相符。确认密钥无误后，"
+            "加 --unchecked-keys 再恢复；恢复后会校验审计链，密钥不符时报告失败。 Not restored: this backup predates"
+            " key fingerprints, so this instance's keys cannot be checked against it first. When you are sure"
+            " of the keys, run again with --unchecked-keys; the audit chain is verified after the restore.")
+    problems = mismatches(recorded, current_fingerprints(current_app.config))
     if problems:
         raise click.ClickException(
             "未恢复：本实例的密钥与备份中的数据不符，恢复后将无法解密或校验。 Not restored: this instance's keys do not"

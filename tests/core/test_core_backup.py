@@ -98,3 +98,25 @@ def test_postgresql_backup_restores_into_a_fresh_database(tmp_path):
             for name in names:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_backup_from_before_key_fingerprints_is_restored_only_when_asked(tmp_path):
+    import sqlite3
+
+    app, runner = _seeded_app(tmp_path, f"sqlite:///{tmp_path / 'live.sqlite'}")
+    target = tmp_path / "old.backup"
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 0
+    app.extensions["yiyang.engine"].dispose()
+    with sqlite3.connect(target) as conn:  # as a backup made before the key_check table existed
+        conn.execute("DELETE FROM key_check")
+    assert bk.backup_fingerprints(target) == {}
+    fresh = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}", "SECRET_KEY": "x",
+                        "DATA_KEY": "y", "TESTING": True})
+    fresh.test_cli_runner().invoke(args=["init"])
+    refused = fresh.test_cli_runner().invoke(args=["restore", str(target), "--yes"])
+    assert refused.exit_code == 1 and "早于密钥指纹" in refused.output and "--unchecked-keys" in refused.output
+    assert bk.row_counts(fresh.extensions["yiyang.engine"])["user_account"] == 0  # nothing replaced
+    restored = fresh.test_cli_runner().invoke(args=["restore", str(target), "--yes", "--unchecked-keys"])
+    assert restored.exit_code == 0, restored.output
+    assert bk.row_counts(fresh.extensions["yiyang.engine"])["user_account"] >= 7
+    fresh.extensions["yiyang.engine"].dispose()
