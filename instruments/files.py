@@ -16,7 +16,7 @@ def read_definition_bytes(data: bytes, filename: str = "<upload>") -> tuple[Defi
     """(definition, YAML source) from the bytes of a YAML or XLSX file; DefinitionError lists
     every problem (YAML line, or sheet/row/column)."""
     if filename.lower().endswith(".xlsx") or data.startswith(XLSX_MAGIC):
-        from .xlsx import read_xlsx
+        from .xlsx_read import read_xlsx
 
         return read_xlsx(data, source=filename)
     try:

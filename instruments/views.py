@@ -204,13 +204,13 @@ def _record_or_404(kind: str, record_id: int) -> tuple[Any, str, str, Any]:
     if kind == "assessment":
         from assessment import queries as assessment_queries
 
-        record = assessment_queries.get_assessment(session, record_id, current_user)
-        return record, record.instrument_id, record.instrument_version, record.result
+        assessment = assessment_queries.get_assessment(session, record_id, current_user)
+        return assessment, assessment.instrument_id, assessment.instrument_version, assessment.result
     from rating import queries as rating_queries
     from rating.models import Inspection
 
-    record = rating_queries.get_or_404(session, Inspection, record_id, current_user)
-    return record, record.scheme, record.scheme_version, record.result
+    inspection = rating_queries.get_or_404(session, Inspection, record_id, current_user)
+    return inspection, inspection.scheme, inspection.scheme_version, inspection.result
 
 
 @bp.route("/rescore/assessments/<int:assessment_id>", methods=["GET", "POST"])

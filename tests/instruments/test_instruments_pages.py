@@ -10,7 +10,8 @@ from sqlmodel import select
 
 import instruments
 from instruments.models import DefinitionVersion, Rescore
-from instruments.xlsx import read_xlsx, rows_to_xlsx, workbook_rows, write_xlsx
+from instruments.xlsx import rows_to_xlsx, workbook_rows, write_xlsx
+from instruments.xlsx_read import read_xlsx
 from scoring import parse_definition
 from tests.conftest import api_token, login
 from tests.factories import UserFactory

@@ -10,7 +10,8 @@ from openpyxl import Workbook
 
 import instruments
 from instruments.files import export_bytes, read_definition_bytes
-from instruments.xlsx import read_xlsx, rows_to_xlsx, workbook_rows, write_xlsx
+from instruments.xlsx import rows_to_xlsx, workbook_rows, write_xlsx
+from instruments.xlsx_read import read_xlsx
 from instruments.yamlio import dump_yaml, parse_yaml
 from scoring import DefinitionError, score
 
