@@ -60,7 +60,8 @@ USER_PUBLIC = {
     "type": "object",
     "properties": {"id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
                    "organisation_id": {"type": "integer"}, "roles": {"type": "array", "items": {"type": "string"}},
-                   "is_active": {"type": "boolean"}},
+                   "is_active": {"type": "boolean"}, "must_change_password": {"type": "boolean"},
+                   "version": {"type": "integer"}},
 }
 
 
@@ -202,7 +203,8 @@ def end_contract(organisation_id: int, contract_id: int) -> Any:
 
 def user_public(user: User) -> dict[str, Any]:
     return {"id": user.id, "username": user.username, "display_name": user.display_name,
-            "organisation_id": user.organisation_id, "roles": sorted(user.role_set), "is_active": user.is_active}
+            "organisation_id": user.organisation_id, "roles": sorted(user.role_set), "is_active": user.is_active,
+            "must_change_password": user.must_change_password, "version": user.version}
 
 
 @api_route("/users", methods=["POST"], roles=("admin",), summary="新建用户 / create a user", body=USER_CREATE,

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
+from accounts import gate, throttle
 from accounts import operations as ops
-from accounts import throttle
 from accounts.models import ROLE_LABELS
+from accounts.passwords import verify_password
 from audit import record_event
 from core.api import ApiError, api_route, json_body, register_token_resolver, require_fields
 from core.auth import current_actor
@@ -19,7 +20,9 @@ from core.unitofwork import keep_writes
 
 def _resolve_token(*, session: Any, token: str) -> Any:
     """How a bearer token becomes a user (registered with core.api, which knows no accounts)."""
-    return ops.resolve_api_token(session=session, token=token, idle_hours=current_app.config["API_TOKEN_IDLE_HOURS"])
+    user = ops.resolve_api_token(session=session, token=token, idle_hours=current_app.config["API_TOKEN_IDLE_HOURS"])
+    gate.refuse_api_call(user)  # before the Idempotency-Key is claimed: a refusal is not its answer
+    return user
 
 
 register_token_resolver(_resolve_token)
@@ -122,4 +125,35 @@ def api_logout() -> Any:
     return jsonify({"revoked": revoked})
 
 
-from accounts import admin_api  # noqa: E402,F401  (registers the organisation and user routes)
+PASSWORD_BODY = {
+    "type": "object",
+    "required": ["old_password", "new_password"],
+    "properties": {"old_password": {"type": "string"}, "new_password": {"type": "string"}},
+    "additionalProperties": False,
+}
+
+
+@api_route("/auth/password", methods=["POST"], roles=(), body=PASSWORD_BODY,
+           summary="修改自己的密码（所有令牌随之失效）/ change my password (every token ends)",
+           responses={200: {"type": "object", "properties": {"changed": {"type": "boolean"}}}})
+def api_change_password() -> Any:
+    data = json_body()
+    require_fields(data, {"old_password", "new_password"}, {"old_password", "new_password"})
+    if not isinstance(data["old_password"], str) or not isinstance(data["new_password"], str):
+        raise ApiError(422, "invalid_input", N_("密码必须是字符串"))
+    db, user = get_session(), current_actor()
+    wait = throttle.retry_after(user.username, request.remote_addr)
+    if wait:
+        raise ApiError(429, "too_many_attempts", throttle.message(wait))
+    if not verify_password(user.password_hash, data["old_password"]):
+        throttle.note_failure(user.username, request.remote_addr)
+    try:
+        ops.change_password(session=db, user=user, old_password=data["old_password"],
+                            new_password=data["new_password"])
+    except ops.AccountError as error:
+        raise ApiError(422, "invalid_input", "；".join(error.problems),
+                       [{"item": None, "message": p} for p in error.problems]) from None
+    return jsonify({"changed": True})
+
+
+from accounts import admin_api, user_api  # noqa: E402,F401  (register the organisation and user routes)

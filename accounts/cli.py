@@ -185,6 +185,51 @@ def create_user_command(username: str, org_name: str, roles: tuple[str, ...], pa
     click.echo(f"已创建用户 {username}")
 
 
+def _user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise InputError(f"找不到用户：{username} / no user named {username}")
+    return user
+
+
+@users_group.command("reset-password")
+@click.argument("username")
+@click.option("--password", "password", default=None,
+              help="临时密码；不给则自动生成并只显示一次 / temporary password (generated when absent)")
+@with_appcontext
+def reset_password_command(username: str, password: str | None) -> None:
+    """重置密码：用户下次登录须先修改，令牌全部失效 / reset a password (changed at next login)."""
+    with session_scope(get_engine()) as session:
+        try:
+            temporary = ops.reset_password(session=session, user=_user(session, username), actor=None,
+                                           new_password=password)
+        except ops.AccountError as error:
+            raise InputError("；".join(error.problems)) from None
+    click.echo(f"已重置 {username} 的密码；下次登录须先修改 / password reset; must be changed at next login")
+    if not password:
+        click.echo(f"  临时密码 / temporary password: {temporary}   （仅显示这一次 / shown once）")
+
+
+@users_group.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def deactivate_user_command(username: str) -> None:
+    """停用用户：不能再登录，令牌失效 / deactivate a user (no login, tokens end)."""
+    with session_scope(get_engine()) as session:
+        ops.set_active(session=session, user=_user(session, username), is_active=False, actor=None)
+    click.echo(f"已停用 {username} / deactivated")
+
+
+@users_group.command("activate")
+@click.argument("username")
+@with_appcontext
+def activate_user_command(username: str) -> None:
+    """重新启用用户 / activate a user again."""
+    with session_scope(get_engine()) as session:
+        ops.set_active(session=session, user=_user(session, username), is_active=True, actor=None)
+    click.echo(f"已启用 {username} / activated")
+
+
 @click.group("orgs")
 def orgs_group() -> None:
     """管理机构树 / manage the organisation tree."""

@@ -72,6 +72,9 @@ class User(SQLModel, table=True):
     roles: str = Field(default="", max_length=200)  # space separated, see ROLE_LABELS
     is_active: bool = Field(default=True)
     password_changed_at: datetime = Field(default_factory=utcnow)
+    # Set by an administrator's password reset: the user changes it before doing anything else.
+    must_change_password: bool = Field(default=False)
+    version: int = Field(default=1)  # two administrators editing the same user: core.db.bump_version
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
     # Notifications: where reminders go. Channels: space separated of email, bot (in-app always).

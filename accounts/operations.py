@@ -13,6 +13,7 @@ from accounts.organisations import create_organisation  # noqa: F401  (the demo 
 from accounts.passwords import DUMMY_HASH, hash_password, password_problems, verify_password
 from audit import record_event
 from core.auth import ROLES
+from core.db import bump_version
 from core.errors import DomainError
 from core.timeutil import utcnow
 
@@ -152,19 +153,38 @@ def change_password(*, session: Session, user: User, old_password: str, new_pass
         raise AccountError(problems)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
+    cleared = user.must_change_password
+    user.must_change_password = False
     end_all_sessions(session=session, user=user)
-    record_event(session=session, action="user.password_change", target=user, actor=user)
+    record_event(session=session, action="user.password_change", target=user, actor=user,
+                 changes={"must_change_password": {"old": True, "new": False}} if cleared else None)
 
 
-def reset_password(*, session: Session, user: User, new_password: str, actor: User) -> None:
-    """An administrator sets a new password; the user's sessions end."""
-    problems = password_problems(new_password, username=user.username)
+TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # nothing to misread
+
+
+def temporary_password(length: int = 12) -> str:
+    """A random password to hand over once; easy to type (no 0/O, 1/l/I)."""
+    return "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(length))
+
+
+def reset_password(*, session: Session, user: User, actor: User | None, new_password: str | None = None,
+                   version: int | None = None) -> str:
+    """An administrator sets a temporary password (given, or generated when None) and returns it:
+    the user must change it at the next login; every session and API token of theirs ends."""
+    generated = not new_password
+    password = temporary_password() if generated else str(new_password)
+    problems = password_problems(password, username=user.username)
     if problems:
         raise AccountError(problems)
-    user.password_hash = hash_password(new_password)
+    bump_version(session, user, version)
+    user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
+    user.must_change_password = True
     end_all_sessions(session=session, user=user)
-    record_event(session=session, action="user.password_reset", target=user, actor=actor)
+    record_event(session=session, action="user.password_reset", target=user, actor=actor,
+                 changes={"must_change_password": True, "generated": generated, "api_tokens_revoked": True})
+    return password
 
 
 def load_login_session(

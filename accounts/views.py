@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
+from accounts import gate, throttle
 from accounts import operations as ops
-from accounts import throttle
 from accounts.forms import LoginForm, PasswordChangeForm, UserCreateForm, UserEditForm
 from accounts.models import ROLE_LABELS, User
 from accounts.passwords import verify_password
@@ -34,6 +34,7 @@ from core.unitofwork import keep_writes
 from forms.common import choices
 
 bp = Blueprint("accounts", __name__)
+bp.before_app_request(gate.page_gate)
 
 register_nav("accounts.home", _l("首页"), order=0)
 register_nav("accounts.users", _l("用户"), roles=("admin",), order=90)
@@ -153,7 +154,8 @@ def change_password() -> Any:
             _fresh_session()
             flash(_("密码已修改，请用新密码重新登录。"), "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/password.html", form=form, problems=problems), (
+    return render_template("accounts/password.html", form=form, problems=problems,
+                           must_change=current_user.must_change_password), (
         422 if problems else 200
     )
 
@@ -231,6 +233,21 @@ def edit_user(user_id: int) -> Any:
         flash(_("已保存。"), "success")
         return redirect(url_for("accounts.users"))
     return render_template("accounts/user_edit.html", form=form, user=user)
+
+
+@bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
+@require_roles("admin")
+def reset_password(user_id: int) -> Any:
+    db = get_session()
+    user = get_scoped_or_404(db, User, user_id, current_user)
+    try:
+        password = ops.reset_password(session=db, user=user, actor=current_user,
+                                      new_password=request.form.get("password", "").strip() or None)
+    except ops.AccountError as error:
+        return render_template("accounts/user_edit.html", form=UserEditForm(), user=user,
+                               reset_problems=error.problems), 422
+    # Shown on this answer only: never in a flash message, a URL or a log line.
+    return render_template("accounts/password_reset.html", user=user, password=password)
 
 
 from accounts import organisation_views  # noqa: E402,F401  (registers the organisation pages on bp)
