@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import OrderedDict
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from sqlmodel import col, select
 
 from core.api import MULTIPART_FILE, ApiError, api_route
 from core.auth import current_actor
 from core.db import get_session
+from core.i18n import N_
 from scoring import DefinitionError
+from scoring.compiled import FORMAT, compile_definition
 
-from . import registry
+from . import UnknownDefinitionError, registry
 from .models import DefinitionVersion
 from .operations import RegistryAccessError, import_upload, visible_row
 
@@ -93,3 +98,52 @@ def import_definition() -> Any:
     except registry.RegistryError as exc:
         raise ApiError(exc.status, "conflict", exc.message, [{"item": "version", "message": exc.message}]) from None
     return jsonify(_public(row)), 201
+
+
+_COMPILED: OrderedDict[tuple[str, str, str], tuple[bytes, str]] = OrderedDict()
+COMPILED_CACHE = 64
+COMPILED = {"type": "object", "description": "scoring.compiled 的文档 / the compiled definition "
+            "(docs/forms.md, client-side evaluation)", "properties": {
+                "format": {"type": "integer", "enum": [FORMAT]}, "id": {"type": "string"},
+                "version": {"type": "string"}, "checksum": {"type": "string"},
+                "kind": {"type": "string"}, "sections": {"type": "array"}, "items": {"type": "array"},
+                "rules": {"type": "array"}, "needs_server": {"type": "array"}}}
+
+
+def _compiled(entry: registry.Entry) -> tuple[bytes, str]:
+    """The compiled document's bytes and ETag, cached per (id, version, checksum)."""
+    key = (entry.id, entry.version, entry.checksum)
+    hit = _COMPILED.get(key)
+    if hit is not None:
+        _COMPILED.move_to_end(key)
+        return hit
+    document = compile_definition(registry.definition_of(entry), checksum=entry.checksum or None)
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    etag = entry.checksum or hashlib.sha256(body).hexdigest()
+    _COMPILED[key] = (body, f"{etag}.{FORMAT}")
+    while len(_COMPILED) > COMPILED_CACHE:
+        _COMPILED.popitem(last=False)
+    return _COMPILED[key]
+
+
+@api_route("/definitions/<definition_id>/<version>/compiled", methods=["GET"],
+           summary="为离线表单编译的定义：题目、跳题、约束、计算与评分规则（JSON，带 ETag）/ "
+                   "the definition compiled for the browser's engine (skip logic, constraints, "
+                   "scoring rules; cache with the ETag)",
+           responses={200: COMPILED, 304: {"type": "object"}, 404: {"type": "object"}})
+def compiled_definition(definition_id: str, version: str) -> Any:
+    session, user = get_session(), current_actor()
+    try:
+        entry = registry.get_entry(session, definition_id, version)
+        if entry.row is not None:
+            visible_row(session, entry.row.id or 0, user, row=entry.row)
+    except (UnknownDefinitionError, RegistryAccessError):
+        raise ApiError(404, "not_found", N_("没有这个版本")) from None
+    body, etag = _compiled(entry)
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

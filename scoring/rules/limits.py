@@ -161,6 +161,20 @@ class UnqualifiedRule(RuleBase):
     rectification_days: int | PolicyRef | None = None
 
 
+def rectification_texts(rule: UnqualifiedRule, ctx: Context
+                        ) -> tuple[int | None, str | None, tuple[str, str]]:
+    """The rectification deadline (days, policy name) and the (zh, en) words that state it."""
+    days, days_policy = ctx.policy(rule.rectification_days, "rectification_days")
+    if days is not None and (type(days) is not int or days <= 0):
+        ctx.error("rule", "rectification_days", detail="a positive whole number of days")
+        days = None
+    if not days:
+        return days, days_policy, ("", "")
+    by_zh, by_en = policy_mention(ctx.definition, days_policy) if days_policy else ("", "")
+    return days, days_policy, (f"，限 {days} 天内整改" + (f"；{by_zh}" if by_zh else ""),
+                               f"; rectify within {days} days" + (f", {by_en}" if by_en else ""))
+
+
 @register("unqualified", UnqualifiedRule)
 def compile_unqualified(rule: UnqualifiedRule, ctx: Context) -> Step:
     """Compile the unqualified threshold ('below' excludes the number itself).
@@ -169,16 +183,7 @@ def compile_unqualified(rule: UnqualifiedRule, ctx: Context) -> Step:
     is unqualified; when it comes from a policy, the explanation names the policy.
     """
     source = ctx.expr(rule.source, "source").compiled
-    days, days_policy = ctx.policy(rule.rectification_days, "rectification_days")
-    if days is not None and (type(days) is not int or days <= 0):
-        ctx.error("rule", "rectification_days", detail="a positive whole number of days")
-        days = None
-    if days:
-        by_zh, by_en = policy_mention(ctx.definition, days_policy) if days_policy else ("", "")
-        days_zh = f"，限 {days} 天内整改" + (f"；{by_zh}" if by_zh else "")
-        days_en = f"; rectify within {days} days" + (f", {by_en}" if by_en else "")
-    else:
-        days_zh = days_en = ""
+    days, days_policy, (days_zh, days_en) = rectification_texts(rule, ctx)
     below = rule.below
 
     def apply(state: State) -> None:
