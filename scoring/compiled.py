@@ -13,6 +13,7 @@ know. docs/forms.md ("client-side evaluation") describes the format and the pari
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any
 
 from .compile import get_plan
@@ -45,6 +46,17 @@ NEEDS_SERVER = {
 
 def _text(text: Text | None) -> dict[str, str] | None:
     return None if text is None else {"zh": text.zh, "en": text.get("en")}
+
+
+def _plain(value: Any) -> Any:
+    """A YAML value as JSON: dates (an unquoted 2024-01-01) as their ISO text."""
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
 
 
 def _level(level: Level) -> dict[str, Any]:
@@ -95,7 +107,7 @@ def _items(definition: Definition) -> list[dict[str, Any]]:
             "severity": item.severity,
             "veto": item.veto,
             "has_default": item.default is not None,
-            "default": item.default,
+            "default": _plain(item.default),
         }
         for kind in ("relevant", "constraint", "calculate"):
             expr = getattr(ip, kind)

@@ -420,6 +420,40 @@ def test_browser_engine_agrees_with_python_on_every_pack(tmp_path: Path) -> None
     assert complete > len(cases) // 3 and len(levels) > 2 * len(definitions)
 
 
+def _policy_variants() -> list[Definition]:
+    """Every pack under each other choice of each of its policies, and with all of them changed."""
+    variants: list[Definition] = []
+    for definition in _definitions():
+        flipped: dict[str, Any] = {}
+        for name, policy in definition.policies.items():
+            others = [c for c in policy.choices if c != policy.value]
+            for choice in others:
+                variants.append(definition.with_policies(**{name: choice}))
+            if others:
+                flipped[name] = others[0]
+        if len(flipped) > 1:
+            variants.append(definition.with_policies(**flipped))
+    return variants
+
+
+def test_browser_engine_agrees_under_every_policy_choice(tmp_path: Path) -> None:
+    definitions = _policy_variants()
+    cases: list[dict[str, Any]] = []
+    modes = ("complete", "skewed", "extreme", "noisy")
+    for index, definition in enumerate(definitions):
+        for n in range(CASES_PER_PACK // 4):
+            seed = 7_000_000 + index * 1000 + n
+            rng = random.Random(seed)
+            mode = modes[n % len(modes)]
+            cases.append({"definition": index, "seed": seed, "mode": mode,
+                          "answers": _answers(rng, definition, mode),
+                          "facts": _facts(rng, definition, mode)})
+    got = _run_node(definitions, cases, tmp_path)
+    failures = _compare(definitions, cases, got)
+    assert len(definitions) > 25
+    assert not failures, f"{len(failures)} disagreements, first:\n" + "\n".join(failures[:8])
+
+
 def test_preview_says_what_needs_the_server_instead_of_a_figure(tmp_path: Path) -> None:
     from scoring.definitions import RuleBase
     from scoring.rules import RULES, register
