@@ -62,6 +62,7 @@ sections:
       - {id: weight, type: decimal, title: 体重, min: 20, max: 200, step: 0.5, constraint: ". > 30"}
       - {id: bmi_band, type: integer, title: 体重分档, calculate: "if(weight >= 100, 2, if(weight >= 50, 1, 0))"}
       - {id: coma, type: boolean, title: 昏迷, required: true}
+      - {id: referral, type: text, title: 转介说明, required: true, relevant: "facts.first_application == true"}
   - id: B
     title: {zh: 日常活动, en: Daily living}
     required: true
