@@ -99,6 +99,8 @@ def save_answers(*, session: Any, record: Any, definition: Definition, submitted
         problems = check()
         written = False
     else:
+        # Committed here, not at the end of the request: a page that saves and then submits keeps
+        # the answers even when the submission is refused (the unit of work rolls that back).
         session.commit()
         written = True
     answers = dict(record.answers or {})

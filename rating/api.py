@@ -26,11 +26,6 @@ OBJ = {"type": "object"}
 STAFF = ("admin", "inspector")
 
 
-def _fail(exc: ops.RatingError) -> ops.RatingError:
-    # A RatingError is a DomainError: core.errors answers it (a conflict with version and answers).
-    return exc
-
-
 def facility_json(session: Session, facility: Facility, grades: dict[int, Grade] | None = None) -> dict[str, Any]:
     """`grades`: the current grades of a whole page, read at once (queries.current_grades)."""
     grade = grades.get(facility.id or 0) if grades is not None else queries.current_grade(session, facility)
@@ -127,10 +122,7 @@ def create_facility() -> Any:
         raise ApiError(422, "invalid_input", N_("运营方机构不在可见范围内"),
                        [{"item": "operator_organisation_id", "message": N_("运营方机构不在可见范围内")}])
     data["opened_on"] = date_field(data.get("opened_on"), "opened_on")
-    try:
-        facility = ops.create_facility(session=session, actor=actor, organisation_id=org_id, data=data)
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    facility = ops.create_facility(session=session, actor=actor, organisation_id=org_id, data=data)
     return facility_json(session, facility), 201
 
 
@@ -175,13 +167,10 @@ def create_plan() -> Any:
         raise ApiError(422, "invalid_input", "输入有误", errors)
     session = get_session()
     actor = _actor()
-    try:
-        plan = ops.create_plan(session=session, actor=actor, organisation_id=actor.organisation_id,
-                               name=data["name"], scheme=data["scheme"], method=data["method"],
-                               share=share, count=count, facility_ids=list(ids or []),
-                               draw_now=data.get("draw", True))
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    plan = ops.create_plan(session=session, actor=actor, organisation_id=actor.organisation_id,
+                           name=data["name"], scheme=data["scheme"], method=data["method"],
+                           share=share, count=count, facility_ids=list(ids or []),
+                           draw_now=data.get("draw", True))
     return plan_json(plan), 201
 
 
@@ -190,11 +179,7 @@ def create_plan() -> Any:
 def draw_plan(plan_id: int) -> Any:
     session = get_session()
     plan = queries.get_or_404(session, InspectionPlan, plan_id, _actor())
-    try:
-        ops.draw_plan(session=session, actor=_actor(), plan=plan)
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
-    session.commit()
+    ops.draw_plan(session=session, actor=_actor(), plan=plan)
     return plan_json(plan)
 
 
@@ -224,11 +209,8 @@ def create_inspection() -> Any:
     require_fields(data, {"facility_id", "scheme"}, {"facility_id", "scheme"})
     session = get_session()
     facility = queries.get_or_404(session, Facility, data["facility_id"], _actor())
-    try:
-        inspection = ops.start_inspection(session=session, actor=_actor(), facility=facility,
-                                          scheme=str(data["scheme"]))
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    inspection = ops.start_inspection(session=session, actor=_actor(), facility=facility,
+                                      scheme=str(data["scheme"]))
     return inspection_json(inspection), 201
 
 
@@ -252,11 +234,8 @@ def save_answers(inspection_id: int) -> Any:
     require_fields(data, {"answers", "facts", "notes", "version"}, {"answers", "version"})
     session = get_session()
     inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
-    try:
-        saved = saving.save(session=session, actor=_actor(), inspection=inspection, answers=data["answers"],
-                            facts=data.get("facts"), notes=data.get("notes"), version=data["version"])
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    saved = saving.save(session=session, actor=_actor(), inspection=inspection, answers=data["answers"],
+                        facts=data.get("facts"), notes=data.get("notes"), version=data["version"])
     return jsonify({"id": inspection.id, **saved.body()}), saved.http_status
 
 
@@ -265,10 +244,7 @@ def save_answers(inspection_id: int) -> Any:
 def submit_inspection(inspection_id: int) -> Any:
     session = get_session()
     inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
-    try:
-        ops.submit_inspection(session=session, actor=_actor(), inspection=inspection)
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    ops.submit_inspection(session=session, actor=_actor(), inspection=inspection)
     actions = queries.actions(session, _actor(), which="all", inspection_id=inspection.id)
     return {"id": inspection.id, "status": inspection.status, "version": inspection.version,
             "result": inspection.result, "actions": [action_json(a) for a in actions]}
@@ -279,11 +255,8 @@ def submit_inspection(inspection_id: int) -> Any:
 def approve_inspection(inspection_id: int) -> Any:
     session = get_session()
     inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
-    try:
-        grade = ops.approve_inspection(session=session, actor=_actor(), inspection=inspection,
-                                       separation_of_duties=queries.separation_of_duties())
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    grade = ops.approve_inspection(session=session, actor=_actor(), inspection=inspection,
+                                   separation_of_duties=queries.separation_of_duties())
     return grade_json(session, grade)
 
 
@@ -300,11 +273,8 @@ def return_inspection(inspection_id: int) -> Any:
         raise ApiError(422, "invalid_input", N_("退回原因应为文字"), [{"item": "reason", "message": N_("退回原因应为文字")}])
     session = get_session()
     inspection = queries.get_or_404(session, Inspection, inspection_id, _actor())
-    try:
-        ops.return_inspection(session=session, actor=_actor(), inspection=inspection, reason=data["reason"],
-                              separation_of_duties=queries.separation_of_duties())
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    ops.return_inspection(session=session, actor=_actor(), inspection=inspection, reason=data["reason"],
+                          separation_of_duties=queries.separation_of_duties())
     return {"id": inspection.id, "status": inspection.status, "version": inspection.version}
 
 
@@ -313,10 +283,7 @@ def return_inspection(inspection_id: int) -> Any:
 def create_reinspection(inspection_id: int) -> Any:
     session = get_session()
     previous = queries.get_or_404(session, Inspection, inspection_id, _actor())
-    try:
-        inspection = ops.create_reinspection(session=session, actor=_actor(), previous=previous)
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    inspection = ops.create_reinspection(session=session, actor=_actor(), previous=previous)
     return inspection_json(inspection), 201
 
 
@@ -345,10 +312,7 @@ def action_evidence(action_id: int) -> Any:
     require_fields(data, {"note"}, {"note"})
     session = get_session()
     action = queries.get_or_404(session, CorrectiveAction, action_id, _actor())
-    try:
-        ops.submit_evidence(session=session, actor=_actor(), action=action, note=str(data["note"]))
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    ops.submit_evidence(session=session, actor=_actor(), action=action, note=str(data["note"]))
     return action_json(action)
 
 
@@ -364,11 +328,8 @@ def action_verify(action_id: int) -> Any:
                        [{"item": "accept", "message": "应为 true 或 false"}])
     session = get_session()
     action = queries.get_or_404(session, CorrectiveAction, action_id, _actor())
-    try:
-        ops.verify_action(session=session, actor=_actor(), action=action,
-                          accept=bool(data.get("accept", True)), reason=data.get("reason"))
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    ops.verify_action(session=session, actor=_actor(), action=action,
+                      accept=bool(data.get("accept", True)), reason=data.get("reason"))
     return action_json(action)
 
 
@@ -385,11 +346,8 @@ def issue_certificate() -> Any:
     grade = session.exec(select(Grade).where(Grade.inspection_id == inspection.id)).first()
     if grade is None:
         raise ApiError(409, "conflict", N_("该检查的等级尚未审批，不能发证"))
-    try:
-        certificate, created = ops.issue_certificate(session=session, actor=_actor(), grade=grade,
-                                                     separation_of_duties=queries.separation_of_duties())
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    certificate, created = ops.issue_certificate(session=session, actor=_actor(), grade=grade,
+                                                 separation_of_duties=queries.separation_of_duties())
     return certificate_json(session, certificate), 201 if created else 200
 
 
@@ -430,10 +388,7 @@ def revoke_certificate(certificate_id: int) -> Any:
     require_fields(data, {"reason"}, {"reason"})
     session = get_session()
     certificate = queries.get_or_404(session, Certificate, certificate_id, _actor())
-    try:
-        ops.revoke_certificate(session=session, actor=_actor(), certificate=certificate, reason=str(data["reason"]))
-    except ops.RatingError as exc:
-        raise _fail(exc) from None
+    ops.revoke_certificate(session=session, actor=_actor(), certificate=certificate, reason=str(data["reason"]))
     return certificate_json(session, certificate)
 
 

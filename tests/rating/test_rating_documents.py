@@ -60,12 +60,13 @@ def _url_layout(context: dict[str, Any]) -> tuple[Any, list[Any], Any]:
                                         "https://yanglao-fuwu-zhiliang-pingding.minzhengju.example-city.gov.cn/public/zhengshu"])
 def test_certificate_link_is_short_and_inside_its_frame(client, rating_world, db_session, public_url):
     certificate = _certificate(db_session, rating_world)
+    before = client.application.config["PUBLIC_URL"]
     client.application.config["PUBLIC_URL"] = public_url
     try:
         with client.application.test_request_context():
             context = certificate_context(db_session, certificate)
     finally:
-        client.application.config["PUBLIC_URL"] = ""
+        client.application.config["PUBLIC_URL"] = before  # the app is shared by the session's tests
     printed = context["verify_url"]
     assert printed == f"{public_url}/verify/{certificate.code}" and "?" not in printed
     assert len(certificate.code) <= 24
