@@ -244,6 +244,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(jobs_group)
+    from jobs.exports import register_cli as register_export_cli
+
+    register_export_cli(app)
 
 
 def install_unit_of_work(app: Flask) -> None:

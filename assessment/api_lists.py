@@ -16,7 +16,7 @@ from assessment.presenters import elder_public
 from core.api import ApiError, api_route
 from core.auth import current_actor
 from core.db import get_session
-from core.paging import Page, PagingError, page_params
+from core.paging import Page, PagingError, page_params, query_params
 
 PAGED = {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}},
                                           "next_cursor": {"type": ["string", "null"]}}}
@@ -43,6 +43,7 @@ def _state_public(state: Any) -> dict[str, Any] | None:
 @api_route("/elders", methods=["GET"], roles=READ_ROLES,
            summary="老年人列表：姓名或脱敏身份证号（?q=）、机构（?org=）、社区、等级；分页 / elders, "
                    "filtered and paged (" + LIST_ARGS + ")",
+           query=query_params("q", "org", "community", "level", "due_from", "due_to", "cursor", "limit"),
            responses={200: {"type": "object", "properties": {
                **PAGED["properties"], "elders": {"type": "array", "items": ELDER}}}})
 def list_elders() -> Any:
@@ -60,7 +61,9 @@ def list_elders() -> Any:
 
 @api_route("/assessments", methods=["GET"], roles=READ_ROLES,
            summary="评估列表：状态、机构、工具、评估员、老人、日期（from/to）；最近修改在前；分页 / "
-                   "assessments, filtered and paged (" + LIST_ARGS + ")", responses={200: PAGED})
+                   "assessments, filtered and paged (" + LIST_ARGS + ")", responses={200: PAGED},
+           query=query_params("org", "status", "instrument", "assessor", "elder", "from", "to", "level", "reason",
+                              "current", "community", "cursor", "limit"))
 def list_assessments() -> Any:
     try:
         page, _count = lists.assessments_page(get_session(), current_actor(), request.args,

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from accounts.models import User
 from accounts.queries import subtree_ids, visible_org_ids
 from assessment.idnumber import normalise_id_number
-from assessment.models import STATUSES, Assessment, Elder, ElderState
+from assessment.models import REASONS, STATUSES, Assessment, Elder, ElderState
 from assessment.queries import DUE_SOON_DAYS
 from core.db import valid_id
 from core.paging import (
@@ -81,10 +81,11 @@ def _day_start(day: date) -> datetime:
 # --- elders -------------------------------------------------------------------------------------
 
 
-def elders_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams
-                ) -> tuple[Page, tuple[int, bool]]:
+def elders_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams, *,
+                count_cap: int | None = COUNT_CAP) -> tuple[Page, tuple[int, bool]]:
     """Elders by name (then id), with their current state. Filters: q (name contains, literal),
-    org (subtree), community (exact), level (current level code)."""
+    org (subtree), community (exact), level (current level code), due_from/due_to (next
+    reassessment). `count_cap=None` skips the count (exports page through without it)."""
     orgs = org_scope(session, user, args.get("org"))
     stmt = select(Elder).where(Elder.organisation_id.in_(orgs))  # type: ignore[attr-defined]
     q = str(args.get("q") or "").strip()
@@ -102,19 +103,29 @@ def elders_page(session: Session, user: User, args: Mapping[str, Any], params: P
     level = int_arg(args, "level")
     if level is not None:
         stmt = stmt.where(Elder.id.in_(select(ElderState.elder_id).where(ElderState.level_code == level)))  # type: ignore[union-attr]
+    due_from, due_to = date_arg(args, "due_from"), date_arg(args, "due_to")
+    if due_from or due_to:
+        due = select(ElderState.elder_id)
+        if due_from:
+            due = due.where(ElderState.next_due_on >= due_from)  # type: ignore[operator]
+        if due_to:
+            due = due.where(ElderState.next_due_on <= due_to)  # type: ignore[operator]
+        stmt = stmt.where(Elder.id.in_(due))  # type: ignore[union-attr]
     page = paginate(session, stmt, [Sort(Elder.name), Sort(Elder.id)],
                     key=lambda elder: (elder.name, elder.id), params=params, scalars=True)
     attach(session, page, ElderState, lambda elder: elder.id)
-    return page, capped_count(session, stmt)
+    return page, _count(session, stmt, count_cap)
 
 
 # --- assessments --------------------------------------------------------------------------------
 
 
-def assessments_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams
-                     ) -> tuple[Page, tuple[int, bool]]:
+def assessments_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams, *,
+                     count_cap: int | None = COUNT_CAP) -> tuple[Page, tuple[int, bool]]:
     """Assessments, most recently changed first. Filters: status, org (subtree), instrument,
-    assessor (who started it), elder, from/to (last change, inclusive days), level."""
+    assessor (who started it), elder, from/to (last change, inclusive days), level (final level
+    code of the result), reason, current (1: not replaced by an amendment), community (the
+    elder's)."""
     orgs = org_scope(session, user, args.get("org"))
     stmt = select(Assessment).where(Assessment.organisation_id.in_(orgs))  # type: ignore[attr-defined]
     status = choice_arg(args, "status", list(STATUSES) + ["open"])
@@ -134,10 +145,27 @@ def assessments_page(session: Session, user: User, args: Mapping[str, Any], para
         stmt = stmt.where(Assessment.updated_at >= _day_start(start))
     if end:
         stmt = stmt.where(Assessment.updated_at < _day_start(end + timedelta(days=1)))
+    level = int_arg(args, "level")
+    if level is not None:  # read from the result beside the (organisation, updated_at) index
+        stmt = stmt.where(Assessment.result[("level", "code")].as_integer() == level)  # type: ignore[index]
+    reason = choice_arg(args, "reason", list(REASONS))
+    if reason:
+        stmt = stmt.where(Assessment.reason == reason)
+    if choice_arg(args, "current", ("0", "1")) == "1":  # not replaced by an amendment
+        stmt = stmt.where(Assessment.superseded_by_id.is_(None))  # type: ignore[union-attr]
+    community = str(args.get("community") or "").strip()
+    if community:
+        stmt = stmt.where(Assessment.elder_id.in_(  # type: ignore[attr-defined]
+            select(Elder.id).where(Elder.organisation_id.in_(orgs), Elder.community == community)))  # type: ignore[attr-defined]
     page = paginate(session, stmt, [Sort(Assessment.updated_at, desc=True), Sort(Assessment.id, desc=True)],
                     key=lambda a: (a.updated_at, a.id), params=params, scalars=True)
     attach(session, page, Elder, lambda a: a.elder_id)
-    return page, capped_count(session, stmt)
+    return page, _count(session, stmt, count_cap)
+
+
+def _count(session: Session, stmt: Any, cap: int | None) -> tuple[int, bool]:
+    """The list's capped count, or none when the caller pages through without one (exports)."""
+    return (0, False) if cap is None else capped_count(session, stmt, cap)
 
 
 # --- reassessments due --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ ACTIONS: tuple[str, ...] = (
     "audit.checkpoint", "audit.export",
     "elder.register", "elder.reveal", "elder.update",
     "entitlement.set",
+    "export.run",
     "instruments.import", "instruments.rescore",
     "job.download",
     "login", "login.api", "login.failed", "login.rate_limited", "logout",

@@ -7,7 +7,9 @@ Fills a database of its own (dropped and created again; default yiyang_bench) wi
 and list API as the city administrator and as a district assessor (rating lists: as the
 administrator and a city inspector): median of 5 for the first page and for a later page reached
 through the cursor. Prints `name: value` lines and the targets; it never fails on a missed target.
-`--explain FILE` writes the plan PostgreSQL chose for each list query.
+`--explain FILE` writes the plan PostgreSQL chose for each list query. The exports of the whole
+city (`yiyang export`, as the city administrator) are timed like the commands: wall time, peak
+memory of the process and rows written (`--exports-only` times only them).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ APIS = [
     ("api_certificates", "/api/v1/certificates", "rating"),
 ]
 USERS = {"admin": "admin", "district": "assessor1", "inspector": "inspector1"}
+# exports of the whole city (yiyang export): time and peak memory of the process, rows written
+EXPORTS = [("elders", "csv"), ("assessments", "csv"), ("assessments", "xlsx"), ("actions", "csv")]
 
 
 def prepare(db_url: str) -> None:
@@ -180,6 +184,8 @@ def main() -> int:
     parser.add_argument("--explain", type=Path, default=None, help="write the plan of each list query here")
     parser.add_argument("--skip-fill", action="store_true", help="reuse the database filled by an earlier run")
     parser.add_argument("--lists-only", action="store_true", help="time the lists, not the commands")
+    parser.add_argument("--exports-only", action="store_true",
+                        help="time the exports of the whole city (no other command, no lists)")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="yiyang-bench-scale-"))
     env = {**os.environ, "YIYANG_DATABASE_URL": args.db, "YIYANG_INSTANCE_PATH": str(instance),
@@ -194,15 +200,25 @@ def main() -> int:
     if not args.skip_fill:
         seconds, mb, code, _tail = run_command(env, ["demo", "--elders", str(args.elders)])
         figures.update(fill_s=round(seconds, 1), fill_peak_mb=round(mb), fill_exit=code)
-    commands = [] if args.lists_only else [("assessment_due", ["assessment", "due", "--org", "示例市"]),
-                                           ("audit_verify", ["audit", "verify"]),
-                                           ("repair_state_check", ["repair-state", "--check"])]
+    commands = [] if args.lists_only or args.exports_only else [
+        ("assessment_due", ["assessment", "due", "--org", "示例市"]),
+        ("audit_verify", ["audit", "verify"]),
+        ("repair_state_check", ["repair-state", "--check"])]
+    if not args.lists_only:  # the whole city as the city administrator sees it, streamed to a file
+        for kind, fmt in EXPORTS:
+            out = instance / f"export-{kind}.{fmt}"
+            commands.append((f"export_{kind}_{fmt}", ["export", kind, "--format", fmt, "--as", USERS["admin"],
+                                                      "-o", str(out)]))
     for name, command in commands:
         seconds, mb, code, tail = run_command(env, command)
         figures.update({f"cmd_{name}_s": round(seconds, 2), f"cmd_{name}_peak_mb": round(mb),
                         f"cmd_{name}_exit": code})
         print(f"# {name}: {tail}", flush=True)
-    figures.update(time_lists(args.db, args.explain))
+        rows = re.search(r"exported (\d+) rows", tail)
+        if rows:
+            figures[f"cmd_{name}_rows"] = int(rows.group(1))
+    if not args.exports_only:
+        figures.update(time_lists(args.db, args.explain))
     slow = [k for k, v in figures.items() if k.endswith("_ms") and isinstance(v, float) and v > TARGET_MS]
     heavy = [k for k, v in figures.items() if k.startswith("cmd_") and k.endswith("_peak_mb") and v > TARGET_MB]
     for key, value in figures.items():

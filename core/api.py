@@ -53,10 +53,12 @@ def api_route(
     is_public: bool = False,
     produces: str = "application/json",
     consumes: str = "application/json",
+    query: list[dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register an API view with its access rule and its OpenAPI description. `body` is the
     request body's schema in the `consumes` media type: for "multipart/form-data", an object
-    whose file fields are `{"type": "string", "format": "binary"}` (see `MULTIPART_FILE`)."""
+    whose file fields are `{"type": "string", "format": "binary"}` (see `MULTIPART_FILE`).
+    `query`: the query parameters it reads, as OpenAPI parameter objects (see `query_param`)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         guarded = public(view) if is_public else require_roles(*(roles or ()))(view)
@@ -73,6 +75,7 @@ def api_route(
                     "public": is_public,
                     "produces": produces,
                     "consumes": consumes,
+                    "query": query or [],
                     "operation_id": view.__name__,
                 }
             )
@@ -82,6 +85,13 @@ def api_route(
 
 
 MULTIPART_FILE = {"type": "string", "format": "binary"}  # an uploaded file in a multipart body
+
+
+def query_param(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An optional query parameter for `api_route(query=[...])` (a string unless `schema` says)."""
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
+
 
 IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key", "in": "header", "required": False,
@@ -139,6 +149,7 @@ def openapi_document() -> dict[str, Any]:
         if params:
             responses.setdefault("404", {"description": "不存在或无权查看 / not found",
                                          "content": {"application/json": {"schema": ERROR_SCHEMA}}})
+        params = [*params, *op["query"]]
         if op["method"] == "post" and not op["public"]:
             params = [*params, IDEMPOTENCY_PARAMETER]
         operation: dict[str, Any] = {

@@ -26,6 +26,8 @@ ENV_VARS = {
     "YIYANG_TIMEZONE": "the organisation's time zone for times people read (default Asia/Shanghai)",
     "YIYANG_IDEMPOTENCY_PENDING_SECONDS": "a pending Idempotency-Key older than this is taken over (default 60)",
     "YIYANG_IDEMPOTENCY_KEEP_HOURS": "answers kept for Idempotency-Key replays (default 24; `yiyang idempotency prune`)",
+    "YIYANG_EXPORT_INLINE_MAX_ROWS": "with workers (YIYANG_REDIS_URL) an export of more rows than this runs as a"
+    " background job; without workers every export streams in the request (default 20000)",
     "YIYANG_SEPARATION_OF_DUTIES": "1 (default): whoever assessed or inspected a record cannot review, approve or"
     " certify it, even holding both roles; 0 turns this off",
 }
@@ -75,6 +77,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "LOG_FORMAT": "json" if env.get("YIYANG_LOG_FORMAT", "").lower() == "json" else "text",
         "METRICS_TOKEN": env.get("YIYANG_METRICS_TOKEN") or None,
         "PROXY_HOPS": int(env.get("YIYANG_PROXY_HOPS") or 0),
+        "EXPORT_INLINE_MAX_ROWS": int(env.get("YIYANG_EXPORT_INLINE_MAX_ROWS") or 20000),
         "SEPARATION_OF_DUTIES": env.get("YIYANG_SEPARATION_OF_DUTIES", "1").strip().lower()
         not in {"0", "false", "no", "off"},
         "BABEL_DEFAULT_LOCALE": "zh",

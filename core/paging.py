@@ -182,3 +182,42 @@ def capped_count(session: Any, stmt: Select[Any], cap: int = COUNT_CAP) -> tuple
 def literal_contains(column: Any, text: str) -> ColumnElement[bool]:
     """`column` contains `text`, case-insensitively, with % and _ taken literally."""
     return column.icontains(text, autoescape=True)  # type: ignore[no-any-return]
+
+
+# What each list filter means, for the OpenAPI document of the lists and exports (one table).
+FILTER_DOCS: dict[str, tuple[str, dict[str, Any]]] = {
+    "q": ("姓名包含（或脱敏身份证号，如 110105********002X）/ name contains, or a masked ID number", {"type": "string"}),
+    "org": ("机构编号：该机构及其下级 / organisation id: its subtree", {"type": "integer"}),
+    "status": ("状态 / status", {"type": "string"}),
+    "level": ("等级代码 / level code", {"type": "integer"}),
+    "community": ("社区（完全一致）/ community, exact", {"type": "string"}),
+    "district": ("区（完全一致）/ district, exact", {"type": "string"}),
+    "from": ("起始日期（含）YYYY-MM-DD / from this day", {"type": "string", "format": "date"}),
+    "to": ("截止日期（含）YYYY-MM-DD / to this day", {"type": "string", "format": "date"}),
+    "due_from": ("应复评日期起（含）/ next reassessment from", {"type": "string", "format": "date"}),
+    "due_to": ("应复评日期止（含）/ next reassessment to", {"type": "string", "format": "date"}),
+    "instrument": ("评估工具编号 / instrument id", {"type": "string"}),
+    "scheme": ("评定方案编号 / rating scheme id", {"type": "string"}),
+    "assessor": ("开始评估的评估员编号 / assessor (user id)", {"type": "integer"}),
+    "inspector": ("开始检查的检查员编号 / inspector (user id)", {"type": "integer"}),
+    "elder": ("老人编号 / elder id", {"type": "integer"}),
+    "facility": ("机构（养老机构）编号 / facility id", {"type": "integer"}),
+    "plan": ("检查计划编号 / inspection plan id", {"type": "integer"}),
+    "inspection": ("检查编号 / inspection id", {"type": "integer"}),
+    "reason": ("评估原因 initial|routine|immediate|review / reason", {"type": "string"}),
+    "current": ("1：只要现行版本（未被更正取代）/ 1: current versions only", {"type": "string", "enum": ["0", "1"]}),
+    "which": ("open|due_soon|overdue|closed|all", {"type": "string"}),
+    "severity": ("critical|major|minor", {"type": "string"}),
+    "revoked": ("0|1：是否已撤销 / revoked", {"type": "string", "enum": ["0", "1"]}),
+    "kind": ("类型 / kind", {"type": "string"}),
+    "grade": ("当前等级代码 / current grade code", {"type": "integer"}),
+    "cursor": ("上一页答复中的 next_cursor / next_cursor of the previous page", {"type": "string"}),
+    "limit": (f"每页条数 1-{MAX_LIMIT}，默认 {DEFAULT_LIMIT} / page size", {"type": "integer", "minimum": 1,
+                                                                     "maximum": MAX_LIMIT}),
+}
+
+
+def query_params(*names: str) -> list[dict[str, Any]]:
+    """OpenAPI query parameters of a list's filters (see FILTER_DOCS)."""
+    return [{"name": name, "in": "query", "required": False, "description": FILTER_DOCS[name][0],
+             "schema": FILTER_DOCS[name][1]} for name in names]

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask, current_app
 
+CHUNK = 64 * 1024
 KEY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 
 
@@ -45,6 +48,10 @@ class Storage(Protocol):
     def delete(self, key: str) -> None: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None: ...
+
+    def iter_chunks(self, key: str, size: int = CHUNK) -> Iterator[bytes]: ...
 
 
 class FileStorage:
@@ -74,6 +81,33 @@ class FileStorage:
         if not target.is_file():
             raise FileNotFoundError(key)
         return target.read_bytes()
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
+        """Keep a file written elsewhere (a large export), copied in pieces, never read whole."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as handle, open(path, "rb") as source:
+                shutil.copyfileobj(source, handle, CHUNK)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def iter_chunks(self, key: str, size: int = CHUNK) -> Iterator[bytes]:
+        """The file in pieces (FileNotFoundError before the first one when it is missing)."""
+        target = self.path(key)
+        if not target.is_file():
+            raise FileNotFoundError(key)
+        handle = open(target, "rb")  # noqa: SIM115 (closed by the generator)
+
+        def pieces() -> Iterator[bytes]:
+            with handle:
+                while piece := handle.read(size):
+                    yield piece
+
+        return pieces()
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
@@ -110,6 +144,17 @@ class S3Storage:
         except self.client.exceptions.NoSuchKey:
             raise FileNotFoundError(key) from None
         return answer["Body"].read()  # type: ignore[no-any-return]
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
+        """A multipart upload in pieces (boto3's upload_file): a large export is never read whole."""
+        self.client.upload_file(str(path), self.bucket, self._name(key), ExtraArgs={"ContentType": content_type})
+
+    def iter_chunks(self, key: str, size: int = CHUNK) -> Iterator[bytes]:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._name(key))
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(key) from None
+        return answer["Body"].iter_chunks(size)  # type: ignore[no-any-return]
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))

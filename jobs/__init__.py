@@ -11,7 +11,7 @@ import importlib
 
 from flask import Flask
 
-KIND_MODULES = ["jobs.kinds"]
+KIND_MODULES = ["jobs.kinds", "jobs.exports"]
 PACKAGES = ("accounts", "assessment", "rating", "audit", "instruments", "reports")
 
 

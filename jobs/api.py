@@ -97,7 +97,7 @@ def job_download(job_id: int) -> Any:
     if job.status != "finished" or not job.file_key:
         raise ApiError(404, "not_found", "任务尚未完成或没有结果文件。")
     try:
-        data = get_storage().get(job.file_key)
+        data = get_storage().iter_chunks(job.file_key)  # streamed: an export can be large
     except FileNotFoundError:
         raise ApiError(404, "not_found", "结果文件已不存在。") from None
     record_event(session=session, action="job.download", target_type="job", target_id=job.id,

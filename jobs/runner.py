@@ -73,6 +73,14 @@ class JobContext:
         get_storage().put(key, data, content_type)
         self.job.file_key, self.job.file_name, self.job.file_type = key, name, content_type
 
+    def attach_file(self, name: str, path: Any, content_type: str) -> None:
+        """Keep a result file written to disk (a large export) without reading it into memory."""
+        from core.storage import get_storage
+
+        key = f"jobs/{self.job.id}/{name}"
+        get_storage().put_file(key, path, content_type)
+        self.job.file_key, self.job.file_name, self.job.file_type = key, name, content_type
+
 
 def claim(session: Session, job_id: int) -> bool:
     now = utcnow()

@@ -72,8 +72,10 @@ def start() -> Any:
 
 
 @bp.route("/admin/jobs/<int:job_id>")
-@require_roles("admin")
+@require_login
 def show(job_id: int) -> Any:
+    # The user who started the job (an export, a report batch) follows it here; administrators
+    # see their organisations' jobs (jobs.access).
     session = get_session()
     job = job_or_404(session, job_id, current_actor())
     from jobs.api import job_json

@@ -13,7 +13,7 @@ from sqlmodel import select
 from core.api import ApiError, api_route
 from core.auth import current_actor
 from core.db import get_session
-from core.paging import Page, PagingError, page_params
+from core.paging import Page, PagingError, page_params, query_params
 from rating import lists, queries
 from rating.api import action_json, certificate_json, facility_json, grade_json, inspection_json
 from rating.models import Facility
@@ -33,6 +33,7 @@ def _page(finder: Callable[..., tuple[Page, Any]]) -> Page:
 
 
 @api_route("/facilities", methods=["GET"], roles=READ, responses={200: PAGED},
+           query=query_params("q", "org", "kind", "district", "grade", "cursor", "limit"),
            summary="机构列表：名称（?q=）、类型、区、当前等级、机构；分页 / facilities, filtered and paged" + ARGS)
 def list_facilities() -> Any:
     session = get_session()
@@ -43,6 +44,8 @@ def list_facilities() -> Any:
 
 
 @api_route("/inspections", methods=["GET"], roles=("admin", "inspector"), responses={200: PAGED},
+           query=query_params("org", "status", "facility", "district", "plan", "scheme", "inspector", "from", "to",
+                              "cursor", "limit"),
            summary="检查列表：状态、机构、计划、方案、检查员、日期；最新在前；分页 / inspections, paged" + ARGS)
 def list_inspections() -> Any:
     page = _page(lists.inspections_page)
@@ -51,6 +54,8 @@ def list_inspections() -> Any:
 
 
 @api_route("/actions", methods=["GET"], roles=READ, responses={200: PAGED},
+           query=query_params("org", "which", "status", "facility", "district", "inspection", "severity", "from", "to",
+                              "cursor", "limit"),
            summary="整改项列表（which=open / due_soon / overdue / closed / all；机构、检查、严重程度、期限）；"
                    "期限最早在前；分页 / corrective actions, paged" + ARGS)
 def list_actions() -> Any:
@@ -70,6 +75,8 @@ def list_grades() -> Any:
 
 
 @api_route("/certificates", methods=["GET"], roles=("admin", "inspector"), responses={200: PAGED},
+           query=query_params("org", "facility", "district", "plan", "scheme", "revoked", "from", "to", "cursor",
+                              "limit"),
            summary="证书列表：机构、计划、是否撤销；最新在前；分页 / certificates, paged" + ARGS)
 def list_certificates() -> Any:
     session = get_session()

@@ -12,10 +12,11 @@ from sqlalchemy import and_, or_, select, true
 from sqlmodel import Session
 
 from accounts.models import User
-from assessment.lists import _day_start, choice_arg, date_arg, int_arg, org_scope
-from core.paging import Page, PageParams, Sort, capped_count, literal_contains, paginate
+from assessment.lists import _count, _day_start, choice_arg, date_arg, int_arg, org_scope
+from core.paging import COUNT_CAP, Page, PageParams, Sort, literal_contains, paginate
 from core.timeutil import utcnow
 from rating.models import (
+    ACTION_STATUSES,
     FACILITY_KINDS,
     INSPECTION_STATUSES,
     SEVERITIES,
@@ -44,11 +45,19 @@ def _scope(session: Session, user: User, args: Mapping[str, Any], model: Any) ->
 
 
 def _facility_filter(stmt: Any, args: Mapping[str, Any], column: Any) -> Any:
+    """`facility` (one facility's id) and `district` (the facility's district, exact; every
+    statement using this joins Facility)."""
     facility = int_arg(args, "facility")
-    return stmt if facility is None else stmt.where(column == facility)
+    if facility is not None:
+        stmt = stmt.where(column == facility)
+    district = str(args.get("district") or "").strip()
+    if district:
+        stmt = stmt.where(Facility.district == district)
+    return stmt
 
 
-def facilities_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams) -> Result:
+def facilities_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams, *,
+                    count_cap: int | None = COUNT_CAP) -> Result:
     """Facilities by name with their current grade. Filters: q (name), kind, district, grade, org."""
     stmt = (select(Facility, FacilityState).outerjoin(FacilityState, FacilityState.facility_id == Facility.id)  # type: ignore[arg-type]
             .where(_scope(session, user, args, Facility)))
@@ -66,11 +75,13 @@ def facilities_page(session: Session, user: User, args: Mapping[str, Any], param
         stmt = stmt.where(FacilityState.grade_code == grade)
     page = paginate(session, stmt, [Sort(Facility.name), Sort(Facility.id)],
                     key=lambda row: (row[0].name, row[0].id), params=params)
-    return page, capped_count(session, stmt)
+    return page, _count(session, stmt, count_cap)
 
 
-def inspections_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams) -> Result:
-    """Newest first. Filters: status, facility, plan, scheme, inspector (who started it), org, from/to."""
+def inspections_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams, *,
+                     count_cap: int | None = COUNT_CAP) -> Result:
+    """Newest first. Filters: status, facility, district, plan, scheme, inspector (who started it),
+    org, from/to (started, inclusive days)."""
     stmt = (select(Inspection, Facility.name).join(Facility, Facility.id == Inspection.facility_id)  # type: ignore[arg-type]
             .where(_scope(session, user, args, Inspection)))
     status = choice_arg(args, "status", list(INSPECTION_STATUSES))
@@ -90,7 +101,7 @@ def inspections_page(session: Session, user: User, args: Mapping[str, Any], para
     if end:
         stmt = stmt.where(Inspection.created_at < _day_start(end + timedelta(days=1)))
     page = paginate(session, stmt, [Sort(Inspection.id, desc=True)], key=lambda row: (row[0].id,), params=params)
-    return page, capped_count(session, stmt)
+    return page, _count(session, stmt, count_cap)
 
 
 def action_condition(which: str, now: datetime) -> Any:
@@ -108,9 +119,9 @@ def action_condition(which: str, now: datetime) -> Any:
 
 
 def actions_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams,
-                 *, now: datetime | None = None) -> Result:
-    """Earliest deadline first. Filters: which (open/due_soon/overdue/closed/all), facility,
-    inspection, severity, org, due from/to."""
+                 *, now: datetime | None = None, count_cap: int | None = COUNT_CAP) -> Result:
+    """Earliest deadline first. Filters: which (open/due_soon/overdue/closed/all), status (stored
+    status), facility, district, inspection, severity, org, due from/to."""
     now = now or utcnow()
     which = choice_arg(args, "which", ACTION_KINDS) or "open"
     stmt = (select(CorrectiveAction, Facility.name).join(Facility, Facility.id == CorrectiveAction.facility_id)  # type: ignore[arg-type]
@@ -122,6 +133,9 @@ def actions_page(session: Session, user: User, args: Mapping[str, Any], params: 
     severity = choice_arg(args, "severity", list(SEVERITIES))
     if severity:
         stmt = stmt.where(CorrectiveAction.severity == severity)
+    status = choice_arg(args, "status", list(ACTION_STATUSES))
+    if status:
+        stmt = stmt.where(CorrectiveAction.status == status)
     start, end = date_arg(args, "from"), date_arg(args, "to")
     if start:
         stmt = stmt.where(CorrectiveAction.due_at >= _day_start(start))  # type: ignore[operator]
@@ -129,10 +143,11 @@ def actions_page(session: Session, user: User, args: Mapping[str, Any], params: 
         stmt = stmt.where(CorrectiveAction.due_at < _day_start(end + timedelta(days=1)))  # type: ignore[operator]
     page = paginate(session, stmt, [Sort(CorrectiveAction.due_at), Sort(CorrectiveAction.id)],
                     key=lambda row: (row[0].due_at, row[0].id), params=params)
-    return page, capped_count(session, stmt)
+    return page, _count(session, stmt, count_cap)
 
 
-def grades_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams) -> Result:
+def grades_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams, *,
+                count_cap: int | None = COUNT_CAP) -> Result:
     """Newest first. Filters: facility, scheme, plan, current (1: not superseded), org."""
     stmt = (select(Grade, Facility.name).join(Facility, Facility.id == Grade.facility_id)  # type: ignore[arg-type]
             .where(_scope(session, user, args, Grade)))
@@ -146,11 +161,13 @@ def grades_page(session: Session, user: User, args: Mapping[str, Any], params: P
     if choice_arg(args, "current", ("0", "1")) == "1":
         stmt = stmt.where(Grade.superseded_by_id.is_(None))  # type: ignore[union-attr]
     page = paginate(session, stmt, [Sort(Grade.id, desc=True)], key=lambda row: (row[0].id,), params=params)
-    return page, capped_count(session, stmt)
+    return page, _count(session, stmt, count_cap)
 
 
-def certificates_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams) -> Result:
-    """Newest first, with grade and facility. Filters: facility, plan, revoked (0/1), org."""
+def certificates_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams, *,
+                      count_cap: int | None = COUNT_CAP) -> Result:
+    """Newest first, with grade and facility. Filters: facility, district, plan, scheme, revoked
+    (0/1), org, from/to (issued on, inclusive)."""
     stmt = (select(Certificate, Grade, Facility).join(Grade, Grade.id == Certificate.grade_id)  # type: ignore[arg-type]
             .join(Facility, Facility.id == Certificate.facility_id)  # type: ignore[arg-type]
             .where(_scope(session, user, args, Certificate)))
@@ -162,5 +179,13 @@ def certificates_page(session: Session, user: User, args: Mapping[str, Any], par
     if revoked is not None:
         column = Certificate.revoked_at
         stmt = stmt.where(column.is_not(None) if revoked == "1" else column.is_(None))  # type: ignore[union-attr]
+    scheme = str(args.get("scheme") or "").strip()
+    if scheme:
+        stmt = stmt.where(Grade.scheme == scheme)
+    start, end = date_arg(args, "from"), date_arg(args, "to")
+    if start:
+        stmt = stmt.where(Certificate.issued_on >= start)  # type: ignore[operator]
+    if end:
+        stmt = stmt.where(Certificate.issued_on <= end)  # type: ignore[operator]
     page = paginate(session, stmt, [Sort(Certificate.id, desc=True)], key=lambda row: (row[0].id,), params=params)
-    return page, capped_count(session, stmt)
+    return page, _count(session, stmt, count_cap)
