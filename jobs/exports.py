@@ -158,12 +158,15 @@ def respond(name: str, fmt: str) -> Any:
     session, user = get_session(), current_actor()
     export = parse_request(spec, fmt, http.args, user)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    threshold = int(app.config.get("EXPORT_INLINE_MAX_ROWS", 20000))
+    background = workers_configured(app)
+    # A capped count decides request or job; without workers a one-row probe still checks the
+    # filters before the first byte is sent (a stream cannot turn into a 422 halfway).
+    cap = int(app.config.get("EXPORT_INLINE_MAX_ROWS", 20000)) if background else 0
     try:
-        _count, more = spec.count(session, user, export.args, threshold)
+        _count, more = spec.count(session, user, export.args, cap)
     except PagingError as error:
         raise ApiError(422, "invalid_input", error.message, [{"item": error.item, "message": error.message}]) from None
-    if more and workers_configured(app):
+    if more and background:
         return _submit_job(app, session, user, export)
     audit_export(session, user, export, where="request")
     options = build_options(session, export)
