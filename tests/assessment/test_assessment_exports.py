@@ -214,3 +214,25 @@ def test_export_command_streams_a_file(app, world, runner, tmp_path, db_session)
     refused = runner.invoke(args=["export", "elders", "--as", world["assessor1"].username, "--unmasked",
                                   "--reason", "x", "-o", str(tmp_path / "x.csv")])
     assert refused.exit_code != 0
+
+
+def test_lists_answer_the_contract_with_the_same_filters(client, world):
+    headers = api_token(client, world["assessor1"])
+    elders = client.get("/api/v1/elders", query_string={"community": "和平社区", "limit": 1}, headers=headers)
+    assert elders.status_code == 200 and set(elders.get_json()) >= {"items", "next_cursor"}
+    assert [e["name"] for e in elders.get_json()["items"]] == ["王秀英"] and elders.get_json()["next_cursor"] is None
+    first = client.get("/api/v1/assessments", query_string={"limit": 1}, headers=headers).get_json()
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    second = client.get("/api/v1/assessments", query_string={"limit": 1, "cursor": first["next_cursor"]},
+                        headers=headers).get_json()
+    assert {first["items"][0]["id"], second["items"][0]["id"]} == {world["approved"].id, world["draft"].id}
+    by_level = client.get("/api/v1/assessments", query_string={"level": 3, "reason": "initial", "current": "1"},
+                          headers=headers).get_json()
+    assert [a["id"] for a in by_level["items"]] == [world["approved"].id]
+    by_community = client.get("/api/v1/assessments", query_string={"community": "幸福社区"}, headers=headers).get_json()
+    assert [a["id"] for a in by_community["items"]] == [world["draft"].id]
+    document = client.get("/api/v1/openapi.json").get_json()
+    names = {p["name"] for p in document["paths"]["/api/v1/assessments"]["get"]["parameters"]}
+    assert {"org", "status", "level", "from", "to", "instrument", "assessor", "cursor", "limit"} <= names
+    export = {p["name"] for p in document["paths"]["/api/v1/exports/assessments.csv"]["get"]["parameters"]}
+    assert {"org", "status", "level", "unmasked", "reason", "format"} <= export

@@ -138,3 +138,31 @@ def test_rating_list_pages_offer_the_export(client, world):
     assert 'name="reason"' not in page  # nothing to unmask in rating records
     assert "/api/v1/exports/certificates.xlsx" in client.get("/rating/certificates").get_data(as_text=True)
     assert "/api/v1/exports/inspections.csv" in client.get("/rating/inspections").get_data(as_text=True)
+
+
+def test_rating_lists_answer_the_contract_with_the_district_filter(client, world):
+    headers = api_token(client, world["admin"])
+    for path in ("/api/v1/inspections", "/api/v1/actions?which=all", "/api/v1/certificates", "/api/v1/facilities"):
+        body = client.get(path, headers=headers).get_json()
+        assert set(body) >= {"items", "next_cursor"}, path
+    inspections = client.get("/api/v1/inspections", query_string={"district": "测试二区"}, headers=headers).get_json()
+    assert [i["id"] for i in inspections["items"]] == [world["insp_station"].id]
+    actions = client.get("/api/v1/actions", query_string={"which": "all", "district": "测试二区"},
+                         headers=headers).get_json()
+    assert actions["items"] == []
+    paged = client.get("/api/v1/actions", query_string={"which": "all", "limit": 1}, headers=headers).get_json()
+    rest = client.get("/api/v1/actions", query_string={"which": "all", "limit": 1, "cursor": paged["next_cursor"]},
+                      headers=headers).get_json()
+    assert {paged["items"][0]["id"], rest["items"][0]["id"]} == {world["act_soon"].id, world["act_later"].id}
+
+
+def test_operator_exports_only_its_facilities_actions(client, world, db_session):
+    from tests.factories import OrganisationFactory, UserFactory
+
+    company = OrganisationFactory(name="阳光运营公司", kind="operator")
+    world["home"].operator_organisation_id = company.id
+    db_session.flush()
+    operator = UserFactory(organisation=company, roles="operator")
+    rows = _csv(client.get("/api/v1/exports/actions.csv", query_string={"which": "all"},
+                           headers=api_token(client, operator)))
+    assert sorted(int(r["整改编号"]) for r in rows) == sorted([world["act_soon"].id, world["act_later"].id])
