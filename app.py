@@ -201,7 +201,10 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.filters["dict_without"] = lambda d, *keys: {k: v for k, v in d.items() if k not in keys}
     csrf.exempt(api)  # the API authenticates with bearer tokens, not cookies
     importlib.import_module("accounts.api")
-    for package in ("assessment", "rating", "jobs", "instruments"):
+    from core import inbox
+
+    inbox.init_app(app)  # the home page's inbox and GET /api/v1/inbox (counters come with each package)
+    for package in ("assessment", "rating", "jobs", "instruments", "stats"):
         try:
             views = importlib.import_module(f"{package}.views")
         except ModuleNotFoundError as exc:

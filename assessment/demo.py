@@ -1,5 +1,6 @@
 """Demo data: an entitlement table and a few assessed elders, so a newcomer sees a populated
-system (a locked result, one due soon, one overdue, one awaiting signatures, one draft)."""
+system (a locked result, one due soon, one overdue, one awaiting signatures, one signed by both
+assessors and waiting for the reviewer, one draft)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ PEOPLE = [
     ("张桂芳", "female", date(1936, 6, 1), "13800010003", 3, "approved", 14),
     ("刘德明", "male", date(1944, 9, 15), "13800010004", 1, "submitted", 0),
     ("陈玉兰", "female", date(1947, 1, 30), "", 1, "draft", 0),
+    ("赵淑珍", "female", date(1942, 5, 18), "13800010006", 2, "signed", 0),
 ]
 
 
@@ -80,6 +82,14 @@ def seed_demo(*, session: Session, context: Any) -> None:
         if status == "draft":
             continue
         ops.submit_assessment(session=session, actor=assessors[0], assessment=assessment, definition=definition)
+        if status == "signed":  # both assessors signed: the reviewer's queue
+            digest = ops.answers_digest(assessment)
+            for signer in assessors:
+                session.add(AssessmentSignature(assessment_id=assessment.id or 0, user_id=signer.id or 0,
+                                                role="assessor", answers_hash=digest))
+            assessment.status = "signed"
+            session.add(assessment)
+            continue
         if status != "approved":
             continue
         when = utcnow() - timedelta(days=int(months_ago * 30.4))

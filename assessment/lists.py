@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -15,7 +15,7 @@ from sqlmodel import Session
 from accounts.models import User
 from accounts.queries import subtree_ids, visible_org_ids
 from assessment.idnumber import normalise_id_number
-from assessment.models import REASONS, STATUSES, Assessment, Elder, ElderState
+from assessment.models import REASONS, STATUSES, Assessment, AssessmentSignature, Elder, ElderState
 from assessment.queries import DUE_SOON_DAYS
 from core.db import valid_id
 from core.paging import (
@@ -29,9 +29,9 @@ from core.paging import (
     literal_contains,
     paginate,
 )
+from core.timeutil import day_start
 
 DUE_KINDS = ("overdue", "soon", "all")
-CHINA = timezone(timedelta(hours=8))
 
 
 def org_scope(session: Session, user: User, organisation: Any = None) -> list[int]:
@@ -74,8 +74,8 @@ def choice_arg(args: Mapping[str, Any], name: str, allowed: Any) -> str | None:
 
 
 def _day_start(day: date) -> datetime:
-    """Midnight of `day` where the users are (China Standard Time, UTC+8), as aware UTC."""
-    return datetime.combine(day, time.min, tzinfo=CHINA).astimezone(UTC)
+    """Midnight of `day` in the organisation's time zone (core.timeutil), as aware UTC."""
+    return day_start(day)
 
 
 # --- elders -------------------------------------------------------------------------------------
@@ -124,8 +124,9 @@ def assessments_page(session: Session, user: User, args: Mapping[str, Any], para
                      count_cap: int | None = COUNT_CAP) -> tuple[Page, tuple[int, bool]]:
     """Assessments, most recently changed first. Filters: status, org (subtree), instrument,
     assessor (who started it), elder, from/to (last change, inclusive days), level (final level
-    code of the result), reason, current (1: not replaced by an amendment), community (the
-    elder's)."""
+    code), reason, current (1: not replaced by an amendment), community (the elder's),
+    approved_from/approved_to (day of approval, inclusive), unsigned_by (a user id: submitted and
+    not yet signed by them)."""
     orgs = org_scope(session, user, args.get("org"))
     stmt = select(Assessment).where(Assessment.organisation_id.in_(orgs))  # type: ignore[attr-defined]
     status = choice_arg(args, "status", list(STATUSES) + ["open"])
@@ -146,8 +147,8 @@ def assessments_page(session: Session, user: User, args: Mapping[str, Any], para
     if end:
         stmt = stmt.where(Assessment.updated_at < _day_start(end + timedelta(days=1)))
     level = int_arg(args, "level")
-    if level is not None:  # read from the result beside the (organisation, updated_at) index
-        stmt = stmt.where(Assessment.result[("level", "code")].as_integer() == level)  # type: ignore[index]
+    if level is not None:  # assessment.level_code: the result's final level, copied on every write
+        stmt = stmt.where(Assessment.level_code == level)
     reason = choice_arg(args, "reason", list(REASONS))
     if reason:
         stmt = stmt.where(Assessment.reason == reason)
@@ -157,6 +158,7 @@ def assessments_page(session: Session, user: User, args: Mapping[str, Any], para
     if community:
         stmt = stmt.where(Assessment.elder_id.in_(  # type: ignore[attr-defined]
             select(Elder.id).where(Elder.organisation_id.in_(orgs), Elder.community == community)))  # type: ignore[attr-defined]
+    stmt = _assessment_filters(stmt, args)
     page = paginate(session, stmt, [Sort(Assessment.updated_at, desc=True), Sort(Assessment.id, desc=True)],
                     key=lambda a: (a.updated_at, a.id), params=params, scalars=True)
     attach(session, page, Elder, lambda a: a.elder_id)
@@ -166,6 +168,20 @@ def assessments_page(session: Session, user: User, args: Mapping[str, Any], para
 def _count(session: Session, stmt: Any, cap: int | None) -> tuple[int, bool]:
     """The list's capped count, or none when the caller pages through without one (exports)."""
     return (0, False) if cap is None else capped_count(session, stmt, cap)
+
+
+def _assessment_filters(stmt: Any, args: Mapping[str, Any]) -> Any:
+    """The filters the inbox and the statistics link to: approval days and unsigned_by."""
+    start, end = date_arg(args, "approved_from"), date_arg(args, "approved_to")
+    if start:
+        stmt = stmt.where(Assessment.approved_at >= _day_start(start))  # type: ignore[operator]
+    if end:
+        stmt = stmt.where(Assessment.approved_at < _day_start(end + timedelta(days=1)))  # type: ignore[operator]
+    signer = int_arg(args, "unsigned_by")
+    if signer is not None:
+        signed = select(AssessmentSignature.assessment_id).where(AssessmentSignature.user_id == signer)
+        stmt = stmt.where(Assessment.status == "submitted", Assessment.id.not_in(signed))  # type: ignore[union-attr]
+    return stmt
 
 
 # --- reassessments due --------------------------------------------------------------------------

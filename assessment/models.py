@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, event
 from sqlalchemy import text as sa_text
 from sqlmodel import Field, SQLModel
 
@@ -103,6 +103,9 @@ class Assessment(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None
     approved_at: datetime | None = None
+    # The final level's code, copied from `result` whenever a row is written (see
+    # _copy_level_code below): statistics group by it in SQL without reading the JSON.
+    level_code: int | None = None
 
     @property
     def is_locked(self) -> bool:
@@ -180,3 +183,23 @@ Index("ix_assessment_status_updated", Assessment.status, Assessment.updated_at, 
 _OPEN_ASSESSMENTS = sa_text("status <> 'approved'")
 Index("ix_assessment_open", Assessment.organisation_id, Assessment.updated_at, Assessment.id,
       postgresql_where=_OPEN_ASSESSMENTS, sqlite_where=_OPEN_ASSESSMENTS)
+# Statistics (stats/): current approved versions counted by organisation, month of approval and
+# level, read from this index alone (migration 0510_stats_assessment_level).
+_CURRENT_APPROVED = sa_text("status = 'approved' AND superseded_by_id IS NULL")
+Index("ix_assessment_approved_current", Assessment.organisation_id, Assessment.approved_at, Assessment.level_code,
+      postgresql_where=_CURRENT_APPROVED, sqlite_where=_CURRENT_APPROVED)
+# The inbox: an assessor's own drafts (created_by_id, status).
+Index("ix_assessment_creator_status", Assessment.created_by_id, Assessment.status, Assessment.updated_at)
+
+
+def level_code_of(result: dict[str, Any] | None) -> int | None:
+    """The final level's code in a stored result, or None (no result, or no numeric level)."""
+    code = ((result or {}).get("level") or {}).get("code")
+    return int(code) if isinstance(code, int | float) and not isinstance(code, bool) else None
+
+
+@event.listens_for(Assessment, "before_insert")
+@event.listens_for(Assessment, "before_update")
+def _copy_level_code(_mapper: Any, _connection: Any, target: Assessment) -> None:
+    """Keep `level_code` equal to the result's level on every ORM write, whoever writes it."""
+    target.level_code = level_code_of(target.result)

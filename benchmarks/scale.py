@@ -5,7 +5,8 @@
 Fills a database of its own (dropped and created again; default yiyang_bench) with
 `yiyang demo --elders N`, then times each command (wall time and peak memory) and each list page
 and list API as the city administrator and as a district assessor (rating lists: as the
-administrator and a city inspector): median of 5 for the first page and for a later page reached
+administrator and a city inspector; the home page's inbox and GET /api/v1/inbox as every role;
+the statistics page and API as the administrator and the reviewer): median of 5 for the first page and for a later page reached
 through the cursor. Prints `name: value` lines and the targets; it never fails on a missed target.
 `--explain FILE` writes the plan PostgreSQL chose for each list query. The exports of the whole
 city (`yiyang export`, as the city administrator) are timed like the commands: wall time, peak
@@ -45,6 +46,8 @@ PAGES = [  # (name, url, roles that may open it)
     ("page_inspections", "/rating/inspections", "rating"),
     ("page_actions", "/rating/actions?which=all", "rating"),
     ("page_certificates", "/rating/certificates", "admin"),
+    ("page_home_inbox", "/", "any"),
+    ("page_stats", "/stats", "stats"),
 ]
 APIS = [
     ("api_elders", "/api/v1/elders?limit=50", "assessor"),
@@ -58,8 +61,14 @@ APIS = [
     ("api_actions", "/api/v1/actions?which=all", "rating"),
     ("api_grades", "/api/v1/grades", "rating"),
     ("api_certificates", "/api/v1/certificates", "rating"),
+    ("api_inbox", "/api/v1/inbox", "any"),
+    ("api_stats_assessments", "/api/v1/stats/assessments?by=district,month,level", "stats"),
+    ("api_stats_facilities", "/api/v1/stats/facilities?by=district,grade", "stats"),
+    ("api_stats_actions", "/api/v1/stats/actions?by=status,month", "stats"),
 ]
-USERS = {"admin": "admin", "district": "assessor1", "inspector": "inspector1"}
+USERS = {"admin": "admin", "district": "assessor1", "inspector": "inspector1", "reviewer": "reviewer1"}
+AUDIENCES = {"assessor": ("admin", "district"), "rating": ("admin", "inspector"), "admin": ("admin",),
+             "stats": ("admin", "reviewer"), "any": ("admin", "district", "inspector", "reviewer")}
 # exports of the whole city (yiyang export): time and peak memory of the process, rows written
 EXPORTS = [("elders", "csv"), ("assessments", "csv"), ("assessments", "xlsx"), ("actions", "csv")]
 
@@ -128,8 +137,7 @@ def time_lists(db_url: str, explain: Path | None) -> dict[str, Any]:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        if " LIMIT " in statement and "ORDER BY" in statement:
-            captured.append((statement, parameters))
+        captured.append((statement, parameters))
 
     figures: dict[str, Any] = {}
     plans: list[str] = []
@@ -142,8 +150,7 @@ def time_lists(db_url: str, explain: Path | None) -> dict[str, Any]:
         token = api.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD}).get_json()["token"]
         bearer = {"Authorization": f"Bearer {token}"}
         for name, url, audience in PAGES + APIS:
-            wanted = {"assessor": ("admin", "district"), "rating": ("admin", "inspector"), "admin": ("admin",)}[audience]
-            if who not in wanted:
+            if who not in AUDIENCES[audience]:
                 continue
             is_api = url.startswith("/api/")
             client, headers = (api, bearer) if is_api else (browser, {})
@@ -152,7 +159,12 @@ def time_lists(db_url: str, explain: Path | None) -> dict[str, Any]:
             status = response.status_code if response is not None else 0
             figures[f"{name}_{who}_first_ms"] = round(first, 1) if status == 200 else f"HTTP {status}"
             if is_api and explain is not None and captured and who in ("admin", "district"):
-                plans.append(_plan(engine, f"{name} ({who})", captured[0]))
+                if name.startswith("api_stats") or name == "api_inbox":  # every aggregate and count
+                    seen = list({q[0]: q for q in captured if "GROUP BY" in q[0] or "count(" in q[0]}.values())
+                    plans += [_plan(engine, f"{name} ({who}) #{n}", q) for n, q in enumerate(seen, 1)]
+                else:
+                    lists = [q for q in captured if " LIMIT " in q[0] and "ORDER BY" in q[0]]
+                    plans += [_plan(engine, f"{name} ({who})", lists[0])] if lists else []
             later_url = _later(client, url, headers, is_api)
             if later_url:
                 later, response = _median_ms(client, later_url, headers)

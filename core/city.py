@@ -253,7 +253,8 @@ def _assessments(rng: random.Random, chain: Chain, rows: list[dict[str, Any]], e
             "created_by_id": assessors[0].id, "submitted_by_id": assessors[0].id if status != "draft" else None,
             "reviewer_id": reviewer.id if approved else None, "created_at": when,
             "updated_at": when + timedelta(hours=2), "submitted_at": when + timedelta(hours=1) if status != "draft" else None,
-            "approved_at": when + timedelta(hours=2) if approved else None}
+            "approved_at": when + timedelta(hours=2) if approved else None,
+            "level_code": level.get("code") if status != "draft" else None}
         chain.add(when, assessors[0], "assessment.start", "assessment", next_id,
                   {"elder_id": elder_id, "instrument": definition.id, "reason": row["reason"]})
         if status != "draft":

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from accounts.models import User
 from assessment.lists import _count, _day_start, choice_arg, date_arg, int_arg, org_scope
 from core.paging import COUNT_CAP, Page, PageParams, Sort, literal_contains, paginate
-from core.timeutil import utcnow
+from core.timeutil import local_today, utcnow
 from rating.models import (
     ACTION_STATUSES,
     FACILITY_KINDS,
@@ -58,7 +58,9 @@ def _facility_filter(stmt: Any, args: Mapping[str, Any], column: Any) -> Any:
 
 def facilities_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams, *,
                     count_cap: int | None = COUNT_CAP) -> Result:
-    """Facilities by name with their current grade. Filters: q (name), kind, district, grade, org."""
+    """Facilities by name with their current grade. Filters: q (name), kind, district, grade,
+    ungraded (1: no current grade), expiring_to (a day: the current grade ends on or before it,
+    and not before today), org."""
     stmt = (select(Facility, FacilityState).outerjoin(FacilityState, FacilityState.facility_id == Facility.id)  # type: ignore[arg-type]
             .where(_scope(session, user, args, Facility)))
     kind = choice_arg(args, "kind", list(FACILITY_KINDS))
@@ -73,6 +75,12 @@ def facilities_page(session: Session, user: User, args: Mapping[str, Any], param
     grade = int_arg(args, "grade")
     if grade is not None:
         stmt = stmt.where(FacilityState.grade_code == grade)
+    if choice_arg(args, "ungraded", ("0", "1")) == "1":
+        stmt = stmt.where(FacilityState.grade_code.is_(None))  # type: ignore[union-attr]
+    expiring = date_arg(args, "expiring_to")
+    if expiring is not None:
+        stmt = stmt.where(FacilityState.grade_valid_until >= local_today(),  # type: ignore[operator]
+                          FacilityState.grade_valid_until <= expiring)  # type: ignore[operator]
     page = paginate(session, stmt, [Sort(Facility.name), Sort(Facility.id)],
                     key=lambda row: (row[0].name, row[0].id), params=params)
     return page, _count(session, stmt, count_cap)
@@ -121,7 +129,9 @@ def action_condition(which: str, now: datetime) -> Any:
 def actions_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams,
                  *, now: datetime | None = None, count_cap: int | None = COUNT_CAP) -> Result:
     """Earliest deadline first. Filters: which (open/due_soon/overdue/closed/all), status (stored
-    status), facility, district, inspection, severity, org, due from/to."""
+    status), facility, district, inspection, severity, org, due from/to, opened_from/opened_to
+    (day created), closed_from/closed_to (day verified and closed); days are inclusive, in the
+    organisation's time zone."""
     now = now or utcnow()
     which = choice_arg(args, "which", ACTION_KINDS) or "open"
     stmt = (select(CorrectiveAction, Facility.name).join(Facility, Facility.id == CorrectiveAction.facility_id)  # type: ignore[arg-type]
@@ -141,6 +151,12 @@ def actions_page(session: Session, user: User, args: Mapping[str, Any], params: 
         stmt = stmt.where(CorrectiveAction.due_at >= _day_start(start))  # type: ignore[operator]
     if end:
         stmt = stmt.where(CorrectiveAction.due_at < _day_start(end + timedelta(days=1)))  # type: ignore[operator]
+    for prefix, column in (("opened", CorrectiveAction.created_at), ("closed", CorrectiveAction.verified_at)):
+        start, end = date_arg(args, f"{prefix}_from"), date_arg(args, f"{prefix}_to")
+        if start:
+            stmt = stmt.where(column >= _day_start(start))  # type: ignore[operator]
+        if end:
+            stmt = stmt.where(column < _day_start(end + timedelta(days=1)))  # type: ignore[operator]
     page = paginate(session, stmt, [Sort(CorrectiveAction.due_at), Sort(CorrectiveAction.id)],
                     key=lambda row: (row[0].due_at, row[0].id), params=params)
     return page, _count(session, stmt, count_cap)

@@ -246,3 +246,6 @@ Index("ix_rating_inspection_org_id", Inspection.organisation_id, Inspection.id)
 Index("ix_rating_facility_org_name", Facility.organisation_id, Facility.name, Facility.id)
 Index("ix_rating_grade_org_id", Grade.organisation_id, Grade.id)
 Index("ix_rating_certificate_org_id", Certificate.organisation_id, Certificate.id)
+# Statistics (stats/): actions opened and closed per month, by organisation (migration 0511).
+Index("ix_rating_action_org_created", CorrectiveAction.organisation_id, CorrectiveAction.created_at)
+Index("ix_rating_action_org_verified", CorrectiveAction.organisation_id, CorrectiveAction.verified_at)

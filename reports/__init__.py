@@ -6,7 +6,7 @@ document loads goes through a deny-by-default URL fetcher. No Flask and no datab
 """
 
 from reports.batch import render_batch
-from reports.charts import bar_chart_svg
+from reports.charts import bar_chart_svg, column_chart_svg, count_bars_svg
 from reports.errors import MissingGlyphsError, RenderError, RenderMemoryError, RenderTimeoutError
 from reports.fonts import missing_chars
 from reports.qr import qr_data_url
@@ -30,6 +30,8 @@ __all__ = [
     "RenderMemoryError",
     "RenderTimeoutError",
     "bar_chart_svg",
+    "column_chart_svg",
+    "count_bars_svg",
     "build_environment",
     "layout_document",
     "mask_id_number",

@@ -24,7 +24,7 @@ def test_demo_seed(app, db_session):
         seed_demo(session=db_session, context=context)
         assessor = context.users["assessor1"]
         rows = db_session.exec(select(Assessment)).all()
-        assert sorted(a.status for a in rows) == ["approved", "approved", "approved", "draft", "submitted"]
+        assert sorted(a.status for a in rows) == ["approved", "approved", "approved", "draft", "signed", "submitted"]
         soon, overdue = queries.reassessment_due(db_session, assessor)
         assert len(soon) == 1 and len(overdue) == 1
         locked = next(a for a in rows if a.status == "approved")

@@ -18,6 +18,7 @@ SIZE = int(os.environ.get("YIYANG_TEST_SCALE", "60"))
 @pytest.mark.scale
 def test_filled_city_is_consistent(app, db_session):
     from accounts.cli import run_domain_seeders, seed_accounts
+    from assessment.demo import PEOPLE
     from assessment.state import rebuild_states as elder_drift
     from core.city import fill_city
     from rating.state import rebuild_states as facility_drift
@@ -30,11 +31,14 @@ def test_filled_city_is_consistent(app, db_session):
         counts = fill_city(db_session, context, SIZE)
         db_session.expire_all()
         assert counts["elders"] == SIZE
-        assert db_session.scalar(select(func.count()).select_from(Elder)) == SIZE + 5  # and the 5 demo elders
+        assert db_session.scalar(select(func.count()).select_from(Elder)) == SIZE + len(PEOPLE)  # and the demo elders
         assessments = db_session.scalar(select(func.count()).select_from(Assessment))
         assert 2 * SIZE <= assessments <= 5 * SIZE
         statuses = dict(db_session.execute(select(Assessment.status, func.count()).group_by(Assessment.status)).all())
         assert statuses["approved"] > assessments * 0.6
+        unlevelled = select(func.count()).select_from(Assessment).where(  # the statistics' level column
+            Assessment.status == "approved", Assessment.level_code.is_(None))
+        assert db_session.scalar(unlevelled) == 0
         assert db_session.scalar(select(func.count()).select_from(Facility)) >= max(1, SIZE * 5 // 1000)
         assert db_session.scalar(select(func.count()).select_from(Inspection)) >= max(1, SIZE * 20 // 1000)
         assert db_session.scalar(select(func.count()).select_from(CorrectiveAction)) >= max(1, SIZE * 100 // 1000)

@@ -1,0 +1,1 @@
+"""Statistics: figures by month, district and level, the monthly report, their pages and API."""
