@@ -29,7 +29,7 @@ from core.paging import (
     literal_contains,
     paginate,
 )
-from core.timeutil import day_start
+from core.timeutil import day_start, local_today
 
 DUE_KINDS = ("overdue", "soon", "all")
 
@@ -212,7 +212,7 @@ def due_page(session: Session, user: User, args: Mapping[str, Any], params: Page
              today: date | None = None, soon_days: int = DUE_SOON_DAYS) -> Page:
     """Elders whose reassessment is overdue (`kind=overdue`), due within `soon_days` (`soon`)
     or either (`all`), earliest first; no assessment may be under way. Filters: org, level."""
-    today = today or date.today()
+    today = today or local_today()
     kind = choice_arg(args, "kind", DUE_KINDS) or "all"
     stmt = _due_statement(org_scope(session, user, args.get("org")), kind, today, soon_days)
     level = int_arg(args, "level")
@@ -230,7 +230,7 @@ def due_counts(session: Session, user: User, *, today: date | None = None, soon_
                cap: int | None = COUNT_CAP) -> dict[str, tuple[int, bool]]:
     """(count, more than that) of overdue and due-soon elders, from the state table's partial
     index; `cap=None` counts them all (for commands, not pages)."""
-    today = today or date.today()
+    today = today or local_today()
     orgs = visible_org_ids(session, user)
     out = {}
     for kind in ("overdue", "soon"):

@@ -51,6 +51,7 @@ class Filters:
     today: date
     by: tuple[str, ...] = ()
     months: list[Month] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)  # per request: the district units
 
     @property
     def start_at(self) -> datetime:

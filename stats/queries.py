@@ -71,8 +71,15 @@ def _sortable(value: Any) -> tuple[int, str]:
     return (0, f"{value:012d}" if isinstance(value, int) else str(value))
 
 
+def _units(session: Session, filters: Filters) -> Units:
+    """The district units of the scope, read once per request (every figure folds with them)."""
+    if "units" not in filters.cache:
+        filters.cache["units"] = units_for(session, filters.orgs)
+    return filters.cache["units"]  # type: ignore[no-any-return]
+
+
 def _table(session: Session, filters: Filters, keys: tuple[str, ...], stmt: Any) -> Table:
-    units = units_for(session, filters.orgs)
+    units = _units(session, filters)
     return Table(keys, units.fold(session.execute(stmt)), units)
 
 
@@ -128,7 +135,7 @@ def entitlements(session: Session, filters: Filters) -> Table:
     if ancestors:
         for row in session.execute(select(Entitlement).where(Entitlement.organisation_id.in_(ancestors))).scalars():  # type: ignore[attr-defined]
             table[(row.organisation_id, row.instrument_id, row.level_code)] = row
-    units = units_for(session, filters.orgs)
+    units = _units(session, filters)
     counts: dict[tuple[Any, ...], int] = defaultdict(int)
     fen: dict[tuple[Any, ...], int] = defaultdict(int)
     for org_id, instrument, level, count in rows:
@@ -180,7 +187,7 @@ def actions_by_month(session: Session, filters: Filters) -> Table:
         if condition is not None:
             stmt = stmt.where(condition)
         tables.append(list(session.execute(stmt)))
-    units = units_for(session, filters.orgs)
+    units = _units(session, filters)
     return Table(("month", "what"), units.fold(row for rows in tables for row in rows), units)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -19,6 +18,7 @@ from assessment.views.common import READ, _user, bp
 from core.auth import require_roles
 from core.db import get_session
 from core.paging import Page, PagingError, page_params
+from core.timeutil import local_today
 
 # --- lists ------------------------------------------------------------------------------------
 
@@ -51,7 +51,7 @@ def due() -> Any:
         page, problem, status = Page(items=[]), error.message, 422
     return render_template("assessment/due.html", page=page, counts=lists.due_counts(db, user),
                            kind=request.args.get("kind") or "all", problem=problem,
-                           organisations=visible_organisations(db, user), today=date.today()), status
+                           organisations=visible_organisations(db, user), today=local_today()), status
 
 
 @bp.route("/assessments/entitlements", methods=["GET", "POST"])
