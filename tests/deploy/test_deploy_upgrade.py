@@ -88,6 +88,11 @@ def _insert_release_data(conn: Connection) -> None:
         {"id": 1, "organisation_id": 2, "elder_id": 1, "instrument_id": "gbt42195-2022",
          "instrument_version": "2022", "reason": "first", "status": "draft", "answers": {"B.1.1": 10},
          "version": 2, "place": "家中", "revision": 1, "created_at": AT, "updated_at": AT})
+    add("assessment",  # approved: migration 0510 copies its level into assessment.level_code
+        {"id": 2, "organisation_id": 2, "elder_id": 1, "instrument_id": "gbt42195-2022",
+         "instrument_version": "2022", "reason": "first", "status": "approved", "answers": {"B.1.1": 10},
+         "result": {"total": 40, "level": {"code": 3, "label": {"zh": "重度"}}},
+         "version": 5, "place": "家中", "revision": 1, "created_at": AT, "updated_at": AT, "approved_at": AT})
     add("rating_facility",
         {"id": 1, "organisation_id": 1, "name": "幸福养老院", "kind": "institution", "district": "东城区",
          "address": "幸福路 8 号", "beds": 120, "operator": "幸福公司", "filing_status": "filed",
@@ -142,6 +147,10 @@ def test_init_upgrades_a_previous_release_database_without_losing_anything(old_u
         with Session(engine) as session:
             elder = session.get(Elder, 1)
             assert elder is not None and elder.name == "王秀英" and elder.version == 3
+            from assessment.models import Assessment
+
+            levels = dict(session.execute(select(Assessment.id, Assessment.level_code)).all())  # type: ignore[call-overload]
+            assert levels == {1: None, 2: 3}  # the statistics' level column, filled by 0510
             assert FieldCipher(DATA_KEY).decrypt(elder.id_number_enc) == "11010519491231002X"
             user = session.get(User, 1)
             assert user is not None and user.username == "upgrader"
