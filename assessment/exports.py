@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from assessment import lists
@@ -22,38 +21,26 @@ READ = ("assessor", "reviewer", "admin")
 PLATFORM_INSTRUMENT = "gbt42195-2022"
 
 
-def _label(table: Mapping[str, str], code: str | None) -> str:
-    from flask_babel import gettext
-
-    if code is None:
-        return ""
-    return str(gettext(table[code])) if code in table else code
-
-
-def _english() -> bool:
-    return str(get_locale() or "zh").startswith("en")
-
-
 def _level(result: dict[str, Any] | None, key: str) -> dict[str, Any]:
     return ((result or {}).get(key) or {}) if isinstance((result or {}).get(key), dict) else {}
 
 
-def level_label(result: dict[str, Any] | None, key: str = "level") -> str:
+def level_label(result: dict[str, Any] | None, key: str = "level", *, english: bool = False) -> str:
     level = _level(result, key)
-    return str((level.get("label_en") if _english() else None) or level.get("label") or "")
+    return str((level.get("label_en") if english else None) or level.get("label") or "")
 
 
 def level_code(result: dict[str, Any] | None, key: str = "level") -> Any:
     return _level(result, key).get("code")
 
 
-def domain_scores(result: dict[str, Any] | None) -> str:
+def domain_scores(result: dict[str, Any] | None, *, english: bool = False) -> str:
     """"B1 自理能力 20/32；B2 …": every domain of the result with its score and maximum."""
     parts = []
     for key, domain in ((result or {}).get("domains") or {}).items():
         if not isinstance(domain, dict):
             continue
-        label = (domain.get("label_en") if _english() else None) or domain.get("label") or ""
+        label = (domain.get("label_en") if english else None) or domain.get("label") or ""
         parts.append(f"{key} {label} {domain.get('score', '')}/{domain.get('max', '')}".replace("  ", " "))
     return "；".join(parts)
 
@@ -85,7 +72,7 @@ def elder_columns(_options: ExportOptions) -> list[Column]:
     return [
         Column(_l("编号"), lambda r, o: r[0].id),
         Column(_l("姓名"), lambda r, o: r[0].name),
-        Column(_l("性别"), lambda r, o: _label(GENDERS, r[0].gender)),
+        Column(_l("性别"), lambda r, o: o.label(GENDERS, r[0].gender)),
         Column(_l("出生日期"), lambda r, o: r[0].birth_date),
         Column(_l("身份证号"), lambda r, o: o.reveal(r[0].id_number_enc, r[0].id_number_masked)),
         Column(_l("电话"), lambda r, o: o.reveal(r[0].phone_enc, r[0].phone_masked)),
@@ -137,15 +124,15 @@ def assessment_columns(options: ExportOptions) -> list[Column]:
         Column(_l("机构"), lambda r, o: o.org_name(r[0].organisation_id)),
         Column(_l("评估工具"), lambda r, o: r[0].instrument_id),
         Column(_l("工具版本"), lambda r, o: r[0].instrument_version),
-        Column(_l("原因"), lambda r, o: _label(REASONS, r[0].reason)),
-        Column(_l("状态"), lambda r, o: _label(STATUSES, r[0].status)),
-        Column(_l("能力维度得分"), lambda r, o: domain_scores(r[0].result)),
+        Column(_l("原因"), lambda r, o: o.label(REASONS, r[0].reason)),
+        Column(_l("状态"), lambda r, o: o.label(STATUSES, r[0].status)),
+        Column(_l("能力维度得分"), lambda r, o: domain_scores(r[0].result, english=o.english)),
         Column(_l("总分"), lambda r, o: (r[0].result or {}).get("total")),
         Column(_l("满分"), lambda r, o: (r[0].result or {}).get("max_total")),
         Column(_l("初步等级代码"), lambda r, o: level_code(r[0].result, "preliminary_level")),
-        Column(_l("初步等级"), lambda r, o: level_label(r[0].result, "preliminary_level")),
+        Column(_l("初步等级"), lambda r, o: level_label(r[0].result, "preliminary_level", english=o.english)),
         Column(_l("最终等级代码"), lambda r, o: level_code(r[0].result)),
-        Column(_l("最终等级"), lambda r, o: level_label(r[0].result)),
+        Column(_l("最终等级"), lambda r, o: level_label(r[0].result, english=o.english)),
     ]
     if options.unmasked:  # the basis of a change of level can name a diagnosis (C.4)
         columns.append(Column(_l("等级变更依据"), lambda r, o: adjustment_text(r[0].result)))

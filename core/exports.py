@@ -46,6 +46,22 @@ class ExportOptions:
     org_name: Callable[[int | None], str] = lambda key: "" if key is None else str(key)
     user_name: Callable[[int | None], str] = lambda key: "" if key is None else str(key)
     lang: str = "zh"
+    labels: dict[tuple[int, str], str] = field(default_factory=dict, compare=False)
+
+    @property
+    def english(self) -> bool:
+        return self.lang.startswith("en")
+
+    def label(self, table: Mapping[str, str], code: str | None) -> str:
+        """A code's label from an N_() table, translated once per export (not once per row)."""
+        if code is None:
+            return ""
+        key = (id(table), code)
+        if key not in self.labels:
+            from flask_babel import gettext
+
+            self.labels[key] = str(gettext(table[code])) if code in table else code
+        return self.labels[key]
 
     def reveal(self, encrypted: str | None, masked: str | None) -> str:
         """The full value for an unmasked export, the masked one otherwise."""

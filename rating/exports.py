@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from core.exports import Column, ExportOptions, ExportSpec, register
-from core.i18n import local_time
+from core.i18n import N_, local_time
 from core.paging import Page, PageParams
 from rating import lists
 from rating.models import (
@@ -24,36 +23,25 @@ from rating.operations.actions import display_status
 from rating.operations.certificates import certificate_status
 
 STAFF = ("admin", "inspector")
+ACTION_LABELS = ACTION_STATUSES | {"overdue": N_("已逾期")}
 ALL = ("admin", "inspector", "operator")
 
 
-def _label(table: Mapping[str, str], code: str | None) -> str:
-    if code is None:
-        return ""
-    return str(gettext(table[code])) if code in table else code
-
-
-def _english() -> bool:
-    from flask_babel import get_locale
-
-    return str(get_locale() or "zh").startswith("en")
-
-
-def section_scores(result: dict[str, Any] | None) -> str:
+def section_scores(result: dict[str, Any] | None, *, english: bool = False) -> str:
     """"environment 环境 180/200；…": every section of the result with its score and maximum."""
     parts = []
     for key, section in ((result or {}).get("sections") or {}).items():
         if isinstance(section, dict):
-            label = (section.get("label_en") if _english() else None) or section.get("label") or ""
+            label = (section.get("label_en") if english else None) or section.get("label") or ""
             parts.append(f"{key} {label} {section.get('score', '')}/{section.get('max', '')}")
     return "；".join(parts)
 
 
-def grade_label(result: dict[str, Any] | None) -> str:
+def grade_label(result: dict[str, Any] | None, *, english: bool = False) -> str:
     grade = (result or {}).get("grade")
     if not isinstance(grade, dict):
         return ""
-    return str((grade.get("label_en") if _english() else None) or grade.get("label") or "")
+    return str((grade.get("label_en") if english else None) or grade.get("label") or "")
 
 
 def _finder(name: str) -> Any:
@@ -80,12 +68,12 @@ def inspection_columns(_options: ExportOptions) -> list[Column]:
         Column(_l("方案版本"), lambda r, o: r[0].scheme_version),
         Column(_l("检查计划"), lambda r, o: r[0].plan_id),
         Column(_l("复查"), lambda r, o: r[0].is_reinspection),
-        Column(_l("状态"), lambda r, o: _label(INSPECTION_STATUSES, r[0].status)),
-        Column(_l("各部分得分"), lambda r, o: section_scores(r[0].result)),
+        Column(_l("状态"), lambda r, o: o.label(INSPECTION_STATUSES, r[0].status)),
+        Column(_l("各部分得分"), lambda r, o: section_scores(r[0].result, english=o.english)),
         Column(_l("总分"), lambda r, o: (r[0].result or {}).get("total")),
         Column(_l("满分"), lambda r, o: (r[0].result or {}).get("max_total")),
         Column(_l("等级代码"), lambda r, o: r[0].proposed_grade_code),
-        Column(_l("等级"), lambda r, o: grade_label(r[0].result)),
+        Column(_l("等级"), lambda r, o: grade_label(r[0].result, english=o.english)),
         Column(_l("一票否决"), lambda r, o: bool((r[0].result or {}).get("vetoed"))),
         Column(_l("不合格"), lambda r, o: r[0].is_unqualified),
         Column(_l("整改期限"), lambda r, o: local_time(r[0].rectification_due_at)),
@@ -114,10 +102,10 @@ def action_columns(_options: ExportOptions) -> list[Column]:
         Column(_l("检查项"), lambda r, o: r[0].item_id),
         Column(_l("问题"), lambda r, o: r[0].description),
         Column(_l("整改要求"), lambda r, o: r[0].required_action),
-        Column(_l("严重程度"), lambda r, o: _label(SEVERITIES, r[0].severity)),
+        Column(_l("严重程度"), lambda r, o: o.label(SEVERITIES, r[0].severity)),
         Column(_l("扣分"), lambda r, o: r[0].points_lost),
         Column(_l("期限"), lambda r, o: local_time(r[0].due_at)),
-        Column(_l("状态"), lambda r, o: _label(ACTION_STATUSES | {"overdue": "已逾期"}, display_status(r[0]))),
+        Column(_l("状态"), lambda r, o: o.label(ACTION_LABELS, display_status(r[0]))),
         Column(_l("整改说明"), lambda r, o: r[0].evidence_note or ""),
         Column(_l("提交材料时间"), lambda r, o: local_time(r[0].evidence_at)),
         Column(_l("核验时间"), lambda r, o: local_time(r[0].verified_at)),
@@ -135,10 +123,10 @@ register(ExportSpec(name="actions", title=_l("整改"), roles=ALL, page=_page, c
 # --- certificates -------------------------------------------------------------------------------
 
 
-def _certificate_status(row: Any) -> str:
+def _certificate_status(row: Any, options: ExportOptions) -> str:
     certificate, grade, facility = row
     status, _reason = certificate_status(certificate=certificate, grade=grade, facility=facility)
-    return _label(CERTIFICATE_STATUSES, status)
+    return options.label(CERTIFICATE_STATUSES, status)
 
 
 def certificate_columns(_options: ExportOptions) -> list[Column]:
@@ -153,7 +141,7 @@ def certificate_columns(_options: ExportOptions) -> list[Column]:
         Column(_l("奖牌"), lambda r, o: r[1].medal or ""),
         Column(_l("发证日期"), lambda r, o: r[0].issued_on),
         Column(_l("有效期至"), lambda r, o: r[0].valid_until),
-        Column(_l("状态"), lambda r, o: _certificate_status(r)),
+        Column(_l("状态"), lambda r, o: _certificate_status(r, o)),
         Column(_l("撤销时间"), lambda r, o: local_time(r[0].revoked_at)),
         Column(_l("撤销原因"), lambda r, o: r[0].revoked_reason or ""),
         Column(_l("监管机构"), lambda r, o: o.org_name(r[0].organisation_id)),
