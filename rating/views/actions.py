@@ -23,7 +23,15 @@ from rating.models import (
     EvidencePhoto,
     Facility,
 )
-from rating.views.common import ALL, STAFF, _actor, _photo_dir, _problems, bp, paged_list
+from rating.views.common import (
+    ALL,
+    STAFF,
+    _actor,
+    _photo_dir,
+    bp,
+    flash_problems,
+    paged_list,
+)
 
 
 @bp.route("/rating/actions")
@@ -59,8 +67,7 @@ def action_evidence(action_id: int) -> Any:
                            organisation_id=item.organisation_id, data=upload.read(),
                            content_type=upload.mimetype or "", action=item, item_id=item.item_id)
     except ops.RatingError as exc:
-        for p in _problems(exc):
-            flash(p, "error")
+        flash_problems(exc)
     else:
         flash(_("整改材料已提交，等待核验。"))
     return redirect(url_for("rating.action", action_id=item.id))
@@ -75,8 +82,7 @@ def action_verify(action_id: int) -> Any:
         ops.verify_action(session=session, actor=_actor(), action=item,
                           accept=request.form.get("accept") != "0", reason=request.form.get("reason"))
     except ops.RatingError as exc:
-        for p in _problems(exc):
-            flash(p, "error")
+        flash_problems(exc)
     else:
         flash(_("已处理。"))
     return redirect(url_for("rating.action", action_id=item.id))

@@ -30,7 +30,7 @@ from rating.models import (
     Grade,
     InspectionPlan,
 )
-from rating.views.common import ALL, _actor, _problems, bp, paged_list
+from rating.views.common import ALL, _actor, bp, flash_problems, paged_list
 
 
 @bp.route("/rating/certificates")
@@ -66,8 +66,7 @@ def grade_certificate(grade_id: int) -> Any:
         certificate, _created = ops.issue_certificate(session=session, actor=_actor(), grade=grade,
                                                       separation_of_duties=queries.separation_of_duties())
     except ops.RatingError as exc:
-        for p in _problems(exc):
-            flash(p, "error")
+        flash_problems(exc)
         return redirect(url_for("rating.inspection", inspection_id=grade.inspection_id))
     return redirect(url_for("rating.certificate", certificate_id=certificate.id))
 
@@ -98,8 +97,7 @@ def certificate_revoke(certificate_id: int) -> Any:
     try:
         ops.revoke_certificate(session=session, actor=_actor(), certificate=item, reason=request.form.get("reason", ""))
     except ops.RatingError as exc:
-        for p in _problems(exc):
-            flash(p, "error")
+        flash_problems(exc)
     else:
         flash(_("证书已撤销。"))
     return redirect(url_for("rating.certificate", certificate_id=item.id))

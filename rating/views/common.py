@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    Blueprint,
-)
+from flask import Blueprint, flash
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
@@ -93,6 +91,12 @@ def _photo_dir() -> Any:
 
 def _problems(exc: ops.RatingError) -> list[str]:
     return [f"{e['item']}：{e['message']}" if e.get("item") else str(e["message"]) for e in exc.errors]
+
+
+def flash_problems(exc: ops.RatingError) -> None:
+    """Show every problem of a refused step on the page the view redirects to."""
+    for problem in _problems(exc):
+        flash(problem, "error")
 
 
 def paged_list(finder: Any) -> tuple[Any, Any, str | None, int]:

@@ -24,7 +24,7 @@ from rating.models import (
     Facility,
 )
 from rating.schemes import facility_kinds_for, rating_schemes
-from rating.views.common import STAFF, _actor, _problems, bp, paged_list
+from rating.views.common import STAFF, _actor, _problems, bp, flash_problems, paged_list
 
 # --- facilities ---------------------------------------------------------------------------
 
@@ -141,8 +141,7 @@ def inspection_new(facility_id: int) -> Any:
         inspection = ops.start_inspection(session=session, actor=_actor(), facility=item,
                                           scheme=request.form.get("scheme", ""))
     except ops.RatingError as exc:
-        for p in _problems(exc):
-            flash(p, "error")
+        flash_problems(exc)
         return redirect(url_for("rating.facility", facility_id=item.id))
     return redirect(url_for("rating.inspection", inspection_id=inspection.id))
 

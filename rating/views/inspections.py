@@ -52,6 +52,7 @@ from rating.views.common import (
     _photo_dir,
     _problems,
     bp,
+    flash_problems,
     paged_list,
     workflow_context,
 )
@@ -212,8 +213,7 @@ def inspection_photo(inspection_id: int) -> Any:
                        data=upload.read(), content_type=upload.mimetype or "", inspection=item,
                        item_id=request.form.get("item", ""))
     except ops.RatingError as exc:
-        for p in _problems(exc):
-            flash(p, "error")
+        flash_problems(exc)
     else:
         flash(_("照片已上传。"))
     # url_for quotes the fragment, so whatever was typed into `item` cannot split the header.
@@ -258,8 +258,7 @@ def inspection_approve(inspection_id: int) -> Any:
         grade = ops.approve_inspection(session=session, actor=_actor(), inspection=item,
                                        separation_of_duties=queries.separation_of_duties())
     except ops.RatingError as exc:
-        for p in _problems(exc):
-            flash(p, "error")
+        flash_problems(exc)
     else:
         flash(_("已审批：%(label)s。", label=grade.label))
     return redirect(url_for("rating.inspection", inspection_id=item.id))
@@ -289,8 +288,7 @@ def inspection_reinspect(inspection_id: int) -> Any:
     try:
         new = ops.create_reinspection(session=session, actor=_actor(), previous=item)
     except ops.RatingError as exc:
-        for p in _problems(exc):
-            flash(p, "error")
+        flash_problems(exc)
         return redirect(url_for("rating.inspection", inspection_id=item.id))
     return redirect(url_for("rating.inspection", inspection_id=new.id))
 

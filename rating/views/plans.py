@@ -25,7 +25,7 @@ from rating.models import (
     InspectionPlan,
 )
 from rating.schemes import rating_schemes
-from rating.views.common import STAFF, _actor, _problems, bp
+from rating.views.common import STAFF, _actor, _problems, bp, flash_problems
 
 
 @bp.route("/rating/plans")
@@ -95,8 +95,7 @@ def plan_draw(plan_id: int) -> Any:
     try:
         ops.draw_plan(session=session, actor=_actor(), plan=item)
     except ops.RatingError as exc:
-        for problem in _problems(exc):
-            flash(problem, "error")
+        flash_problems(exc)
     else:
         flash(_("已抽取，随机种子已公开。"))
     return redirect(url_for("rating.plan", plan_id=item.id))
@@ -110,8 +109,7 @@ def plan_start(plan_id: int) -> Any:
     try:
         created = ops.start_plan_inspections(session=session, actor=_actor(), plan=item)
     except ops.RatingError as exc:
-        for problem in _problems(exc):
-            flash(problem, "error")
+        flash_problems(exc)
         return redirect(url_for("rating.plan", plan_id=item.id))
     flash(_("已创建 %(n)d 项检查。", n=len(created)))
     return redirect(url_for("rating.plan", plan_id=item.id))
