@@ -60,7 +60,8 @@ PALETTE = ("#3b6ea5", "#e0913a", "#4f9a6b", "#c0504d", "#8064a2", "#4bacc6", "#9
 
 
 def _title(title: str, parts: Sequence[str]) -> str:
-    return "<title>" + str(escape("：".join(p for p in (title, "；".join(parts)) if p))) + "</title>"
+    """The chart's accessible name: its title, then what it shows (punctuation for both languages)."""
+    return "<title>" + str(escape(": ".join(p for p in (title, "; ".join(parts)) if p))) + "</title>"
 
 
 def _open(width: int, height: int, font_family: str) -> str:
@@ -110,7 +111,7 @@ def column_chart_svg(categories: Sequence[str], series: Sequence[tuple[str, Sequ
     else:
         scale_max = max((_number(v) for _n, values in series for v in values), default=0.0)
     scale_max = scale_max or 1.0
-    described = [f"{c} " + "，".join(f"{name} {_number(values[i]):g}" for name, values in series)
+    described = [f"{c} " + ", ".join(f"{name} {_number(values[i]):g}" for name, values in series)
                  for i, c in enumerate(categories)]
     parts = [_open(width, height, font_family), _title(title, described)]
     for index, (name, _values) in enumerate(series):  # the legend, four to a row

@@ -166,7 +166,7 @@ def facilities(session: Session, filters: Filters) -> Table:
             select(FacilityState.grade_code, FacilityState.grade_label).distinct()
             .where(FacilityState.organisation_id.in_(filters.orgs), FacilityState.grade_code.is_not(None))):  # type: ignore[attr-defined, union-attr]
         labels[code].add(label or str(code))
-    result.extra["labels"] = {code: "、".join(sorted(names)) for code, names in labels.items()}
+    result.extra["labels"] = {code: " / ".join(sorted(names)) for code, names in labels.items()}
     return result
 
 
