@@ -69,6 +69,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # exponential wait; and failures a minute from one client address, whatever the account.
         "LOGIN_FAILURES_FREE": int(env.get("YIYANG_LOGIN_FAILURES_FREE", "10")),
         "PASSWORD_FAILURES_PER_IP": int(env.get("YIYANG_PASSWORD_FAILURES_PER_IP", "30")),
+        # Requests a minute from one client address to each public page or endpoint (core.ratelimit).
+        "PUBLIC_REQUESTS_PER_MINUTE": int(env.get("YIYANG_PUBLIC_REQUESTS_PER_MINUTE", "120")),
         "IDEMPOTENCY_PENDING_SECONDS": int(env.get("YIYANG_IDEMPOTENCY_PENDING_SECONDS", "60")),
         "IDEMPOTENCY_KEEP_HOURS": int(env.get("YIYANG_IDEMPOTENCY_KEEP_HOURS", "24")),
         "TIMEZONE": env.get("YIYANG_TIMEZONE", "Asia/Shanghai"),

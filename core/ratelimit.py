@@ -1,11 +1,17 @@
-"""Sliding-window counters for password attempts: Redis when configured (shared by every
-worker), otherwise in the process. `accounts.throttle` decides what the counts mean."""
+"""Sliding-window counters for password attempts and public pages: Redis when configured
+(shared by every worker), otherwise in the process. `accounts.throttle` decides what the
+password counts mean; `limit_public` caps what one client address asks of a public page."""
 
 from __future__ import annotations
 
 import threading
 import time
 from typing import Any, Protocol
+
+from core.errors import DomainError
+from core.i18n import N_
+
+PUBLIC_WINDOW_S = 60
 
 
 class Counter(Protocol):
@@ -87,3 +93,25 @@ def make_counter(redis_url: str | None) -> Counter:
 
         return RedisCounter(redis.Redis.from_url(redis_url))
     return MemoryCounter()
+
+
+class TooManyRequests(DomainError):
+    """One client address asked a public page or endpoint too often within a minute."""
+
+    status = 429
+    code = "rate_limited"
+    headers = {"Retry-After": str(PUBLIC_WINDOW_S)}
+
+
+def limit_public(name: str) -> None:
+    """Count this request from the client's address against the public page or endpoint
+    `name`; past YIYANG_PUBLIC_REQUESTS_PER_MINUTE within a minute, refuse it (429 with
+    Retry-After). 0 turns the limit off."""
+    from flask import current_app, request
+
+    limit = int(current_app.config.get("PUBLIC_REQUESTS_PER_MINUTE", 120))
+    if limit <= 0:
+        return
+    counter: Counter = current_app.extensions["yiyang.login_counter"]
+    if counter.hit(f"public:{name}:{request.remote_addr or '-'}", PUBLIC_WINDOW_S) > limit:
+        raise TooManyRequests(N_("请求过于频繁，请稍等一分钟后再试。"))

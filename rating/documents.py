@@ -29,10 +29,15 @@ class NoticeRefused(DomainError):
     status = 409
 
 
+def short_verify_url(code: str) -> str:
+    """The short public verification URL of a certificate code (printed, listed in the register)."""
+    return f"{current_app.config.get('PUBLIC_URL', '').rstrip('/')}/verify/{code}"
+
+
 def verify_url(certificate: Certificate, *, with_payload: bool = True) -> str:
     """The public verification URL: short (the 24-character code) to print and type; the QR
     version also carries the signed payload, for checking offline."""
-    base = f"{current_app.config.get('PUBLIC_URL', '').rstrip('/')}/verify/{certificate.code}"
+    base = short_verify_url(certificate.code)
     if not with_payload:
         return base
     return f"{base}?d={pack_token(certificate.payload, certificate.signature)}"

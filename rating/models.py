@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlalchemy import text as sa_text
 from sqlmodel import Field, SQLModel
 
@@ -221,6 +221,32 @@ class Certificate(SQLModel, table=True):
     revoked_by_id: int | None = Field(default=None, foreign_key="user_account.id")
 
 
+REWARD_PERIODS = {"yearly": N_("每年"), "one_off": N_("一次性")}
+
+
+class GradeReward(SQLModel, table=True):
+    """What a grade of one scheme pays in one organisation from `valid_from` on: an operating
+    subsidy or reward in fen (分), yearly or once. Facilities of the organisation's subtree
+    use the nearest organisation's row (rating.rewards); a new amount from a later date is a
+    new row, so the history stays."""
+
+    __tablename__ = "rating_grade_reward"
+    __table_args__ = (UniqueConstraint("organisation_id", "scheme", "grade_code", "period", "valid_from",
+                                       name="uq_rating_grade_reward"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    scheme: str = Field(max_length=64)
+    grade_code: int
+    amount_fen: int = Field(default=0)  # money in fen: no float rounding
+    period: str = Field(default="yearly", max_length=16)
+    note: str = Field(default="", max_length=300)
+    valid_from: date
+    version: int = Field(default=1)  # optimistic lock for edits
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+
+
 class FacilityState(SQLModel, table=True):
     """Each facility's current grade and open corrective actions, kept by
     rating.state.refresh_facility_state in the transaction of every change that moves them."""
@@ -244,6 +270,9 @@ Index("ix_rating_action_open_due", CorrectiveAction.organisation_id, CorrectiveA
 Index("ix_rating_action_org_due", CorrectiveAction.organisation_id, CorrectiveAction.due_at, CorrectiveAction.id)
 Index("ix_rating_inspection_org_id", Inspection.organisation_id, Inspection.id)
 Index("ix_rating_facility_org_name", Facility.organisation_id, Facility.name, Facility.id)
+# The public register (rating.register) pages every organisation's facilities by name, or a district's.
+Index("ix_rating_facility_name", Facility.name, Facility.id)
+Index("ix_rating_facility_district_name", Facility.district, Facility.name, Facility.id)
 Index("ix_rating_grade_org_id", Grade.organisation_id, Grade.id)
 Index("ix_rating_certificate_org_id", Certificate.organisation_id, Certificate.id)
 # Statistics (stats/): actions opened and closed per month, by organisation (migration 0511).

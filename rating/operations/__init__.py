@@ -51,14 +51,16 @@ from rating.operations.plans import (
     start_plan_inspections,
     verify_draw,
 )
+from rating.operations.rewards import delete_grade_reward, save_grade_rewards
 
 __all__ = [
     "RatingError", "VersionConflict", "approve_inspection", "build_payload", "certificate_status",
-    "check_token", "create_facility", "create_plan", "create_reinspection", "definition_of",
+    "check_token", "create_facility", "create_plan", "create_reinspection", "definition_of", "delete_grade_reward",
     "disqualify_facility", "display_status", "draw", "draw_plan", "eligible_facility_ids", "escalate_overdue",
     "grade_status", "inspector_pool_ids", "is_due_soon", "is_overdue", "issuable_grades",
     "issue_batch", "issue_certificate", "known_facts", "merge_facts", "publish_plan",
-    "rectification_days", "return_inspection", "redraw_matches", "revoke_certificate", "save_answers", "save_photo",
+    "rectification_days", "return_inspection", "redraw_matches", "revoke_certificate", "save_answers",
+    "save_grade_rewards", "save_photo",
     "seed_commitment",
     "start_inspection", "start_plan_inspections", "submit_evidence", "submit_inspection",
     "update_facility", "verification", "verify_action", "verify_draw",

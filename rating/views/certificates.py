@@ -18,6 +18,7 @@ from sqlmodel import select
 from accounts.queries import visible_org_ids
 from core.auth import public, require_roles
 from core.db import get_session
+from core.ratelimit import limit_public
 from rating import lists, queries
 from rating import operations as ops
 from rating.documents import (
@@ -110,6 +111,7 @@ def certificate_revoke(certificate_id: int) -> Any:
 @public
 def published() -> Any:
     """Published plans: the seed, the draw and, once published, the results. No login."""
+    limit_public("published")
     session = get_session()
     rows = list(session.exec(select(InspectionPlan).where(InspectionPlan.is_published == True)  # noqa: E712
                              .order_by(InspectionPlan.id.desc())))
@@ -127,6 +129,7 @@ def published() -> Any:
 def verify(code: str) -> Any:
     """Anyone can check a certificate: unknown code → 404 "查无此证书"; a payload that is not ours
     → not genuine. Public key only: this page never creates a key."""
+    limit_public("verify")
     status_code, body = ops.verification(get_session(), code, request.args.get("d"))
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
         return jsonify(body), status_code

@@ -23,6 +23,7 @@ from rating.models import (
     FACILITY_KINDS,
     FILING_STATUSES,
     INSPECTION_STATUSES,
+    REWARD_PERIODS,
     SEVERITIES,
     Certificate,
     CorrectiveAction,
@@ -65,7 +66,8 @@ register_home_card("rating.dashboard", _l("评定总览"), _l("等级分布、�
 def _labels() -> dict[str, Any]:
     tables = {"FACILITY_KINDS": FACILITY_KINDS, "INSPECTION_STATUSES": INSPECTION_STATUSES,
               "ACTION_STATUSES": ACTION_STATUSES | {"overdue": N_("已逾期")}, "SEVERITIES": SEVERITIES,
-              "CERTIFICATE_STATUSES": CERTIFICATE_STATUSES, "FILING_STATUSES": FILING_STATUSES}
+              "CERTIFICATE_STATUSES": CERTIFICATE_STATUSES, "FILING_STATUSES": FILING_STATUSES,
+              "REWARD_PERIODS": REWARD_PERIODS}
     return {name: Labels(table) for name, table in tables.items()}
 
 

@@ -23,6 +23,7 @@ from rating import operations as ops
 from rating.models import (
     Facility,
 )
+from rating.rewards import money, standing
 from rating.schemes import facility_kinds_for, rating_schemes
 from rating.views.common import STAFF, _actor, _problems, bp, flash_problems, paged_list
 
@@ -95,10 +96,12 @@ def facility(facility_id: int) -> Any:
     grades = queries.grade_history(session, item)
     statuses = {g.id: ops.grade_status(grade=g, facility=item) for g in grades}
     schemes = [d for d in rating_schemes() if item.kind in facility_kinds_for(d)]
+    current = queries.current_grade(session, item)
     return render_template("rating/facility.html", facility=item, grades=grades, statuses=statuses,
                            inspections=queries.inspections(session, _actor(), facility_id=item.id),
                            actions=queries.actions(session, _actor(), which="open", facility_id=item.id),
-                           schemes=schemes, current=queries.current_grade(session, item))
+                           schemes=schemes, current=current, standing=standing(session, item, current),
+                           money=money)
 
 
 @bp.route("/rating/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
