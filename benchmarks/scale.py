@@ -48,6 +48,7 @@ PAGES = [  # (name, url, roles that may open it)
     ("page_certificates", "/rating/certificates", "admin"),
     ("page_home_inbox", "/", "any"),
     ("page_stats", "/stats", "stats"),
+    ("page_public_register", "/rating/register", "rating"),
 ]
 APIS = [
     ("api_elders", "/api/v1/elders?limit=50", "assessor"),
@@ -65,6 +66,7 @@ APIS = [
     ("api_stats_assessments", "/api/v1/stats/assessments?by=district,month,level", "stats"),
     ("api_stats_facilities", "/api/v1/stats/facilities?by=district,grade", "stats"),
     ("api_stats_actions", "/api/v1/stats/actions?by=status,month", "stats"),
+    ("api_public_register", "/api/v1/public/register?limit=50", "rating"),
 ]
 USERS = {"admin": "admin", "district": "assessor1", "inspector": "inspector1", "reviewer": "reviewer1"}
 AUDIENCES = {"assessor": ("admin", "district"), "rating": ("admin", "inspector"), "admin": ("admin",),
@@ -131,7 +133,7 @@ def _later(client: Any, url: str, headers: dict[str, str], api: bool) -> str | N
 def time_lists(db_url: str, explain: Path | None) -> dict[str, Any]:
     from app import create_app
 
-    app = create_app({"DATABASE_URL": db_url, "WTF_CSRF_ENABLED": False})
+    app = create_app({"DATABASE_URL": db_url, "WTF_CSRF_ENABLED": False, "PUBLIC_REQUESTS_PER_MINUTE": 0})
     engine = app.extensions["yiyang.engine"]
     captured: list[tuple[str, Any]] = []
 

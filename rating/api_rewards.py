@@ -76,11 +76,11 @@ def put_grade_rewards() -> Any:
     return jsonify(_table(organisation))
 
 
-@api_route("/grade-rewards/<int:reward_id>", methods=["DELETE"], roles=ADMIN, responses={204: {"type": "object"}},
+@api_route("/grade-rewards/<int:grade_reward_id>", methods=["DELETE"], roles=ADMIN, responses={204: {"type": "object"}},
            summary="删除误填的一行（?version=）/ remove a row entered by mistake")
-def delete_grade_reward(reward_id: int) -> Any:
+def delete_grade_reward(grade_reward_id: int) -> Any:
     session = get_session()
-    row = queries.get_or_404(session, GradeReward, reward_id, current_actor())
+    row = queries.get_or_404(session, GradeReward, grade_reward_id, current_actor())
     version = request.args.get("version", "")
     ops.delete_grade_reward(session=session, actor=current_actor(), reward=row,
                             version=int(version) if version.isdigit() else None)

@@ -64,6 +64,23 @@ def seed_demo(*, session: Session, context: Any) -> None:
     star = _inspect(session, inspector, made["和平街道养老服务中心"], "community-star", STARS5)
     grades = [ops.approve_inspection(session=session, actor=admin, inspection=i) for i in (five, four, star)]
     ops.issue_batch(session=session, actor=admin, grades=grades)
+    # DEMO figures only: the standards give no amounts (docs/rating.md, "等级奖补"). Each note says so.
+    year_start = date(utcnow().year, 1, 1).isoformat()
+    demo = "演示数据，非真实标准"
+    ops.save_grade_rewards(session=session, actor=admin, organisation=orgs["city"], rewards=[
+        {"scheme": "gbt37276-2018", "grade_code": 5, "amount": "200000", "period": "yearly",
+         "valid_from": year_start, "note": f"运营补贴（{demo}）"},
+        {"scheme": "gbt37276-2018", "grade_code": 4, "amount": "120000", "period": "yearly",
+         "valid_from": year_start, "note": f"运营补贴（{demo}）"},
+        {"scheme": "community-star", "grade_code": 5, "amount": "50000", "period": "yearly",
+         "valid_from": year_start, "note": f"运营经费奖励（{demo}）"},
+        {"scheme": "community-star", "grade_code": 4, "amount": "30000", "period": "yearly",
+         "valid_from": year_start, "note": f"运营经费奖励（{demo}）"},
+        {"scheme": "community-star", "grade_code": 3, "amount": "10000", "period": "yearly",
+         "valid_from": year_start, "note": f"运营经费奖励（{demo}）"},
+        {"scheme": "medal-example", "grade_code": 3, "amount": "30000", "period": "one_off",
+         "valid_from": year_start, "note": f"金牌一次性奖励（{demo}）"},
+    ])
 
     # An unqualified station inspected 40 days ago: critical and major actions are overdue,
     # the minor ones still open, and the rectification deadline has passed (re-inspection due).

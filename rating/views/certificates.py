@@ -110,15 +110,25 @@ def certificate_revoke(certificate_id: int) -> Any:
 @bp.route("/rating/published")
 @public
 def published() -> Any:
-    """Published plans: the seed, the draw and, once published, the results. No login."""
+    """Published plans: the seed, the draw and, once published, the results. No login. Newest
+    first, keyset-paged (10 plans a page)."""
+    from core.paging import Page, PagingError, Sort, page_params, paginate
+
     limit_public("published")
     session = get_session()
-    rows = list(session.exec(select(InspectionPlan).where(InspectionPlan.is_published == True)  # noqa: E712
-                             .order_by(InspectionPlan.id.desc())))
+    try:
+        page = paginate(session, select(InspectionPlan).where(InspectionPlan.is_published == True),  # noqa: E712
+                        [Sort(InspectionPlan.id, desc=True)], key=lambda p: (p.id,),
+                        params=page_params(request.args, default_limit=10), scalars=True)
+    except PagingError:
+        page, status = Page(items=[]), 422
+    else:
+        status = 200
+    rows = page.items
     ids = {fid for p in rows for fid in p.target_ids}
     names = {f.id: f.name for f in session.exec(select(Facility).where(Facility.id.in_(ids)))}  # type: ignore[union-attr]
     grades = {g.facility_id: g for g in session.exec(select(Grade).where(Grade.plan_id.in_([p.id for p in rows])))}  # type: ignore[union-attr]
-    return render_template("rating/published.html", plans=rows, names=names, grades=grades)
+    return render_template("rating/published.html", plans=rows, names=names, grades=grades, page=page), status
 
 
 # --- public verification ------------------------------------------------------------------

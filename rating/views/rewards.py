@@ -107,11 +107,11 @@ def rewards() -> Any:
                            organisations=visible_organisations(session, _actor()), today=today), status
 
 
-@bp.route("/rating/rewards/<int:reward_id>/delete", methods=["POST"])
+@bp.route("/rating/rewards/<int:grade_reward_id>/delete", methods=["POST"])
 @require_roles("admin")
-def reward_delete(reward_id: int) -> Any:
+def reward_delete(grade_reward_id: int) -> Any:
     session = get_session()
-    row = queries.get_or_404(session, GradeReward, reward_id, _actor())
+    row = queries.get_or_404(session, GradeReward, grade_reward_id, _actor())
     version = request.form.get("version", "")
     try:
         ops.delete_grade_reward(session=session, actor=_actor(), reward=row,

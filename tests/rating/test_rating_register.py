@@ -4,6 +4,7 @@ reasons, filters, keyset paging, both languages, and the public rate limit."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from rating import operations as ops
 from rating.models import Facility
@@ -68,7 +69,7 @@ def test_register_shows_grades_and_certificates_and_nothing_personal(client, rat
                          "disqualified"}
     for planted in PLANTED:
         assert planted not in html and planted not in body, planted
-    assert client.get(item["verify_url"].split("localhost")[-1]).status_code == 200
+    assert client.get(urlsplit(item["verify_url"]).path).status_code == 200
 
 
 def test_disqualified_facilities_show_why_and_filters_work(client, rating_world, db_session):
@@ -134,3 +135,10 @@ def test_register_is_rate_limited(client, rating_world, app):
 def test_staff_see_the_register_too(client, rating_world):
     login(client, rating_world["inspector"])
     assert client.get("/rating/register").status_code == 200
+
+
+def test_published_plans_page_links_the_register_and_pages(client, rating_world):
+    page = client.get("/rating/published")
+    assert page.status_code == 200 and 'href="/rating/register"' in page.get_data(as_text=True)
+    assert client.get("/rating/published?cursor=nonsense").status_code == 422
+    assert 'href="/rating/published"' in client.get("/rating/register").get_data(as_text=True)
