@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install dev test test-fast lint bench bench-scale load load-cluster fuzz clean translations wheel
+.PHONY: run install dev test test-fast lint bench bench-import bench-scale load load-cluster fuzz clean translations wheel
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ lint: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks
+
+# 100,000 elders imported from one CSV: dry run, commit, re-import (docs/import.md). SQLite in a
+# temporary folder, or YIYANG_BENCH_IMPORT_URL=postgresql://... (a scratch database).
+bench-import: $(DEV_STAMP)
+	$(BIN)/python -m benchmarks import
 
 # A city of SCALE elders on PostgreSQL (its own database, yiyang_bench): every list page and list
 # API timed as the administrator and a district assessor, each command's time and peak memory.

@@ -121,6 +121,10 @@ def configure_jobs(app: Flask) -> None:
 
 
 def select_locale() -> str:
+    from flask import has_request_context
+
+    if not has_request_context():  # a command or a job: the source language, Chinese
+        return "zh"
     wanted = request.args.get("lang") or session.get("lang")
     if wanted in ("zh", "en"):
         return wanted
@@ -204,7 +208,7 @@ def register_blueprints(app: Flask) -> None:
     from core import inbox
 
     inbox.init_app(app)  # the home page's inbox and GET /api/v1/inbox (counters come with each package)
-    for package in ("assessment", "rating", "jobs", "instruments", "stats"):
+    for package in ("assessment", "rating", "jobs", "instruments", "stats", "imports"):
         try:
             views = importlib.import_module(f"{package}.views")
         except ModuleNotFoundError as exc:
@@ -226,6 +230,7 @@ def register_cli(app: Flask) -> None:
     from core.cli import backup_command, restore_command
     from core.idempotency import idempotency_group
     from core.repair import repair_state_command
+    from imports.cli import import_command
     from instruments.cli import instruments_group, rate_command, score_command
     from jobs.cli import jobs_group, scheduler_command, worker_command
     from rating.cli import certificates_group, rating_group
@@ -250,6 +255,7 @@ def register_cli(app: Flask) -> None:
     from jobs.exports import register_cli as register_export_cli
 
     register_export_cli(app)
+    app.cli.add_command(import_command)
 
 
 def install_unit_of_work(app: Flask) -> None:

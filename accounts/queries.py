@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from accounts.models import Organisation, OrganisationContract, User
 from core.db import valid_id
+from core.i18n import N_
 from core.timeutil import utcnow
 
 T = TypeVar("T")
@@ -82,3 +83,34 @@ def visible_organisations(session: Session, user: User) -> list[Organisation]:
 def users_of(session: Session, user: User) -> list[User]:
     stmt = scoped(select(User), User, session, user).order_by(User.username)  # type: ignore[arg-type]
     return list(session.exec(stmt))  # type: ignore[call-overload]
+
+
+class OrganisationNames:
+    """The organisations a user may see, found by name or id (for imports): loaded once, as
+    (id, name, path) triples; a province has thousands, never millions."""
+
+    def __init__(self, session: Session, user: User) -> None:
+        ids = visible_org_ids(session, user)
+        rows = session.exec(select(Organisation.id, Organisation.name, Organisation.path)  # type: ignore[call-overload]
+                            .where(Organisation.id.in_(ids), Organisation.is_active.is_(True)))  # type: ignore[union-attr, attr-defined]
+        self.paths: dict[int, str] = {}
+        self.by_name: dict[str, list[int]] = {}
+        for org_id, name, path in rows:
+            self.paths[org_id] = path
+            self.by_name.setdefault(name.strip(), []).append(org_id)
+        self.default_id = user.organisation_id
+
+    def find(self, text: str, *, within: int | None = None) -> tuple[int | None, str | None]:
+        """(id, None) or (None, a Chinese reason): unknown, not unique, outside `within`."""
+        text = text.strip()
+        candidates = self.by_name.get(text, [])
+        if not candidates and text.isdigit() and int(text) in self.paths:
+            candidates = [int(text)]
+        if within is not None:
+            prefix = self.paths.get(within, "/")
+            candidates = [c for c in candidates if self.paths[c].startswith(prefix)]
+        if not candidates:
+            return None, N_("找不到该机构（或不在您的管辖范围内）。")
+        if len(candidates) > 1:
+            return None, N_("有多个同名机构，请同时填写上级所属机构，或改填机构编号。")
+        return candidates[0], None

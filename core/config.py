@@ -92,6 +92,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Bulk import (docs/import.md): rows per file, and problems a page or a job keeps listed.
+        "IMPORT_MAX_ROWS": int(env.get("YIYANG_IMPORT_MAX_ROWS", "200000")),
+        "IMPORT_REPORT_LIMIT": int(env.get("YIYANG_IMPORT_REPORT_LIMIT", "1000")),
         "TESTING": False,
     }
     secret = env.get("YIYANG_SECRET_KEY")

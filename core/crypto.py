@@ -22,6 +22,7 @@ class FieldCipher:
         self._enc_key = hmac.new(root, b"yiyang-field-encryption", hashlib.sha256).digest()
         self._mac_key = hmac.new(root, b"yiyang-field-lookup", hashlib.sha256).digest()
         self._aead = AESGCM(self._enc_key)
+        self._mac = hmac.new(self._mac_key, digestmod=hashlib.sha256)  # copied per value: no key setup each time
 
     def encrypt(self, value: str | None) -> str | None:
         if value is None or value == "":
@@ -40,7 +41,9 @@ class FieldCipher:
         if not value:
             return None
         normalised = value.strip().upper()
-        return hmac.new(self._mac_key, normalised.encode(), hashlib.sha256).hexdigest()
+        mac = self._mac.copy()
+        mac.update(normalised.encode())
+        return mac.hexdigest()
 
 
 def cipher() -> FieldCipher:

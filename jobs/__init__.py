@@ -12,7 +12,7 @@ import importlib
 from flask import Flask
 
 KIND_MODULES = ["jobs.kinds", "jobs.exports"]
-PACKAGES = ("accounts", "assessment", "rating", "audit", "instruments", "reports")
+PACKAGES = ("accounts", "assessment", "rating", "audit", "instruments", "reports", "imports")
 
 
 def load_kinds() -> None:
