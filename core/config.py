@@ -95,6 +95,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # Bulk import (docs/import.md): rows per file, and problems a page or a job keeps listed.
         "IMPORT_MAX_ROWS": int(env.get("YIYANG_IMPORT_MAX_ROWS", "200000")),
         "IMPORT_REPORT_LIMIT": int(env.get("YIYANG_IMPORT_REPORT_LIMIT", "1000")),
+        # A confirmed import runs as a job when workers are configured; 1 or 0 forces it either way.
+        "IMPORT_AS_JOB": {"1": True, "0": False}.get(env.get("YIYANG_IMPORT_AS_JOB", "").strip()),
         "TESTING": False,
     }
     secret = env.get("YIYANG_SECRET_KEY")

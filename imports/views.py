@@ -59,7 +59,7 @@ def storage_key(user_id: int, checksum: str, extension: str) -> str:
 
 
 def as_job() -> bool:
-    """Workers configured: a confirmed import runs as a job. YIYANG_IMPORT_AS_JOB forces it."""
+    """Workers configured: a confirmed import runs as a job (YIYANG_IMPORT_AS_JOB=1/0 decides instead)."""
     forced = current_app.config.get("IMPORT_AS_JOB")
     if forced is not None:
         return bool(forced)
