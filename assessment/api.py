@@ -46,6 +46,9 @@ ELDER_BODY = {
         "consent_by": {"type": "string"},
         "consent_at": {"type": "string", "format": "date"},
         "organisation_id": {"type": "integer", "description": "defaults to the caller's organisation"},
+        "latitude": {"type": ["number", "null"], "minimum": -90, "maximum": 90,
+                     "description": "the address's coordinates (WGS 84), optional: both or neither"},
+        "longitude": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
     },
     "additionalProperties": False,
 }
@@ -129,7 +132,8 @@ def create_elder() -> Any:
         phone=_text(data, "phone"), address=_text(data, "address"), community=_text(data, "community"),
         contact_name=_text(data, "contact_name"), contact_phone=_text(data, "contact_phone"),
         legal_basis=_text(data, "legal_basis") or "statutory", consent_by=_text(data, "consent_by"),
-        consent_at=date_field(data.get("consent_at"), "consent_at"))
+        consent_at=date_field(data.get("consent_at"), "consent_at"),
+        latitude=data.get("latitude"), longitude=data.get("longitude"))
     try:
         elder = ops.register_elder(session=db, actor=user, organisation=organisation, data=elder_input,
                                    cipher=cipher(), duplicate_scope=visible_org_ids(db, user))
@@ -339,4 +343,5 @@ def pdf_response(pdf: bytes, filename: str) -> Response:
     return response
 
 
+import assessment.api_evidence  # noqa: E402, F401  (photos, visit record, drawn signatures)
 import assessment.api_lists  # noqa: E402, F401  (the paged list endpoints)

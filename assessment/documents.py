@@ -53,7 +53,48 @@ def _adjustment_rows(result: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
-def report_context(session: Session, assessment: Assessment, definition: Definition) -> dict[str, Any]:
+def item_thumbnails(session: Session, assessment: Assessment, storage: Any = None) -> dict[str, list[str]]:
+    """Item id → the item's photos as small JPEG data: URLs, for the PDF (core.photos)."""
+    from assessment.operations.evidence import photos_by_item
+    from core.photos import thumbnail_data_url
+
+    if storage is None:
+        from core.storage import get_storage
+
+        storage = get_storage()
+    out: dict[str, list[str]] = {}
+    for item_id, photos in photos_by_item(session, assessment).items():
+        urls = [thumbnail_data_url(storage, p.storage_key) for p in photos]
+        out[item_id] = [u for u in urls if u]
+    return out
+
+
+def drawn_marks(session: Session, assessment: Assessment, storage: Any = None) -> dict[str, dict[str, str]]:
+    """Signer key (elder, guardian, user:ID) → {"name", "src": PNG data: URL} of the drawings that
+    cover the current answers; a drawing made before an answer changed is void and left out."""
+    import base64
+
+    from assessment.operations.drawn import drawn_signatures_of, is_current
+
+    if storage is None:
+        from core.storage import get_storage
+
+        storage = get_storage()
+    out: dict[str, dict[str, str]] = {}
+    for drawing in drawn_signatures_of(session, assessment):
+        if not is_current(drawing, assessment):
+            continue
+        try:
+            png = storage.get(drawing.storage_key)
+        except FileNotFoundError:
+            continue
+        out[drawing.signer_key] = {"name": drawing.signer_name,
+                                   "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}
+    return out
+
+
+def report_context(session: Session, assessment: Assessment, definition: Definition, *,
+                   storage: Any = None) -> dict[str, Any]:
     """Everything templates/documents/assessment_report.html needs (ID number masked)."""
     elder = session.get(Elder, assessment.elder_id)
     assert elder is not None
@@ -61,11 +102,15 @@ def report_context(session: Session, assessment: Assessment, definition: Definit
     result = assessment.result or {}
     signatures = queries.signatures_with_users(session, assessment)
     entitlement = entitlement_public(queries.entitlement_for(session, assessment))
+    thumbs = item_thumbnails(session, assessment, storage)
+    marks = drawn_marks(session, assessment, storage)
+    person = marks.get("elder") or marks.get("guardian")
     sections = []
     for section in definition.sections:
         answers = [{"item_id": item.id, "title": item.title.zh,
                     "answer": answer_text(item, assessment.answers.get(item.id)),
-                    "score": _item_points(item, assessment.answers.get(item.id))}
+                    "score": _item_points(item, assessment.answers.get(item.id)),
+                    "photos": thumbs.get(item.id, [])}
                    for item in section.items]
         sections.append({"title": section.title.zh, "answers": answers})
     empty_level = {"code": "—", "label": "未评定"}
@@ -92,11 +137,15 @@ def report_context(session: Session, assessment: Assessment, definition: Definit
                          "monthly_subsidy": entitlement["monthly_subsidy"] if entitlement else "未配置",
                          "note": entitlement["note"] if entitlement else
                          "本机构尚未配置等级对应的服务与补贴。"},
-        "assessors": [{"name": u.display_name or u.username, "signed_at": s.signed_at.isoformat()}
+        "assessors": [{"name": u.display_name or u.username, "signed_at": s.signed_at.isoformat(),
+                       "drawn": marks.get(f"user:{u.id}", {}).get("src")}
                       for s, u in signatures if s.role == "assessor"],
         "reviewer": ({"name": user_name(session, assessment.reviewer_id),
-                      "signed_at": assessment.approved_at.isoformat()}
+                      "signed_at": assessment.approved_at.isoformat(),
+                      "drawn": marks.get(f"user:{assessment.reviewer_id}", {}).get("src")}
                      if assessment.reviewer_id and assessment.approved_at else None),
+        "elder_signature": ({"role": "老年人" if "elder" in marks else "代理人", "name": person["name"],
+                             "drawn": person["src"]} if person else None),
         "sections": sections,
     }
 

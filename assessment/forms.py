@@ -35,6 +35,8 @@ class ElderForm(FlaskForm):
                              default="statutory", validate_choice=False)
     consent_by = StringField(_l("同意人"), validators=[Length(max=100)])
     consent_at = DateField(_l("同意日期"), validators=[Optional()])
+    latitude = StringField(_l("住址纬度（可选）"), validators=[Length(max=20)], render_kw={"inputmode": "decimal"})
+    longitude = StringField(_l("住址经度（可选）"), validators=[Length(max=20)], render_kw={"inputmode": "decimal"})
 
 
 class StartForm(FlaskForm):

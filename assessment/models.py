@@ -54,6 +54,10 @@ class Elder(SQLModel, table=True):
     contact_name: str = Field(default="", max_length=100)
     contact_phone_enc: str | None = Field(default=None, max_length=200)
     contact_phone_masked: str | None = Field(default=None, max_length=32)
+    # Where the elder lives, when known (WGS 84, as a tablet's location reports it): lets the
+    # reviewer see a visit recorded far from the address. Optional; nothing else needs it.
+    latitude: float | None = None
+    longitude: float | None = None
     legal_basis: str = Field(default="statutory", max_length=16)
     consent_by: str = Field(default="", max_length=100)
     consent_at: date | None = None
@@ -128,6 +132,97 @@ class AssessmentSignature(SQLModel, table=True):
     role: str = Field(max_length=16)  # assessor | reviewer
     answers_hash: str = Field(max_length=64)
     signed_at: datetime = Field(default_factory=utcnow)
+
+
+class AssessmentPhoto(SQLModel, table=True):
+    """A photo taken for one item of an assessment (core.photos: cleaned, kept in core.storage
+    under assessment_photos/ORG/); added and removed only while the assessment is a draft."""
+
+    __tablename__ = "assessment_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    item_id: str = Field(max_length=64)
+    stored_name: str = Field(max_length=120)
+    content_type: str = Field(max_length=64)
+    size: int = Field(default=0)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def storage_key(self) -> str:
+        return f"assessment_photos/{self.organisation_id}/{self.stored_name}"
+
+
+LOCATION_STATUSES = {
+    "granted": N_("已记录位置"),
+    "denied": N_("评估员未允许定位"),
+    "unavailable": N_("设备无法定位"),
+    "unsupported": N_("设备不支持定位"),
+    "": N_("未记录位置"),
+}
+
+
+class AssessmentVisit(SQLModel, table=True):
+    """One visit's record from one device (static/js/visit.js), like ODK's form audit: when the
+    form was first and last worked on, the seconds spent on each section, and where the device
+    was when the assessor allowed it (a refusal is recorded as such, it is no error). The device
+    names the visit (`client_id`) and always sends its totals, so a resend changes nothing;
+    assessment.visits adds a record's visits up for the reviewer."""
+
+    __tablename__ = "assessment_visit"
+    __table_args__ = (UniqueConstraint("assessment_id", "client_id", name="uq_assessment_visit_client"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    client_id: str = Field(max_length=64)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    started_at: datetime
+    ended_at: datetime
+    section_seconds: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    location_status: str = Field(default="", max_length=16)
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+    located_at: datetime | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+DRAWN_ROLES = {
+    "elder": N_("老年人"),
+    "guardian": N_("代理人（监护人）"),
+    "assessor": N_("评估员"),
+    "reviewer": N_("审核人"),
+}
+
+
+class DrawnSignature(SQLModel, table=True):
+    """A signature drawn on the tablet (PNG in core.storage), bound like AssessmentSignature to
+    the hash of the answers it was drawn over: when an answer changes, it is void and is not
+    printed. The elder's or guardian's mark is their signature; an assessor's or the reviewer's
+    is only the visible mark of their password signature and is kept with it (docs/assessment.md).
+    One per signer (`signer_key`: elder, guardian or user:ID); drawing again replaces it."""
+
+    __tablename__ = "assessment_drawn_signature"
+    __table_args__ = (UniqueConstraint("assessment_id", "signer_key", name="uq_drawn_signature_signer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    signer_key: str = Field(max_length=32)
+    role: str = Field(max_length=16)  # elder | guardian | assessor | reviewer
+    signer_name: str = Field(default="", max_length=100)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    stored_name: str = Field(max_length=120)
+    answers_hash: str = Field(max_length=64)
+    drawn_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    drawn_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def storage_key(self) -> str:
+        return f"assessment_signatures/{self.organisation_id}/{self.stored_name}"
 
 
 class Entitlement(SQLModel, table=True):

@@ -28,6 +28,8 @@ def elder_public(elder: Elder) -> dict[str, Any]:
         "legal_basis": elder.legal_basis,
         "consent_by": elder.consent_by,
         "consent_at": elder.consent_at.isoformat() if elder.consent_at else None,
+        "latitude": elder.latitude,
+        "longitude": elder.longitude,
     }
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from accounts.models import Organisation, User
 from accounts.queries import get_scoped_or_404, visible_org_ids
 from assessment.idnumber import normalise_id_number
-from assessment.models import Assessment, AssessmentSignature, Elder, Entitlement
+from assessment.models import Assessment, AssessmentPhoto, AssessmentSignature, Elder, Entitlement
 from core.crypto import cipher
 from scoring import Definition
 
@@ -71,6 +71,17 @@ def get_elder(session: Session, elder_id: Any, user: User) -> Elder:
 
 def get_assessment(session: Session, assessment_id: Any, user: User) -> Assessment:
     return get_scoped_or_404(session, Assessment, assessment_id, user)
+
+
+def get_photo(session: Session, assessment: Assessment, photo_id: Any) -> AssessmentPhoto:
+    """A photo of this (already scoped) assessment, or a 404."""
+    from core.db import valid_id
+
+    key = valid_id(photo_id)
+    photo = session.get(AssessmentPhoto, key) if key is not None else None
+    if photo is None or photo.assessment_id != assessment.id:
+        abort(404)
+    return photo
 
 
 def is_full_id_number(text: str) -> bool:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 ACTIONS: tuple[str, ...] = (
     "api_token.revoke",
-    "assessment.amend", "assessment.approve", "assessment.reopen", "assessment.report.batch", "assessment.report.download",
+    "assessment.amend", "assessment.approve", "assessment.drawn_signature.add", "assessment.photo.add", "assessment.photo.delete", "assessment.reopen", "assessment.report.batch", "assessment.report.download",
     "assessment.return", "assessment.sign", "assessment.sign_failed", "assessment.start", "assessment.submit",
+    "assessment.visit.start",
     "audit.checkpoint", "audit.export",
     "elder.import", "elder.register", "elder.reveal", "elder.update",
     "entitlement.set",

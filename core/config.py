@@ -28,6 +28,11 @@ ENV_VARS = {
     "YIYANG_IDEMPOTENCY_KEEP_HOURS": "answers kept for Idempotency-Key replays (default 24; `yiyang idempotency prune`)",
     "YIYANG_EXPORT_INLINE_MAX_ROWS": "with workers (YIYANG_REDIS_URL) an export of more rows than this runs as a"
     " background job; without workers every export streams in the request (default 20000)",
+    "YIYANG_VISIT_MIN_SECONDS_PER_ITEM": "a visit with less work than this per answered item is flagged to the"
+    " reviewer (default 5: 60 items need at least 5 minutes)",
+    "YIYANG_VISIT_MAX_DISTANCE_M": "a visit located farther than this from the elder's address coordinates is"
+    " flagged (default 1000, plus the location's accuracy)",
+    "YIYANG_VISIT_WORKING_HOURS": "local hours of a plausible visit, HH:MM-HH:MM, or off (default 07:00-20:00)",
     "YIYANG_SEPARATION_OF_DUTIES": "1 (default): whoever assessed or inspected a record cannot review, approve or"
     " certify it, even holding both roles; 0 turns this off",
 }
@@ -76,6 +81,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "TIMEZONE": env.get("YIYANG_TIMEZONE", "Asia/Shanghai"),
         # GB/T 42195 has two assessors present; some districts ask for one or three.
         "ASSESSMENT_REQUIRED_SIGNATURES": int(env.get("YIYANG_REQUIRED_SIGNATURES", "2")),
+        # Plausibility of a visit (assessment/visit_checks.py): warnings for the reviewer, never a block.
+        "VISIT_MIN_SECONDS_PER_ITEM": float(env.get("YIYANG_VISIT_MIN_SECONDS_PER_ITEM", "5")),
+        "VISIT_MAX_DISTANCE_M": float(env.get("YIYANG_VISIT_MAX_DISTANCE_M", "1000")),
+        "VISIT_WORKING_HOURS": env.get("YIYANG_VISIT_WORKING_HOURS", "07:00-20:00"),
         "LOG_FORMAT": "json" if env.get("YIYANG_LOG_FORMAT", "").lower() == "json" else "text",
         "METRICS_TOKEN": env.get("YIYANG_METRICS_TOKEN") or None,
         "PROXY_HOPS": int(env.get("YIYANG_PROXY_HOPS") or 0),

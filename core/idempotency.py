@@ -69,8 +69,14 @@ def _is_stale(found: IdempotentRequest) -> bool:
 def replay_or_claim() -> Response | None:
     """Before an API POST: replay the stored answer, refuse a reused key, or claim the key."""
     key = request.headers.get("Idempotency-Key")
-    user = g.get("api_user")
-    if request.method != "POST" or key is None or user is None:
+    if request.method != "POST" or key is None:
+        return None
+    # A bearer token's user, or the page's signed-in user (cookie plus the CSRF header: the fill
+    # page's scripts and the offline outbox send their uploads that way).
+    from core.auth import current_actor
+
+    user = current_actor()
+    if user is None:
         return None
     if not KEY.match(key):
         raise DomainError(N_("Idempotency-Key 只能包含字母、数字和 _.:-，最长 100 个字符。"),

@@ -32,3 +32,8 @@ def day_start(day: date, zone: ZoneInfo | None = None) -> datetime:
 def local_today(zone: ZoneInfo | None = None) -> date:
     """Today's date where the organisation is."""
     return utcnow().astimezone(zone or local_zone()).date()
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite may hand back naive datetimes; they are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from accounts.models import Organisation, User
 from core.errors import DomainError
 from core.i18n import N_
-from rating.models import SEVERITIES, Certificate, CorrectiveAction, Facility, Grade, Inspection
+from rating.models import SEVERITIES, Certificate, CorrectiveAction, EvidencePhoto, Facility, Grade, Inspection
 from rating.operations.actions import aware
 from rating.operations.certificates import scheme_title
 from rating.operations.inspections import definition_of
@@ -88,6 +88,7 @@ def notice_context(session: Session, inspection: Inspection, actions: list[Corre
     result = inspection.result or {}
     grade = result.get("grade") or {}
     title = definition.title.get(lang) if en else scheme_title(inspection.scheme)
+    thumbs = _item_thumbnails(session, inspection)
     findings = []
     for a in actions:
         item = items.get(a.item_id) if a.item_id else None
@@ -117,6 +118,7 @@ def notice_context(session: Session, inspection: Inspection, actions: list[Corre
             "severity": SEVERITIES_EN.get(a.severity, a.severity) if en else SEVERITIES.get(a.severity, a.severity),
             "action": action,
             "deadline": deadline,
+            "photos": thumbs.get(a.item_id, []) if a.item_id else [],
         })
     submitted = aware(inspection.submitted_at).date() if inspection.submitted_at else aware(inspection.created_at).date()
     if en:
@@ -141,6 +143,21 @@ def notice_context(session: Session, inspection: Inspection, actions: list[Corre
         "issued_on": submitted,
         "reply_note": note,
     }
+
+
+def _item_thumbnails(session: Session, inspection: Inspection) -> dict[str, list[str]]:
+    """Checklist item → its inspection photos as small JPEG data: URLs (core.photos)."""
+    from core.photos import thumbnail_data_url
+    from core.storage import get_storage
+
+    storage = get_storage()
+    out: dict[str, list[str]] = {}
+    stmt = select(EvidencePhoto).where(EvidencePhoto.inspection_id == inspection.id).order_by(EvidencePhoto.id)  # type: ignore[arg-type]
+    for photo in session.exec(stmt):
+        url = thumbnail_data_url(storage, f"rating_photos/{photo.organisation_id}/{photo.stored_name}")
+        if url and photo.item_id:
+            out.setdefault(photo.item_id, []).append(url)
+    return out
 
 
 def notice_pdf_response(session: Session, inspection: Inspection, actions: list[CorrectiveAction],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -43,7 +44,36 @@ class ElderInput:
     legal_basis: str = "statutory"
     consent_by: str = ""
     consent_at: date | None = None
+    latitude: Any = None  # the address's coordinates, optional: both or neither (WGS 84 degrees)
+    longitude: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_coordinates(latitude: Any, longitude: Any) -> tuple[float | None, float | None, list[dict[str, str]]]:
+    """(latitude, longitude, problems) from what a form or the API sent: both or neither, in range."""
+    def number(value: Any) -> float | None | str:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, bool):
+            return "bad"
+        try:
+            parsed = float(value)
+        except (TypeError, ValueError):
+            return "bad"
+        return parsed if math.isfinite(parsed) else "bad"
+
+    lat, lon = number(latitude), number(longitude)
+    problems = []
+    if lat == "bad" or (isinstance(lat, float) and not -90 <= lat <= 90):
+        problems.append({"item": "latitude", "message": N_("纬度应为 -90 到 90 之间的数字。")})
+    if lon == "bad" or (isinstance(lon, float) and not -180 <= lon <= 180):
+        problems.append({"item": "longitude", "message": N_("经度应为 -180 到 180 之间的数字。")})
+    if not problems and (lat is None) != (lon is None):
+        problems.append({"item": "latitude" if lat is None else "longitude",
+                         "message": N_("经纬度要么都填，要么都不填。")})
+    if problems:
+        return None, None, problems
+    return lat, lon, []  # type: ignore[return-value]
 
 
 def elder_input_problems(data: ElderInput) -> list[dict[str, str]]:
@@ -69,6 +99,7 @@ def elder_input_problems(data: ElderInput) -> list[dict[str, str]]:
         value = getattr(data, key).strip()
         if value and not (value.replace("-", "").replace(" ", "").isdigit() and 7 <= len(value) <= 20):
             add(key, "电话号码应为 7-20 位数字。")
+    problems.extend(parse_coordinates(data.latitude, data.longitude)[2])
     if data.legal_basis not in LEGAL_BASES:
         add("legal_basis", "请选择处理个人信息的法律依据：履行法定职责或本人同意。")
     elif data.legal_basis == "consent" and (not data.consent_by.strip() or data.consent_at is None):
@@ -98,6 +129,7 @@ def _apply_elder(elder: Elder, data: ElderInput, cipher: FieldCipher) -> None:
     elder.legal_basis = data.legal_basis
     elder.consent_by = data.consent_by.strip() if data.legal_basis == "consent" else ""
     elder.consent_at = data.consent_at if data.legal_basis == "consent" else None
+    elder.latitude, elder.longitude, _problems = parse_coordinates(data.latitude, data.longitude)
     elder.updated_at = utcnow()
 
 
@@ -150,7 +182,8 @@ def update_elder(*, session: Session, actor: User, elder: Elder, data: ElderInpu
         raise DuplicateElderError(existing)
     def snapshot() -> dict[str, Any]:
         return {"name": elder.name, "address": elder.address, "id_number": elder.id_number_hash,
-                "phone": elder.phone_hash, "legal_basis": elder.legal_basis}
+                "phone": elder.phone_hash, "legal_basis": elder.legal_basis,
+                "coordinates": (elder.latitude, elder.longitude)}
 
     before = snapshot()
     bump_version(session, elder, version)

@@ -74,7 +74,7 @@ def _elder_input(form: ElderForm, elder: Elder | None) -> ops.ElderInput:
         contact_name=form.contact_name.data or "",
         contact_phone=keep(form.contact_phone.data, elder.contact_phone_enc if elder else None),
         legal_basis=form.legal_basis.data or "", consent_by=form.consent_by.data or "",
-        consent_at=form.consent_at.data)
+        consent_at=form.consent_at.data, latitude=form.latitude.data, longitude=form.longitude.data)
 
 
 def _form_problems(form: FlaskForm) -> list[dict[str, str]]:

@@ -11,10 +11,12 @@ from wtforms import HiddenField
 
 from assessment import documents, queries, saving
 from assessment import operations as ops
-from assessment.models import REASONS, Assessment, Elder
+from assessment.models import DRAWN_ROLES, REASONS, Assessment, Elder
+from assessment.operations import drawn, evidence
 from assessment.views.common import WRITE, _lang, _user, bp
 from core.auth import require_roles
 from core.db import get_session
+from core.i18n import Labels
 from forms.definition import (
     answers_from_form,
     attach_errors,
@@ -89,7 +91,8 @@ def _render_fill(assessment: Assessment, definition: Definition, section: Any, f
         "assessment/fill.html", assessment=assessment, definition=definition, section=section,
         sections=sections, index=index, form=form, elder=person, answered=answered, relevant=relevant,
         client_logic=_client_logic(definition, assessment), conflict=conflict, lang=_lang(),
-        reasons=REASONS, returns=queries.returns_of(db, assessment)[:1]), status
+        reasons=REASONS, returns=queries.returns_of(db, assessment)[:1],
+        photos=evidence.photos_by_item(db, assessment), field_name=field_name), status
 
 
 @bp.route("/assessments/<int:assessment_id>/fill", methods=["GET", "POST"])
@@ -195,7 +198,10 @@ def _render_review(assessment: Assessment, definition: Definition, errors: list[
     return render_template("assessment/review.html", assessment=assessment, definition=definition,
                            elder=db.get(Elder, assessment.elder_id), errors=errors, by_item=by_item,
                            relevant=relevant, answer_text=answer_text,
-                           sections=_visible_sections(definition)), status
+                           sections=_visible_sections(definition),
+                           photos=evidence.photos_by_item(db, assessment),
+                           drawings=drawn.drawn_signatures_of(db, assessment), digest=ops.answers_digest(assessment),
+                           drawn_roles=Labels(DRAWN_ROLES)), status
 
 
 def answer_text(item: Any, value: Any) -> str:

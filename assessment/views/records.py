@@ -13,13 +13,18 @@ from assessment import queries
 from assessment.api import pdf_response, report_pdf
 from assessment.documents import blank_form_context
 from assessment.forms import AmendForm, ReturnForm, SignForm
-from assessment.models import REASONS, STATUSES, Assessment, Elder
+from assessment.models import DRAWN_ROLES, REASONS, STATUSES, Assessment, Elder
+from assessment.operations import drawn, evidence
 from assessment.presenters import domain_rows, entitlement_public, history_public
 from assessment.views.common import READ, WRITE, _lang, _user, bp, workflow_context
 from assessment.views.fill import PageState, _render_review, answer_text
+from assessment.visits import visit_report
 from assessment.workflow import ASSESSMENT
 from core.auth import require_roles
 from core.db import get_session
+from core.errors import translate
+from core.i18n import Labels
+from core.storage import get_storage
 from core.unitofwork import keep_writes
 from core.workflow import allowed_actions
 from scoring import validate_answers
@@ -99,7 +104,9 @@ def _render_detail(assessment: Assessment, *, sign_error: str | None = None,
         answer_sections=[s for s in definition.sections if s.items], answer_text=answer_text,
         relevant=definition.relevant_items(assessment.answers),
         amend_form=amend_form or AmendForm(formdata=None), history=history_public(db, assessment),
-        statuses=STATUSES, reasons=REASONS, lang=lang), status
+        statuses=STATUSES, reasons=REASONS, lang=lang, photos=evidence.photos_by_item(db, assessment),
+        visit=visit_report(db, assessment, definition), drawings=drawn.drawn_signatures_of(db, assessment),
+        drawn_roles=Labels(DRAWN_ROLES)), status
 
 
 @bp.route("/assessments/<int:assessment_id>/sign", methods=["POST"])
@@ -120,6 +127,14 @@ def sign(assessment_id: int) -> Any:
             throttle.note_failure(_user().username, request.remote_addr)
         keep_writes()  # keeps the audit record of a failed attempt
         return _render_detail(assessment, sign_error=error.message, status=error.status)
+    if request.form.get("drawn"):
+        # The drawn mark goes with the password signature it shows: if it is refused, neither is kept.
+        try:
+            drawn.add_drawn_signature(session=db, actor=_user(), storage=get_storage(), assessment=assessment,
+                                      role="self", data=drawn.png_from_data_url(request.form["drawn"]))
+        except ops.AssessmentError as error:
+            return _render_detail(assessment, sign_error=translate(error.errors[0]["message"]) if error.errors
+                                  else error.message, status=error.status)
     flash(_("已审核，记录已锁定。") if assessment.status == "approved" else _("已签名。"), "success")
     return redirect(url_for("assessment.detail", assessment_id=assessment.id))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from audit import record_event
 from core.i18n import N_
-from core.timeutil import utcnow
+from core.timeutil import aware, utcnow  # noqa: F401  (aware: re-exported for rating)
 from jobs.events import emit
 from rating.models import CorrectiveAction
 from rating.operations.facilities import RatingError, refused
@@ -19,11 +19,6 @@ from rating.workflow import ACTION
 
 DUE_SOON_DAYS = 7
 EVIDENCE_MAX = 2000
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite may hand back naive datetimes; they are UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def is_overdue(action: CorrectiveAction, now: datetime | None = None) -> bool:

@@ -3,7 +3,6 @@ turn findings into corrective actions), approve (award the grade), re-inspect.""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from core.db import bump_version
 from core.errors import EditConflict
 from core.i18n import N_
 from core.once import claim_status
+from core.photos import PhotoRefused, store_photo
 from core.timeutil import utcnow
 from core.workflow import Context, clean_reason
 from jobs.events import emit
@@ -39,9 +39,6 @@ from rating.state import refresh_facility_state
 from rating.workflow import INSPECTION
 from scoring import AnswerError, Definition, score, validate_answers
 
-PHOTO_MAX_BYTES = 10 * 1024 * 1024  # what we accept from the camera
-PHOTO_MAX_EDGE = 1600  # what we keep: long edge in pixels
-PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 NOTE_MAX = 1000
 
 
@@ -135,37 +132,26 @@ def save_answers(*, session: Session, actor: Any, inspection: Inspection, answer
 def save_photo(*, session: Session, actor: Any, storage: Any, organisation_id: int, data: bytes,
                content_type: str, inspection: Inspection | None = None,
                action: CorrectiveAction | None = None, item_id: str = "") -> EvidencePhoto:
-    """Store an evidence photo: checked, resized (long edge 1600 px), kept under the instance folder."""
+    """Store an evidence photo through the one upload path (core.photos) and audit it."""
     if inspection is not None and inspection.status not in ("planned", "in_progress"):
         raise RatingError([{"item": "photo", "message": N_("检查已提交，不能再添加照片")}], status=409)
     if inspection is not None and item_id and item_id not in definition_of(inspection).items:
         raise RatingError([{"item": "item", "message": N_("没有这个检查项")}])
-    if len(data) > PHOTO_MAX_BYTES:
-        raise RatingError([{"item": "photo", "message": N_("照片超过 10 MB，请压缩后再上传")}], status=413)
-    if content_type not in PHOTO_TYPES:
-        raise RatingError([{"item": "photo", "message": N_("只接受 JPEG、PNG 或 WebP 照片")}])
-    data, content_type = _resize(data, content_type)
-    ext = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[content_type]
-    name = f"{uuid.uuid4().hex}.{ext}"
-    storage.put(f"rating_photos/{organisation_id}/{name}", data, content_type)  # core.storage
+    try:
+        stored = store_photo(storage=storage, folder=f"rating_photos/{organisation_id}", data=data,
+                             content_type=content_type)
+    except PhotoRefused as refusal:
+        raise RatingError(refusal.errors, status=refusal.status) from None
     photo = EvidencePhoto(organisation_id=organisation_id, inspection_id=inspection.id if inspection else None,
-                          action_id=action.id if action else None, item_id=item_id[:64], stored_name=name,
-                          content_type=content_type, size=len(data), uploaded_by_id=getattr(actor, "id", None))
+                          action_id=action.id if action else None, item_id=item_id[:64], stored_name=stored.name,
+                          content_type=stored.content_type, size=stored.size,
+                          uploaded_by_id=getattr(actor, "id", None))
     session.add(photo)
     session.flush()
     record_event(session=session, action="rating.photo.add", target=photo, actor=actor,
                  changes={"new": {"item": item_id, "inspection_id": photo.inspection_id,
-                                  "action_id": photo.action_id, "size": len(data)}})
+                                  "action_id": photo.action_id, "size": stored.size}})
     return photo
-
-
-def _resize(data: bytes, content_type: str) -> tuple[bytes, str]:
-    from core.images import ImageRefused, clean_photo
-
-    try:
-        return clean_photo(data, max_edge=PHOTO_MAX_EDGE), "image/jpeg"
-    except ImageRefused as refused:
-        raise RatingError([{"item": "photo", "message": str(refused)}]) from None
 
 
 def _add_days(now: datetime, days: int) -> datetime:

@@ -95,8 +95,8 @@ def test_no_route_leaks_another_organisations_records(app, client, db_session):
                     response.close()
         client.post("/logout")
     # names, not record ids: a certificate code, a file, an instrument or definition id and version,
-    # an import's kind (elders/facilities/users) and a format (xlsx/csv)
-    names = ("code", "filename", "instrument", "definition_id", "version", "kind", "fmt")
+    # an import's kind (elders/facilities/users) and a format (xlsx/csv), a definition's item id
+    names = ("code", "filename", "instrument", "definition_id", "version", "kind", "fmt", "item")
     unmapped = {p for p in params if p not in names} - set(_mapped(db_session, params))
     assert not unmapped, f"route parameters the probe cannot map to a table: {unmapped}"
     assert probed > 100
