@@ -12,7 +12,15 @@ from sqlmodel import Session, select
 from accounts.models import Organisation, User
 from core.errors import DomainError
 from core.i18n import N_
-from rating.models import SEVERITIES, Certificate, CorrectiveAction, EvidencePhoto, Facility, Grade, Inspection
+from rating.models import (
+    SEVERITIES,
+    Certificate,
+    CorrectiveAction,
+    EvidencePhoto,
+    Facility,
+    Grade,
+    Inspection,
+)
 from rating.operations.actions import aware
 from rating.operations.certificates import scheme_title
 from rating.operations.inspections import definition_of

@@ -34,10 +34,7 @@ def _ids_by_param(db_session: Any, params: set[str]) -> dict[str, list[Any]]:
     tables = set(inspect(db_session.get_bind()).get_table_names())
     found: dict[str, list[Any]] = {}
     for param in params:
-        stem = param.removesuffix("_id")
-        candidates = [stem, f"rating_{stem}", f"assessment_{stem}", f"{stem}_account", f"api_{stem}",
-                      f"organisation_{stem}"]
-        table = next((t for t in candidates if t in tables), None)
+        table = next((t for t in _candidates(param) if t in tables), None)
         if table:
             rows = db_session.execute(text(f'SELECT id FROM "{table}" ORDER BY id LIMIT 3')).scalars().all()
             found[param] = list(rows) or [1]
@@ -46,12 +43,16 @@ def _ids_by_param(db_session: Any, params: set[str]) -> dict[str, list[Any]]:
     return found
 
 
+def _candidates(param: str) -> list[str]:
+    """The tables a route parameter may name: `elder_id` → elder, `drawn_signature_id` →
+    assessment_drawn_signature, and so on (one list for the probe and for the check below)."""
+    stem = param.removesuffix("_id")
+    return [stem, f"rating_{stem}", f"assessment_{stem}", f"{stem}_account", f"api_{stem}", f"organisation_{stem}"]
+
+
 def _mapped(db_session: Any, params: set[str]) -> list[str]:
     tables = set(inspect(db_session.get_bind()).get_table_names())
-    return [p for p in params if any(t in tables for t in (p.removesuffix("_id"), "rating_" + p.removesuffix("_id"),
-                                                            p.removesuffix("_id") + "_account",
-                                                            "api_" + p.removesuffix("_id"),
-                                                            "organisation_" + p.removesuffix("_id")))]
+    return [p for p in params if any(t in tables for t in _candidates(p))]
 
 
 def _other_org_users(org_tree: dict[str, Any]) -> dict[str, Any]:
