@@ -27,6 +27,6 @@ ACTIONS: tuple[str, ...] = (
     "rating.photo.add",
     "rating.plan.create", "rating.plan.draw", "rating.plan.publish", "rating.plan.publish_results",
     "rating.reward.delete", "rating.reward.set",
-    "user.activate", "user.create", "user.deactivate", "user.password_change", "user.notify_settings", "user.password_reset", "user.roles",
+    "user.activate", "user.create", "user.import", "user.deactivate", "user.password_change", "user.notify_settings", "user.password_reset", "user.roles",
     "webhook.resend", "webhook.subscribe", "webhook.toggle",
 )

@@ -107,3 +107,18 @@ def test_links_from_the_lists(client, importer, app):
     login(assessor, importer["assessor"])
     assert assessor.get("/imports/elders").status_code == 403
     assert "/imports/elders" not in assessor.get("/elders").get_data(as_text=True)
+
+
+def test_users_page_shows_generated_passwords_once(client, db_session, importer, app):
+    login(client, importer["admin"])
+    assert "/imports/users" in client.get("/admin/users").get_data(as_text=True)
+    data = to_csv([["page_user1", "页面用户", "", "评估员", ""]], header=["用户名", "姓名", "所属机构", "角色", "初始密码"])
+    fields = confirm_fields(upload(client, data, name="users.csv", kind="users").get_data(as_text=True))
+    app.config["IMPORT_AS_JOB"] = True  # users never go to a job: their passwords are shown once
+    try:
+        done = client.post("/imports/users/commit", data=fields)
+    finally:
+        app.config["IMPORT_AS_JOB"] = None
+    html = done.get_data(as_text=True)
+    assert done.status_code == 200 and "page_user1" in html and "只显示这一次" in html
+    assert not db_session.exec(select(Job).where(Job.kind == "imports.commit")).all()
