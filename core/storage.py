@@ -190,3 +190,36 @@ def init_app(app: Flask) -> None:
 
 def get_storage() -> Storage:
     return current_app.extensions["yiyang.storage"]  # type: ignore[no-any-return]
+
+
+# --- removing a file once its row is gone for good -------------------------------------------
+
+_DELETES = "yiyang.storage.deletes"
+
+
+def delete_after_commit(session: Any, storage: Storage, key: str) -> None:
+    """Remove `key` from `storage` once `session` commits (nothing happens if it rolls back): a
+    deleted or replaced photo's row and file go together, never a row whose file is missing."""
+    session.info.setdefault(_DELETES, []).append((storage, key))
+
+
+def _listen() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    @event.listens_for(Session, "after_commit")
+    def _delete_files(session: Session) -> None:
+        for storage, key in session.info.pop(_DELETES, []):
+            try:
+                storage.delete(key)
+            except (OSError, StorageError):  # the row is gone; an orphan file is only space
+                import logging
+
+                logging.getLogger(__name__).warning("could not remove stored file %s", key)
+
+    @event.listens_for(Session, "after_rollback")
+    def _keep_files(session: Session) -> None:
+        session.info.pop(_DELETES, None)
+
+
+_listen()

@@ -26,6 +26,7 @@ from audit import record_event
 from core.i18n import N_
 from core.images import ImageRefused, clean_drawing
 from core.once import add_once
+from core.storage import delete_after_commit
 from core.timeutil import utcnow
 
 DATA_URL_PREFIX = "data:image/png;base64,"
@@ -95,7 +96,7 @@ def add_drawn_signature(*, session: Session, actor: User, storage: Any, assessme
         old_key = previous.storage_key
         session.delete(previous)
         session.flush()
-        storage.delete(old_key)
+        delete_after_commit(session, storage, old_key)  # once the replacement commits
     drawing = DrawnSignature(organisation_id=assessment.organisation_id, assessment_id=assessment.id or 0,
                              signer_key=signer_key, role=shown_role, signer_name=name, user_id=user_id,
                              stored_name=f"{uuid.uuid4().hex}.png", answers_hash=digest, drawn_by_id=actor.id,

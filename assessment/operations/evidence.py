@@ -22,6 +22,7 @@ from audit import record_event
 from core.i18n import N_
 from core.once import add_once
 from core.photos import store_photo
+from core.storage import delete_after_commit
 from core.timeutil import aware, utcnow
 from scoring import Definition
 
@@ -91,9 +92,7 @@ def delete_photo(*, session: Session, actor: User, storage: Any, assessment: Ass
     key = photo.storage_key
     session.delete(photo)
     session.flush()
-    # The file goes after the row: a rollback after this point leaves a row without its file
-    # (shown as missing), never a file nobody can reach.
-    storage.delete(key)
+    delete_after_commit(session, storage, key)  # the file goes when the row's removal commits
 
 
 # --- the visit record ---------------------------------------------------------------------

@@ -51,3 +51,26 @@ def test_s3_storage_against_a_local_fake(monkeypatch):
             storage.get("rating_photos/3/none.jpg")
         storage.delete("rating_photos/3/x.jpg")
         assert not storage.exists("rating_photos/3/x.jpg")
+
+
+def test_a_file_removed_with_its_row_goes_only_when_the_removal_commits(tmp_path):
+    from sqlalchemy import create_engine, text
+    from sqlmodel import Session
+
+    from core.storage import delete_after_commit
+
+    storage = storage_from_url(None, tmp_path / "files")
+    storage.put("photos/1/a.jpg", b"a")
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with Session(engine) as session:
+        session.execute(text("SELECT 1"))  # in a transaction, as the row's DELETE would be
+        delete_after_commit(session, storage, "photos/1/a.jpg")
+        session.rollback()
+        assert storage.exists("photos/1/a.jpg")  # the row's removal was rolled back: the file stays
+        session.commit()
+        assert storage.exists("photos/1/a.jpg")  # and a later commit does not remember it
+        delete_after_commit(session, storage, "photos/1/a.jpg")
+        assert storage.exists("photos/1/a.jpg")
+        session.commit()
+        assert not storage.exists("photos/1/a.jpg")
+    engine.dispose()
