@@ -213,18 +213,18 @@ def _day_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
-def reward_totals(session: Session, *, organisation_ids: list[int], year: int,
-                  today: date | None = None) -> dict[str, Any]:
-    """Rewards due for `year` by district and reward period. Yearly: each grade in force on the
-    reference day (31 December, or today during the year) at a facility not disqualified by
-    then, at the amount in force that day. One-off: each grade whose validity began in the year,
-    at the amount in force on that day. Facilities are counted in SQL aggregates; only the
-    groups (organisation, district, grade, day) come back to be priced."""
+def reward_groups(session: Session, *, organisation_ids: list[int], year: int,
+                  today: date | None = None) -> tuple[date, list[tuple[int, str, str, int, int]]]:
+    """(reference day, [(organisation id, district, period, facilities, amount in fen)]) of the
+    rewards due for `year`. Yearly: each grade in force on the reference day (31 December, or
+    today during the year) at a facility not disqualified by then, at the amount in force that
+    day. One-off: each grade whose validity began in the year, at the amount in force on that
+    day. Facilities are counted in SQL aggregates; only the groups (organisation, district,
+    grade, day) come back to be priced."""
     today = today or date.today()
     start, reference = date(year, 1, 1), min(date(year, 12, 31), today)
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
     if reference < start or not organisation_ids:
-        return {"year": year, "as_of": reference.isoformat(), "rows": [], "total_fen": 0}
+        return reference, []
     end = _day_end(reference)
     in_scope = col(Facility.organisation_id).in_(organisation_ids)
     yearly = session.execute(
@@ -242,14 +242,25 @@ def reward_totals(session: Session, *, organisation_ids: list[int], year: int,
     book = RewardBook(session, {r[0] for r in yearly} | {r[0] for r in once})
     groups = [(org, district, scheme, code, reference, n, "yearly") for org, district, scheme, code, n in yearly]
     groups += [(org, district, scheme, code, day, n, "one_off") for org, district, scheme, code, day, n in once]
+    priced = []
     for org, district, scheme, code, day, count, period in groups:
         reward = book.find(org, scheme, code, day, period)
-        if reward is None or reward.amount_fen <= 0:
-            continue
-        entry = rows.setdefault((district or "", period), {"district": district or "", "period": period,
-                                                           "facilities": 0, "amount_fen": 0})
+        if reward is not None and reward.amount_fen > 0:
+            priced.append((org, district or "", period, int(count), int(count) * reward.amount_fen))
+    return reference, priced
+
+
+def reward_totals(session: Session, *, organisation_ids: list[int], year: int,
+                  today: date | None = None) -> dict[str, Any]:
+    """Rewards due for `year` by district (the facilities' district field) and reward period
+    (reward_groups says what counts): {"year", "as_of", "rows", "total_fen"}."""
+    reference, groups = reward_groups(session, organisation_ids=organisation_ids, year=year, today=today)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for _org, district, period, count, fen in groups:
+        entry = rows.setdefault((district, period), {"district": district, "period": period,
+                                                     "facilities": 0, "amount_fen": 0})
         entry["facilities"] += count
-        entry["amount_fen"] += count * reward.amount_fen
+        entry["amount_fen"] += fen
     ordered = [rows[k] for k in sorted(rows)]
     return {"year": year, "as_of": reference.isoformat(), "rows": ordered,
             "total_fen": sum(r["amount_fen"] for r in ordered)}

@@ -190,7 +190,22 @@ def rating_figures(session: Session, filters: Filters, link: Link, font: str) ->
                                         [(label, [summed.get((m.key, what), 0) for m in filters.months])
                                          for what, label, _w, _p in kinds], stacked=False, font_family=font,
                                         title=figure.title)
-    return [facilities, figure]
+    return [facilities, figure, reward_figure(session, filters)]
+
+
+def reward_figure(session: Session, filters: Filters) -> Figure:
+    """Grade rewards due by district for the year the period ends in (docs/rating.md)."""
+    table = queries.rewards(session, filters)
+    figure = Figure("rewards", _("各区县等级奖补（%(year)s 年）", year=table.extra["year"]),
+                    _("每年发放的奖补按 %(day)s 有效的等级计，一次性奖补按当年获评的等级计；金额为元。",
+                      day=table.extra["as_of"].isoformat()),
+                    [_("区县"), _("每年奖补（元）"), _("获每年奖补的机构"), _("一次性奖补（元）"), _("合计（元）")])
+    for unit in _units(table):
+        yearly, once = table.counts.get((unit.id, "yearly"), 0), table.counts.get((unit.id, "one_off"), 0)
+        figure.rows.append([_unit_cell(unit), Cell(f"{yearly / 100:,.2f}"),
+                            Cell(table.extra["facilities"].get((unit.id, "yearly"), 0)),
+                            Cell(f"{once / 100:,.2f}"), Cell(f"{(yearly + once) / 100:,.2f}")])
+    return figure
 
 
 def level_labels(lang: str) -> dict[int, str]:

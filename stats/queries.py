@@ -170,6 +170,21 @@ def facilities(session: Session, filters: Filters) -> Table:
     return result
 
 
+def rewards(session: Session, filters: Filters) -> Table:
+    """Grade rewards due for the year the period ends in (rating.rewards.reward_groups: yearly at
+    the grades in force on the year's reference day, one-off at the grades awarded in the year),
+    by district and reward period. Counts are amounts in fen; `extra["facilities"]` the facilities."""
+    from rating.rewards import reward_groups
+
+    reference, groups = reward_groups(session, organisation_ids=filters.orgs, year=filters.end.year,
+                                      today=filters.today)
+    units = _units(session, filters)
+    result = Table(("period",), units.fold((org, period, fen) for org, _d, period, _n, fen in groups), units)
+    result.extra.update(facilities=units.fold((org, period, n) for org, _d, period, n, _f in groups),
+                        year=filters.end.year, as_of=reference)
+    return result
+
+
 def actions_by_month(session: Session, filters: Filters) -> Table:
     """Corrective actions per month and district: opened (created in the month), closed (verified
     and closed in the month) and overdue (deadline in the month, still open or escalated now)."""

@@ -210,3 +210,9 @@ def test_totals_by_district_equal_an_independent_count(client, rating_world, db_
     assert "南岸区" in page and f"{got['total_fen'] / 100:,.2f}" in page
     last_year = reward_totals(db_session, organisation_ids=orgs, year=TODAY.year - 1)
     assert last_year["rows"] == []
+    stats = client.get("/stats").get_data(as_text=True)  # the statistics page, by district unit
+    rewards = stats[stats.index('id="rewards"'):]
+    one, two = 5_000_000 + 3_000_000 + 800_000, 1_200_050 + 5_000_000 + 800_000  # yearly + one-off per district
+    assert one + two == got["total_fen"]
+    assert f"<td>测试一区</td><td class=\"num\">{8_000_000 / 100:,.2f}</td>" in rewards
+    assert f"{one / 100:,.2f}" in rewards and f"{two / 100:,.2f}" in rewards

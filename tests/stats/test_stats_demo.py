@@ -25,7 +25,7 @@ def test_demo_fills_every_figure_and_the_monthly_command(tmp_path: Path, monkeyp
     assert client.post("/login", data={"username": "admin", "password": "Demo-Stats-2026"}).status_code == 302
     html = client.get("/stats").get_data(as_text=True)
     sections = re.findall(r'<section class="stats-section" id="(\w+)">(.*?)</section>', html, re.S)
-    assert len(sections) == 8
+    assert len(sections) == 9
     for key, body in sections:
         assert "empty-state" not in body, key
         numbers = [int(n) for n in re.findall(r'<td class="num">(?:<a href="[^"]+">)?([\d]+)<', body)]
