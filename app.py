@@ -101,7 +101,7 @@ def configure_extensions(app: Flask) -> None:
 def configure_operations(app: Flask) -> None:
     """Request log lines and metrics (first, so they time every request), /healthz, /readyz,
     /metrics, and the page fonts served from the packaged report fonts."""
-    from core import health, metrics, requestlog, resources
+    from core import health, metrics, offline, requestlog, resources
 
     if app.config["PROXY_HOPS"]:  # client address and scheme as the proxy saw them
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -112,6 +112,7 @@ def configure_operations(app: Flask) -> None:
     health.init_app(app)
     metrics.init_app(app)
     resources.init_app(app)
+    offline.init_app(app)
 
 
 def configure_jobs(app: Flask) -> None:
@@ -205,6 +206,7 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.filters["dict_without"] = lambda d, *keys: {k: v for k, v in d.items() if k not in keys}
     csrf.exempt(api)  # the API authenticates with bearer tokens, not cookies
     importlib.import_module("accounts.api")
+    importlib.import_module("core.offline")  # the outbox's session check (an API route)
     from core import inbox
 
     inbox.init_app(app)  # the home page's inbox and GET /api/v1/inbox (counters come with each package)

@@ -345,3 +345,4 @@ def pdf_response(pdf: bytes, filename: str) -> Response:
 
 import assessment.api_evidence  # noqa: E402, F401  (photos, visit record, drawn signatures)
 import assessment.api_lists  # noqa: E402, F401  (the paged list endpoints)
+import assessment.api_offline  # noqa: E402, F401  (the offline bundle)

@@ -150,7 +150,7 @@ def openapi_document() -> dict[str, Any]:
             responses.setdefault("404", {"description": "不存在或无权查看 / not found",
                                          "content": {"application/json": {"schema": ERROR_SCHEMA}}})
         params = [*params, *op["query"]]
-        if op["method"] == "post" and not op["public"]:
+        if op["method"] in ("post", "put") and not op["public"]:
             params = [*params, IDEMPOTENCY_PARAMETER]
         operation: dict[str, Any] = {
             "operationId": op["operation_id"] + "_" + op["method"],

@@ -1,5 +1,6 @@
-"""Idempotency keys for API POSTs: a request resent with the same `Idempotency-Key` is applied once
-and gets the first answer back.
+"""Idempotency keys for API POSTs and PUTs: a request resent with the same `Idempotency-Key` is
+applied once and gets the first answer back. The key belongs to the caller, whether a bearer
+token or a signed-in page whose write carries its CSRF token (the offline outbox sends so).
 
 The key's row is written in the same transaction as the work it protects (the request's unit of
 work commits both or neither), so a crash or a lock error never leaves a key that claims work that
@@ -30,6 +31,7 @@ from core.models import IdempotentRequest
 from core.timeutil import utcnow
 
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+METHODS = ("POST", "PUT")
 PENDING = 0  # status of a key whose request has not answered yet
 
 
@@ -67,14 +69,14 @@ def _is_stale(found: IdempotentRequest) -> bool:
 
 
 def replay_or_claim() -> Response | None:
-    """Before an API POST: replay the stored answer, refuse a reused key, or claim the key."""
+    """Before an API POST or PUT: replay the stored answer, refuse a reused key, or claim the key."""
+    from core.auth import current_actor
+
     key = request.headers.get("Idempotency-Key")
-    if request.method != "POST" or key is None:
+    if request.method not in METHODS or key is None:
         return None
     # A bearer token's user, or the page's signed-in user (cookie plus the CSRF header: the fill
     # page's scripts and the offline outbox send their uploads that way).
-    from core.auth import current_actor
-
     user = current_actor()
     if user is None:
         return None
@@ -94,7 +96,7 @@ def replay_or_claim() -> Response | None:
         found = None
     if found is not None:
         return _answer(found, print_)
-    claim = IdempotentRequest(user_id=user.id, key=key, method="POST", path=request.path[:300],
+    claim = IdempotentRequest(user_id=user.id, key=key, method=request.method, path=request.path[:300],
                               status=PENDING, body="", fingerprint=print_)
     db.add(claim)
     try:
@@ -110,7 +112,7 @@ def replay_or_claim() -> Response | None:
 
 
 def remember(response: Response) -> Response:
-    """After an API POST: store the answer under the key, in the transaction of the work."""
+    """After an API POST or PUT: store the answer under the key, in the transaction of the work."""
     from core.unitofwork import keep_writes
 
     claim = g.pop("idempotent_request", None)

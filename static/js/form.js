@@ -31,6 +31,7 @@
   var lastSent = null;     // the snapshot last handed to the server
   var inConflict = false;
   var serverVersion = null;
+  var managed = null;      // set when this record is kept on the device: offline-form.js saves it
 
   function say(key, values, kind) {
     var text = M[key] || key;
@@ -102,84 +103,9 @@
   }
 
   // --- skip logic: the engine's expressions as JSON, evaluated like scoring/expressions.py ------
-  function truthy(v) {
-    if (Array.isArray(v)) { return v.length > 0; }
-    return !(v === null || v === undefined || v === false || v === 0 || v === "" || (typeof v === "number" && isNaN(v)));
-  }
-  function num(v) { return v === true ? 1 : v === false ? 0 : v; }
-  function equal(a, b) {
-    if (Array.isArray(a) && Array.isArray(b)) {
-      return a.length === b.length && a.every(function (x, i) { return equal(x, b[i]); });
-    }
-    if (typeof a === "boolean" || typeof b === "boolean") { return num(a) === num(b); }
-    return a === b;
-  }
-  function contains(coll, v) {
-    if (coll === null || coll === undefined) { return false; }
-    if (Array.isArray(coll)) { return coll.some(function (x) { return equal(x, v); }); }
-    if (typeof coll === "string") { return typeof v === "string" && coll.indexOf(v) >= 0; }
-    return false;
-  }
-  function flat(args) {
-    var out = [];
-    args.forEach(function (v) {
-      if (Array.isArray(v)) { v.forEach(function (x) { if (x !== null && x !== undefined) { out.push(x); } }); }
-      else if (v !== null && v !== undefined) { out.push(v); }
-    });
-    return out;
-  }
-  var FUNCTIONS = {
-    sum: function (a) { return flat(a).reduce(function (s, v) { return s + num(v); }, 0); },
-    count: function (a) { return flat(a).filter(function (v) { return v !== false && v !== ""; }).length; },
-    min: function (a) { var f = flat(a); return f.length ? Math.min.apply(null, f.map(num)) : null; },
-    max: function (a) { var f = flat(a); return f.length ? Math.max.apply(null, f.map(num)) : null; },
-    abs: function (a) { return a[0] === null ? null : Math.abs(a[0]); },
-    round: function (a) { if (a[0] === null) { return null; } var k = Math.pow(10, a[1] || 0); return Math.round(a[0] * k) / k; },
-    "if": function (a) { return truthy(a[0]) ? a[1] : (a.length > 2 ? a[2] : null); },
-    answered: function (a) { var v = a[0]; return !(v === null || v === undefined || v === "" || (Array.isArray(v) && !v.length)); },
-    len: function (a) { return a[0] === null || a[0] === undefined ? 0 : a[0].length; },
-    contains: function (a) { return contains(a[0], a[1]); },
-    any_in: function (a) { return a[0] !== null && a[1] !== null && (a[1] || []).some(function (v) { return contains(a[0], v); }); },
-    coalesce: function (a) { for (var i = 0; i < a.length; i++) { if (a[i] !== null && a[i] !== undefined) { return a[i]; } } return null; }
-  };
-  function evaluate(node, values) {
-    if (node === null || typeof node !== "object") { return node; }
-    if (!Array.isArray(node)) {
-      if (Object.prototype.hasOwnProperty.call(node, "ref")) {
-        var v = values[node.ref];
-        return v === undefined ? null : v;
-      }
-      return null;
-    }
-    var op = node[0];
-    var rest = node.slice(1);
-    var ev = function (n) { return evaluate(n, values); };
-    switch (op) {
-      case "and": return rest.every(function (n) { return truthy(ev(n)); });
-      case "or": return rest.some(function (n) { return truthy(ev(n)); });
-      case "not": return !truthy(ev(rest[0]));
-      case "neg": var x = ev(rest[0]); return x === null ? null : -num(x);
-      case "list": return rest.map(ev);
-      case "==": return equal(ev(rest[0]), ev(rest[1]));
-      case "!=": return !equal(ev(rest[0]), ev(rest[1]));
-      case "in": return contains(ev(rest[1]), ev(rest[0]));
-      case "not in": return !contains(ev(rest[1]), ev(rest[0]));
-      case "<": case "<=": case ">": case ">=":
-        var l = ev(rest[0]), r = ev(rest[1]);
-        if (l === null || r === null) { return false; }
-        l = num(l); r = num(r);
-        return op === "<" ? l < r : op === "<=" ? l <= r : op === ">" ? l > r : l >= r;
-      case "+": case "-": case "*": case "/": case "%":
-        var a = ev(rest[0]), b = ev(rest[1]);
-        if (a === null || b === null) { return null; }
-        a = num(a); b = num(b);
-        if ((op === "/" || op === "%") && b === 0) { return null; }
-        return op === "+" ? a + b : op === "-" ? a - b : op === "*" ? a * b : op === "/" ? a / b : a % b;
-      default:
-        if (FUNCTIONS[op]) { return FUNCTIONS[op](rest.map(ev)); }
-        return null;
-    }
-  }
+  var X = window.YiyangExpressions;
+  var truthy = X.truthy;
+  var evaluate = X.evaluate;
   function typedValue(meta) {
     var controls = form.querySelectorAll("[name='" + meta.field + "']");
     if (!controls.length) { return undefined; }
@@ -304,6 +230,7 @@
   }
   function save() {
     clearTimeout(timer);
+    if (managed) { return managed.changed(); }
     if (inConflict) { return Promise.resolve(); }
     if (inFlight) { queued = true; return inFlight; }
     var fields = snapshot();
@@ -345,6 +272,7 @@
   }
   function schedule(delay) {
     clearTimeout(timer);
+    if (managed) { managed.changed(); return; }
     if (inConflict) { return; }
     keepLocal(versionInput.value, snapshot());
     say("pending");
@@ -355,6 +283,7 @@
   // Leaving or reloading: what is not sent yet goes now, in a request that outlives the page.
   function flush() {
     clearTimeout(timer);
+    if (managed) { return; }  // every change is on the device already, and in the outbox
     if (!unsent()) { return; }
     var fields = snapshot();
     // A save on its way will have moved the version on by one when this one arrives.
@@ -383,6 +312,7 @@
   form.addEventListener("change", onChange);
   form.addEventListener("submit", function (event) {
     clearTimeout(timer);
+    if (managed) { return; }  // offline-form.js moves between pages and queues the submission
     if (inFlight) {
       // Wait for the save on its way, so the page is sent with the version it returned.
       event.preventDefault();
@@ -397,6 +327,7 @@
     lastSent = undefined;  // the page's own post carries the answers now
   });
   document.addEventListener("visibilitychange", function () {
+    if (managed) { return; }
     if (document.visibilityState === "hidden") {
       if (unsent()) { if (inFlight) { queued = true; } else { save(); } }
     } else if (readLocal() && !inConflict && !inFlight) {
@@ -404,13 +335,14 @@
     }
   });
   window.addEventListener("pagehide", flush);
-  window.addEventListener("online", function () { if (readLocal()) { save(); } });
+  window.addEventListener("online", function () { if (!managed && readLocal()) { save(); } });
 
   // Photos: choosing a picture saves the checklist first, then uploads it.
   Array.prototype.forEach.call(document.querySelectorAll("input[data-autoupload]"), function (input) {
     input.addEventListener("change", function () {
       var target = input.form;
       if (!target || !input.files.length) { return; }
+      if (managed) { managed.photo(input); return; }
       save().then(function () { target.submit(); });
     });
   });
@@ -459,4 +391,16 @@
     var target = document.getElementById(lastFocus.item);
     if (target && !location.hash) { target.scrollIntoView({ block: "center" }); }
   }
+
+  // offline-form.js takes over saving when this record was taken offline ("带到离线").
+  window.YiyangForm = {
+    form: form, logic: logic, messages: M, typedValue: typedValue, currentValues: currentValues,
+    applySkipLogic: applySkipLogic, showProblems: showProblems, say: say, clock: clock,
+    manage: function (controller) {
+      managed = controller;
+      clearTimeout(timer);
+      dropLocal();
+      lastSent = snapshot();
+    }
+  };
 })();

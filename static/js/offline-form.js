@@ -1,0 +1,457 @@
+// 颐养 Yiyang — a form whose record was taken offline ("带到离线"): its answers live on this device
+// (IndexedDB, written on every change) and go to the server through the outbox (offline.js).
+// Moving between sections opens the section's page (kept by the service worker), so the whole
+// form works without a network; the review lists what is missing and previews the level when
+// the engine is there; submitting queues the submission; a conflict asks item by item.
+(function () {
+  "use strict";
+  var O = window.YiyangOffline;
+  var X = window.YiyangExpressions;
+  if (!O || !X) { return; }
+  var lang = O.lang;
+  function pick(t) { return t ? (t[lang] || t.zh || "") : ""; }
+
+  // --- reading the definition offline --------------------------------------------------------------
+  function itemsOf(def) {
+    var out = {};
+    def.sections.forEach(function (s) { s.items.forEach(function (i) { out[i.id] = { item: i, section: s }; }); });
+    return out;
+  }
+  function answerText(item, value) {
+    if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) { return O.say("unanswered"); }
+    if (value === "na") { return O.say("not_applicable"); }
+    function one(v) {
+      var found = (item.options || []).filter(function (o) { return O.same(o.value, v); })[0];
+      if (found) { return pick(found.label); }
+      if (v === true) { return O.say("yes"); }
+      if (v === false) { return O.say("no"); }
+      return String(v);
+    }
+    if (Array.isArray(value)) { return value.map(one).join(lang === "en" ? ", " : "、"); }
+    return one(value);
+  }
+  function engine(def) {
+    // The client-side engine (static/js/engine.js), when the page has it and the download got
+    // the definition compiled for it: relevance, problems and the scoring preview as the server.
+    if (!window.YiyangEngine || !def.compiled) { return null; }
+    if (!def.loaded) { def.loaded = window.YiyangEngine.load(def.compiled); }
+    return def.loaded;
+  }
+  function values(answers) {
+    var v = {};
+    Object.keys(answers || {}).forEach(function (k) { if (answers[k] !== "na") { v[k] = answers[k]; } });
+    return v;
+  }
+  function relevance(def, answers) {
+    if (engine(def)) { return window.YiyangEngine.relevance(engine(def), answers); }
+    var v = values(answers), shown = {};
+    Object.keys(itemsOf(def)).forEach(function (id) {
+      var rule = (def.logic[id] || {}).relevant;
+      shown[id] = rule ? X.truthy(X.evaluate(rule.ast, v, id)) : true;
+    });
+    return shown;
+  }
+  function problems(def, answers, only) {
+    if (engine(def)) {
+      var found = window.YiyangEngine.problems(engine(def), answers, lang, { partial: true });
+      return only ? found.filter(function (p) { return only.indexOf(p.item) >= 0; }) : found;
+    }
+    var v = values(answers), out = [];
+    var all = itemsOf(def);
+    (only || Object.keys(all)).forEach(function (id) {
+      var entry = all[id], value = answers[id];
+      if (!entry || value === undefined || value === null || value === "na") { return; }
+      var item = entry.item;
+      if (typeof value === "number") {
+        if (item.min !== null && value < item.min) { out.push({ item: id, message: O.say("too_small", { min: item.min }) }); }
+        if (item.max !== null && value > item.max) { out.push({ item: id, message: O.say("too_large", { max: item.max }) }); }
+      } else if (item.widget === "input" && ["integer", "count", "deduction", "decimal", "section_score"].indexOf(item.type) >= 0) {
+        out.push({ item: id, message: O.say("not_a_number") });
+      }
+      var rule = (def.logic[id] || {}).constraint;
+      if (rule && !X.truthy(X.evaluate(rule.ast, v, id))) {
+        out.push({ item: id, message: pick(item.constraint_message) || O.say("constraint") });
+      }
+    });
+    return out;
+  }
+  function missing(def, answers) {
+    var shown = relevance(def, answers), out = [];
+    def.sections.forEach(function (s) {
+      s.items.forEach(function (i) {
+        var v = answers[i.id];
+        if (i.required && shown[i.id] !== false && (v === undefined || v === null || v === "" || (Array.isArray(v) && !v.length))) {
+          out.push({ item: i, section: s });
+        }
+      });
+    });
+    return out;
+  }
+
+  // --- putting the device's answers into the page's controls -----------------------------------------
+  function key(v) {
+    if (v === true) { return "true"; }
+    if (v === false) { return "false"; }
+    return String(v);
+  }
+  function apply(form, logic, answers) {
+    Object.keys(logic.items || {}).forEach(function (id) {
+      var meta = logic.items[id];
+      var controls = form.querySelectorAll("[name='" + meta.field + "']");
+      if (!controls.length) { return; }
+      var value = answers[id];
+      var na = form.querySelector("[name='" + meta.field + "__na']");
+      if (na) { na.checked = value === "na"; }
+      var keyFor = function (v) {
+        var found = Object.keys(meta.options || {}).filter(function (k) { return O.same(meta.options[k], v); })[0];
+        return found !== undefined ? found : key(v);
+      };
+      var wanted = value === undefined || value === null ? [] : Array.isArray(value) ? value.map(keyFor) : [keyFor(value)];
+      Array.prototype.forEach.call(controls, function (c) {
+        if (c.type === "radio" || c.type === "checkbox") { c.checked = wanted.indexOf(c.value) >= 0; }
+        else if (meta.read === "files") { c.value = Array.isArray(value) ? value.join("\n") : (value || ""); }
+        else { c.value = value === undefined || value === null || value === "na" ? "" : String(value); }
+      });
+    });
+  }
+  function showErrors(list, target, def) {
+    var all = itemsOf(def);
+    target.textContent = "";
+    if (!list.length) { target.hidden = true; return; }
+    var p = document.createElement("p");
+    var strong = document.createElement("strong");
+    strong.textContent = O.say("fix_these");
+    p.appendChild(strong);
+    target.appendChild(p);
+    var ul = document.createElement("ul");
+    list.forEach(function (e) {
+      var li = document.createElement("li");
+      li.textContent = (all[e.item] ? pick(all[e.item].item.title) : e.item || "") + "：" + e.message;
+      ul.appendChild(li);
+    });
+    target.appendChild(ul);
+    target.classList.add("problems");  // styled as the server's list only while it shows something
+    target.hidden = false;
+  }
+
+  // --- the conflict: both values per item, the assessor chooses ---------------------------------------
+  function showConflict(rec, box) {
+    if (!box || !rec.conflict) { if (box) { box.hidden = true; } return; }
+    var all = itemsOf(rec.bundle.definition);
+    var list = box.querySelector("[data-conflict-items]");
+    list.textContent = "";
+    rec.conflict.items.forEach(function (c, n) {
+      var entry = all[c.item];
+      var fieldset = document.createElement("fieldset");
+      fieldset.className = "conflict-item";
+      fieldset.setAttribute("data-conflict-item", c.item);
+      var legend = document.createElement("legend");
+      legend.textContent = (c.note ? O.say("note") + "：" : "") + c.item + " " + (entry ? pick(entry.item.title) : "");
+      fieldset.appendChild(legend);
+      [["mine", O.say("choose_mine")], ["theirs", O.say("choose_theirs")]].forEach(function (side, i) {
+        var label = document.createElement("label");
+        label.className = "option";
+        var input = document.createElement("input");
+        input.type = "radio";
+        input.name = "conflict-" + n;
+        input.value = side[0];
+        input.checked = i === 0;
+        label.appendChild(input);
+        var span = document.createElement("span");
+        var shown = c.note ? (c[side[0]] || O.say("unanswered")) : entry ? answerText(entry.item, c[side[0]]) : JSON.stringify(c[side[0]]);
+        span.textContent = side[1] + shown;
+        label.appendChild(span);
+        fieldset.appendChild(label);
+      });
+      list.appendChild(fieldset);
+    });
+    box.hidden = false;
+    box.scrollIntoView({ block: "start" });
+    var apply = box.querySelector("[data-conflict-apply]");
+    apply.onclick = function () {
+      rec.conflict.items.forEach(function (c, n) {
+        var chosen = box.querySelector("input[name='conflict-" + n + "']:checked");
+        var value = chosen && chosen.value === "theirs" ? c.theirs : c.mine;
+        if (c.note) {
+          rec.notes = rec.notes || {};
+          if (value) { rec.notes[c.item] = value; } else { delete rec.notes[c.item]; }
+          return;
+        }
+        if (value === null || value === undefined) { delete rec.answers[c.item]; } else { rec.answers[c.item] = value; }
+      });
+      rec.conflict = null;
+      O.put(rec).then(function () { return O.queueSave(rec.key); }).then(function () { window.location.reload(); });
+    };
+  }
+
+  // --- the form page of a record kept on the device -----------------------------------------------
+  function manageForm(F, rec) {
+    var form = F.form, logic = F.logic, b = rec.bundle;
+    var box = document.getElementById("offline-conflict");
+    var version = form.querySelector("input[name=version]");
+    var pageVersion = Number(version ? version.value : 0);
+    var unsent = Object.keys(O.changedItems(rec)).length > 0;
+    if (navigator.onLine && pageVersion > Number(rec.version) && !unsent && !rec.conflict && logic.answers) {
+      // The server's page is newer and nothing waits here: take the server's answers.
+      rec.server = JSON.parse(JSON.stringify(logic.answers));
+      rec.answers = JSON.parse(JSON.stringify(logic.answers));
+      rec.version = pageVersion;
+      if (b.kind === "inspection") { readExtras(form, b, rec); rec.serverNotes = JSON.parse(JSON.stringify(rec.notes)); }
+    }
+    apply(form, logic, rec.answers);
+    if (b.kind === "inspection") { applyExtras(form, b, rec); }
+    F.applySkipLogic();
+    var section = form.getAttribute("data-section") || "";
+    var pageItems = Object.keys(logic.items).filter(function (id) { return form.querySelector("[name='" + logic.items[id].field + "']"); });
+    var errorsBox = document.getElementById("offline-problems");
+
+    function read() {
+      pageItems.forEach(function (id) {
+        var v = F.typedValue(logic.items[id]);
+        if (v === undefined) { return; }
+        if (v === null || (Array.isArray(v) && !v.length)) { delete rec.answers[id]; } else { rec.answers[id] = v; }
+      });
+      if (b.kind === "inspection") { readExtras(form, b, rec); }
+    }
+    function changed() {
+      read();
+      return O.put(rec).then(function () { return O.queueSave(rec.key); }).then(function () {
+        F.say(navigator.onLine ? "saved_device" : "saved_offline", { time: F.clock() }, "saved");
+        F.showProblems(problems(b.definition, rec.answers, pageItems));
+      });
+    }
+    function go(where) {
+      var pages = b.pages, index = -1;
+      pages.forEach(function (u, i) { if (u.indexOf("section=" + encodeURIComponent(section)) >= 0 || u.indexOf("section=" + section) >= 0) { index = i; } });
+      if (where === "save") { return; }
+      var wrong = problems(b.definition, rec.answers, pageItems);
+      if (wrong.length && (where === "next" || where === "review")) {
+        F.showProblems(wrong);
+        if (errorsBox) { showErrors(wrong, errorsBox, b.definition); errorsBox.focus(); }
+        return;
+      }
+      var target = null;
+      if (where === "next") { target = index + 1 < pages.length ? pages[index + 1] : b.review; }
+      else if (where === "prev") { target = pages[Math.max(index - 1, 0)]; }
+      else if (where === "review") { target = b.review; }
+      else if (where.indexOf("section:") === 0) {
+        var id = where.slice(8);
+        target = pages.filter(function (u) { return u.indexOf("section=" + encodeURIComponent(id)) >= 0; })[0] || null;
+      }
+      if (target) { window.location.assign(target); }
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var submitter = event.submitter || document.activeElement;
+      var name = submitter && submitter.name, value = submitter && submitter.value;
+      changed().then(function () {
+        if (name === "go") { go(value); }
+        else if (name === "then" && value === "submit") { submitRecord(rec, errorsBox, F); }
+      });
+    });
+    F.manage({
+      changed: changed,
+      photo: function (input) { photo(rec, input); }
+    });
+    F.say(navigator.onLine ? "managed" : "saved_offline", { time: F.clock() });
+    showConflict(rec, box);
+    window.addEventListener("yiyang:conflict", function (e) {
+      if (e.detail.key === rec.key) { O.record(rec.key).then(function (now) { rec = now; showConflict(rec, box); }); }
+    });
+    window.addEventListener("yiyang:submitted", function (e) { if (e.detail.key === rec.key) { window.location.assign(b.detail); } });
+    window.addEventListener("yiyang:photo", function (e) {
+      if (e.detail.key !== rec.key) { return; }
+      var img = document.querySelector("img[data-local-photo='" + e.detail.local + "']");
+      if (img) { img.src = e.detail.photo.url; img.removeAttribute("data-local-photo"); img.setAttribute("data-photo-sent", ""); }
+    });
+    showQueuedPhotos(rec);
+  }
+  function applyExtras(form, b, rec) {
+    if (!rec.notes) { rec.notes = JSON.parse(JSON.stringify(b.notes || {})); }
+    if (!rec.facts) { rec.facts = JSON.parse(JSON.stringify(b.facts || {})); }
+    Object.keys(b.definition.notes || {}).forEach(function (id) {
+      var area = form.querySelector("[name='" + b.definition.notes[id] + "']");
+      if (area) { area.value = rec.notes[id] || ""; }
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("input[name=veto]:not([disabled])"), function (c) {
+      c.checked = (rec.facts.veto || []).indexOf(c.value) >= 0;
+    });
+    var first = form.querySelector("input[name=first_application]");
+    if (first) { first.checked = !!rec.facts.first_application; }
+  }
+  function readExtras(form, b, rec) {
+    var notes = {};
+    Object.keys(b.definition.notes || {}).forEach(function (id) {
+      var area = form.querySelector("[name='" + b.definition.notes[id] + "']");
+      if (area && area.value.trim()) { notes[id] = area.value; }
+    });
+    rec.notes = notes;
+    var facts = { veto: Array.prototype.filter.call(form.querySelectorAll("input[name=veto]:not([disabled])"), function (c) { return c.checked; }).map(function (c) { return c.value; }) };
+    var first = form.querySelector("input[name=first_application]");
+    if (first && first.checked) { facts.first_application = true; }
+    rec.facts = facts;
+  }
+
+  // --- photos: kept as Blobs in the outbox until sent, shown at once ----------------------------------
+  function thumb(item, blob, local) {
+    var details = document.querySelector("[data-photos-for='" + item + "']");
+    if (!details) { return; }
+    var img = document.createElement("img");
+    img.src = URL.createObjectURL(blob);
+    img.alt = O.say("photo_waiting");
+    img.setAttribute("data-local-photo", local);
+    details.appendChild(img);
+  }
+  function photo(rec, input) {
+    var file = input.files[0];
+    var target = document.getElementById(input.getAttribute("form"));
+    var item = target ? (target.querySelector("input[name=item]") || {}).value : "";
+    if (!file || !item || !rec.bundle.photos) { return; }
+    var local = "p" + Date.now() + Math.floor(Math.random() * 1000);
+    var blob = file.slice(0, file.size, file.type);
+    O.enqueuePhoto(rec.key, rec.bundle.photos + "?item=" + encodeURIComponent(item), blob, local).then(function () {
+      thumb(item, blob, local);
+      input.value = "";
+      window.YiyangForm.say("photo_queued", { time: window.YiyangForm.clock() }, "saved");
+    });
+  }
+  function showQueuedPhotos(rec) {
+    O.entries().then(function (list) {
+      list.forEach(function (e) {
+        if (e.key === rec.key && e.type === "photo") {
+          var m = /[?&]item=([^&]+)/.exec(e.url);
+          thumb(m ? decodeURIComponent(m[1]) : "", e.blob, e.local);
+        }
+      });
+    });
+  }
+
+  // --- submitting: queued; the server scores it on arrival -----------------------------------------------
+  function submitRecord(rec, errorsBox, F) {
+    var gaps = missing(rec.bundle.definition, rec.answers);
+    var wrong = problems(rec.bundle.definition, rec.answers);
+    if (gaps.length || wrong.length) {
+      var list = gaps.map(function (g) { return { item: g.item.id, message: O.say("required") }; }).concat(wrong);
+      if (errorsBox) { showErrors(list, errorsBox, rec.bundle.definition); errorsBox.focus(); }
+      return Promise.resolve(false);
+    }
+    return O.queueSubmit(rec.key).then(function () {
+      var note = navigator.onLine ? "submit_sending" : "submit_queued";
+      if (F) { F.say(note, null, "saved"); }
+      var status = document.getElementById("offline-submit-status");
+      if (status) { status.textContent = O.say(note); status.hidden = false; }
+      return true;
+    });
+  }
+
+  // --- the review page, drawn from the device's answers ------------------------------------------------
+  function manageReview(node, rec) {
+    var b = rec.bundle, def = b.definition, answers = rec.answers;
+    var view = document.getElementById("offline-review");
+    var shown = relevance(def, answers);
+    var gaps = missing(def, answers);
+    var wrong = problems(def, answers);
+    document.querySelectorAll("[data-server-review]").forEach(function (n) { n.hidden = true; });
+    var problemsBox = view.querySelector("[data-offline-missing]");
+    var list = gaps.map(function (g) { return { item: g.item.id, message: O.say("required"), section: g.section }; }).concat(wrong);
+    problemsBox.textContent = "";
+    if (list.length) {
+      var head = document.createElement("p");
+      var strong = document.createElement("strong");
+      strong.textContent = O.say("missing", { n: list.length });
+      head.appendChild(strong);
+      problemsBox.appendChild(head);
+      var ul = document.createElement("ul");
+      var all = itemsOf(def);
+      list.forEach(function (e) {
+        var li = document.createElement("li");
+        var a = document.createElement("a");
+        var section = all[e.item] ? all[e.item].section : null;
+        var page = section ? b.pages.filter(function (u) { return u.indexOf("section=" + encodeURIComponent(section.id)) >= 0; })[0] : null;
+        a.href = (page || b.pages[0]) + "#item-" + (def.items[e.item] ? def.items[e.item].field : "");
+        a.textContent = e.item + " " + (all[e.item] ? pick(all[e.item].item.title) : "");
+        li.appendChild(a);
+        li.appendChild(document.createTextNode("：" + e.message));
+        ul.appendChild(li);
+      });
+      problemsBox.appendChild(ul);
+    }
+    problemsBox.hidden = !list.length;
+    problemsBox.classList.toggle("problems", list.length > 0);
+    var sections = view.querySelector("[data-offline-sections]");
+    sections.textContent = "";
+    def.sections.forEach(function (s, i) {
+      var card = document.createElement("section");
+      card.className = "card";
+      var h = document.createElement("h2");
+      h.textContent = pick(s.title) + " ";
+      var edit = document.createElement("a");
+      edit.className = "small";
+      edit.href = b.pages[i];
+      edit.textContent = O.say("edit");
+      h.appendChild(edit);
+      card.appendChild(h);
+      var table = document.createElement("table");
+      table.className = "table compact";
+      s.items.forEach(function (item) {
+        if (shown[item.id] === false) { return; }
+        var tr = document.createElement("tr");
+        var th = document.createElement("th");
+        th.textContent = item.id + " " + pick(item.title);
+        var td = document.createElement("td");
+        td.textContent = answerText(item, answers[item.id]);
+        tr.appendChild(th);
+        tr.appendChild(td);
+        table.appendChild(tr);
+      });
+      card.appendChild(table);
+      sections.appendChild(card);
+    });
+    var level = view.querySelector("[data-offline-level]");
+    if (engine(def)) {
+      var preview = window.YiyangEngine.preview(engine(def), answers);
+      var label = preview.level_label && typeof preview.level_label === "object" ? pick(preview.level_label) : preview.level_label;
+      if (label) {
+        level.textContent = O.say("preview", { total: preview.total === null ? "—" : preview.total, level: label });
+        level.className = "preview-level";
+      } else {
+        level.textContent = navigator.onLine ? O.say("preview_on_submit") : O.say("preview_needs_network");
+        level.className = "flash flash-info";
+      }
+    } else {
+      level.textContent = navigator.onLine ? O.say("preview_on_submit") : O.say("preview_needs_network");
+      level.className = "flash flash-info";
+    }
+    view.querySelector("[data-offline-sign]").hidden = navigator.onLine;
+    view.hidden = false;
+    var button = view.querySelector("[data-offline-submit]");
+    var errorsBox = view.querySelector("[data-offline-missing]");
+    button.onclick = function () { submitRecord(rec, errorsBox, null); };
+    if (rec.error) {
+      var err = view.querySelector("[data-offline-error]");
+      err.textContent = rec.error + (rec.errors || []).map(function (e) { return "；" + (e.item || "") + " " + e.message; }).join("");
+      err.hidden = false;
+    }
+    window.addEventListener("yiyang:submitted", function (e) { if (e.detail.key === rec.key) { window.location.assign(b.detail); } });
+    window.addEventListener("yiyang:refused", function (e) { if (e.detail.key === rec.key) { window.location.reload(); } });
+    O.entries().then(function (entries) {
+      if (entries.some(function (e) { return e.key === rec.key && e.type === "submit"; })) {
+        var status = document.getElementById("offline-submit-status");
+        status.textContent = O.say(navigator.onLine ? "submit_sending" : "submit_queued");
+        status.hidden = false;
+      }
+    });
+  }
+
+  // --- start -------------------------------------------------------------------------------------
+  var F = window.YiyangForm;
+  var reviewNode = document.querySelector("[data-offline-review]");
+  var keyOf = function (dataKey) { var m = /yiyang\.(assessment|inspection)\.(\d+)/.exec(dataKey || ""); return m ? m[1] + ":" + m[2] : null; };
+  var recordKey = F ? keyOf(F.form.getAttribute("data-key")) : reviewNode ? reviewNode.getAttribute("data-offline-review") : null;
+  if (!recordKey) { return; }
+  O.record(recordKey).then(function (rec) {
+    if (!rec || rec.status === "submitted") { return; }
+    rec.bundle.definition.items = rec.bundle.definition.items || {};
+    if (F) { manageForm(F, rec); } else { manageReview(reviewNode, rec); }
+  }).catch(function () { return null; });
+})();

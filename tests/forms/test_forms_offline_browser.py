@@ -1,0 +1,406 @@
+"""Offline field work in a real browser (Playwright, system Chromium, the context set offline):
+take an assessment or an inspection offline ("带到离线"), fill every section without a network
+across pages, reload, close and reopen the page, add a photo, come back online, and the server
+has every answer and the photo exactly once; a change another session made meanwhile shows both
+values and the chosen one wins. Skipped without Chromium, except in CI."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, require_chromium
+
+PASSWORD = "Browser-Test-Pass-42"
+
+pytestmark = pytest.mark.browser
+
+
+INSTANCE: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require_chromium()
+    from assessment.demo import seed_demo as seed_assessments
+    from rating.demo import seed_demo as seed_rating
+
+    instance = tmp_path_factory.mktemp("offline")
+    INSTANCE["path"] = instance
+    with demo_server(instance, PASSWORD, [seed_assessments, seed_rating]) as base:
+        yield base
+
+
+def shot(page: Any, name: str, selector: str, height: int | None = None) -> None:
+    """With YIYANG_DOC_SCREENSHOTS=docs/img, keep a screenshot for docs/assessment.md (the offline
+    guide); otherwise nothing. Only a part of the page, so the PNGs stay small."""
+    folder = os.environ.get("YIYANG_DOC_SCREENSHOTS")
+    if not folder:
+        return
+    target = page.locator(selector).first
+    path = str(Path(folder) / f"offline-{name}.png")
+    if height is None:
+        target.screenshot(path=path, animations="disabled")
+        return
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    page.screenshot(path=path, animations="disabled",
+                    clip={"x": 0, "y": max(box["y"] - 8, 0), "width": page.viewport_size["width"], "height": height})
+
+
+def count_rows(sql: str, *args: Any) -> int:
+    """Read the live server's SQLite database directly (what it stored, not what it answers)."""
+    with sqlite3.connect(INSTANCE["path"] / "yiyang.sqlite") as connection:
+        return int(connection.execute(sql, args).fetchone()[0])
+
+
+@pytest.fixture()
+def browser(server: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Tablet:
+    """One browser context (a tablet): its pages, its errors, its network switch."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN")
+        self.errors: list[str] = []
+        self.page = self.open()
+
+    def open(self) -> Any:
+        page = self.context.new_page()
+        page.set_default_timeout(20000)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        return page
+
+    def login(self, username: str) -> None:
+        page = self.page
+        page.goto(f"{self.base}/login")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.locator("form button[type=submit]").last.click()
+        page.wait_for_url(f"{self.base}/")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+
+    def offline(self, value: bool) -> None:
+        self.context.set_offline(value)
+
+    def record(self, key: str) -> Any:
+        return self.page.evaluate("k => window.YiyangOffline.record(k)", key)
+
+    def outbox(self) -> list[Any]:
+        return self.page.evaluate("() => window.YiyangOffline.entries().then(l => l.map(e => e.type))")
+
+
+def api(base: str, method: str, path: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:
+    """A call from another session (not the tablet's browser, which may be offline)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json", "Accept": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def token(base: str, username: str) -> str:
+    status, body = api(base, "POST", "/api/v1/auth/login", body={"username": username, "password": PASSWORD})
+    assert status == 200, body
+    return str(body["token"])
+
+
+def start_assessment(base: str, name: str, id_number: str) -> int:
+    """A fresh draft for a newly registered elder, made by assessor1 through the API."""
+    key = token(base, "assessor1")
+    status, elder = api(base, "POST", "/api/v1/elders", key, {
+        "name": name, "gender": "female", "birth_date": id_number[6:10] + "-" + id_number[10:12] + "-" + id_number[12:14],
+        "id_number": id_number, "address": "示例市东城区和平街 9 号"})
+    assert status == 201, elder
+    status, created = api(base, "POST", "/api/v1/assessments", key, {"elder_id": elder["id"], "instrument": "gbt42195-2022",
+                                                                    "reason": "首次评估"})
+    assert status == 201, created
+    return int(created["id"])
+
+
+def id_number(birth: str, serial: str) -> str:
+    body = "110101" + birth + serial
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + check
+
+
+def take_offline(tablet: Tablet, list_url: str, api_path: str) -> None:
+    page = tablet.page
+    page.goto(tablet.base + list_url)
+    page.wait_for_selector("[data-offline-tools]:not([hidden])")
+    page.locator(f"input[data-offline-pick][value='{api_path}']").check()
+    page.click("[data-offline-download]")
+    from playwright.sync_api import expect
+
+    expect(page.locator("[data-offline-progress]")).to_contain_text("已下载 1 份", timeout=60000)
+    shot(page, "download", ".offline-tools", height=360)
+    assert page.locator(f"input[data-offline-pick][value='{api_path}'] ~ [data-offline-kept]").is_visible()
+
+
+def answer_visible(page: Any, pick: int = 0) -> None:
+    """Answer every visible item on the page: an option (否 for yes/no), the minimum for numbers."""
+    for fieldset in page.locator("fieldset.item:visible").all():
+        radios = fieldset.locator("input[type=radio]")
+        if radios.count():
+            labels = fieldset.locator("label.option")
+            no = labels.filter(has_text="否")
+            (no.first if no.count() else labels.nth(min(pick, labels.count() - 1))).click()
+            continue
+        number = fieldset.locator("input[type=number]")
+        if number.count():
+            number.first.fill(number.first.get_attribute("min") or "0")
+
+
+def test_an_assessment_is_filled_offline_across_pages_and_arrives_once(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    aid = start_assessment(server, "离线测试甲", id_number("19400101", "013"))
+    tablet = Tablet(browser, server)
+    tablet.login("assessor1")
+    take_offline(tablet, "/assessments?status=draft", f"/api/v1/assessments/{aid}/offline")
+    page = tablet.page
+    bundle = tablet.record(f"assessment:{aid}")["bundle"]
+    pages = bundle["pages"]
+    page.goto(server + pages[0])
+    page.wait_for_selector("#assessment-form")
+
+    tablet.offline(True)
+    for index, url in enumerate(pages):
+        assert page.url.endswith(url), (page.url, url)
+        answer_visible(page)
+        expect(page.locator("#save-status")).to_contain_text("本设备")
+        if index == 0:
+            shot(page, "fill", ".fill-head")
+        if index == 1:
+            # Reload without a network: the page comes from the device, with its answers.
+            chosen = page.locator("fieldset.item:visible input:checked").count()
+            page.reload()
+            page.wait_for_selector("#assessment-form")
+            assert page.locator("fieldset.item:visible input:checked").count() == chosen
+        if index == 2:
+            # Close the page and open it again (the tablet was put away).
+            page.close()
+            page = tablet.page = tablet.open()
+            page.goto(server + url)
+            page.wait_for_selector("#assessment-form")
+            answer_visible(page)
+        if page.locator("#to-review").count():
+            page.click("#to-review")
+            page.wait_for_url(server + bundle["review"])
+        else:
+            page.click("#next-page")
+            page.wait_for_url(server + pages[index + 1])
+    page.wait_for_selector("#offline-review:not([hidden])")
+    assert page.locator("[data-offline-missing]").is_hidden(), page.locator("[data-offline-missing]").inner_text()
+    preview = page.locator("[data-offline-level]").inner_text()  # engine.js, from the compiled definition
+    assert page.locator("[data-offline-sign]").is_visible()
+    answers = tablet.record(f"assessment:{aid}")["answers"]
+    page.click("[data-offline-submit]")
+    expect(page.locator("#offline-submit-status")).to_contain_text("已排队提交")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "review", "#offline-review", height=520)
+    assert "submit" in tablet.outbox()
+
+    tablet.offline(False)
+    page.wait_for_url(f"**/assessments/{aid}", timeout=60000)
+    status, saved = api(server, "GET", f"/api/v1/assessments/{aid}", token(server, "assessor1"))
+    assert status == 200 and saved["status"] == "submitted", saved
+    assert saved["answers"] == answers
+    # The level previewed offline is the one the server gave on arrival.
+    assert saved["result"]["level"]["label"] in preview and f"总分 {saved['result']['total']:g}" in preview
+    assert tablet.outbox() == []
+    assert not tablet.errors, tablet.errors
+    tablet.context.close()
+
+
+def _choice_items(bundle: dict[str, Any], section: int = 0) -> list[dict[str, Any]]:
+    """Always-shown single choices with at least three options on a section's page."""
+    logic = bundle["definition"]["logic"]
+    return [i for i in bundle["definition"]["sections"][section]["items"]
+            if i["widget"] == "choice" and len(i["options"]) >= 3 and "relevant" not in logic.get(i["id"], {})]
+
+
+def _click(page: Any, item: str, option: int) -> None:
+    page.locator(f"fieldset[data-item='{item}'] label.option").nth(option).click()
+
+
+def test_a_conflict_made_while_offline_shows_both_values_and_the_chosen_one_wins(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    aid = start_assessment(server, "离线测试乙", id_number("19410202", "024"))
+    tablet = Tablet(browser, server)
+    tablet.login("assessor1")
+    take_offline(tablet, "/assessments?status=draft", f"/api/v1/assessments/{aid}/offline")
+    bundle = tablet.record(f"assessment:{aid}")["bundle"]
+    both, mine_only, theirs_only = _choice_items(bundle)[:3]
+    page = tablet.page
+    page.goto(server + bundle["pages"][0])
+    page.wait_for_selector("#assessment-form")
+    tablet.offline(True)
+    _click(page, both["id"], 1)
+    _click(page, mine_only["id"], 1)
+    expect(page.locator("#save-status")).to_contain_text("本设备")
+
+    # Meanwhile another assessor changes one item this tablet changed, and one it did not.
+    other = token(server, "assessor2")
+    status, current = api(server, "GET", f"/api/v1/assessments/{aid}", other)
+    status, saved = api(server, "PUT", f"/api/v1/assessments/{aid}/answers", other, {
+        "answers": {both["id"]: both["options"][2]["value"], theirs_only["id"]: theirs_only["options"][2]["value"]},
+        "version": current["version"]})
+    assert status == 200, saved
+
+    tablet.offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    conflict = page.locator("#offline-conflict")
+    expect(conflict).to_be_visible(timeout=30000)
+    asked = conflict.locator("[data-conflict-item]")
+    expect(asked).to_have_count(1)
+    shot(page, "conflict", "#offline-conflict")
+    text = asked.first.inner_text()
+    assert both["options"][1]["label"]["zh"] in text and both["options"][2]["label"]["zh"] in text
+    asked.first.locator("input[value=mine]").check()
+    page.click("[data-conflict-apply]")
+    page.wait_for_selector("#assessment-form")
+    expect(page.locator("#offline-status")).to_contain_text("修改已全部发送", timeout=30000)
+    status, now = api(server, "GET", f"/api/v1/assessments/{aid}", other)
+    assert now["answers"][both["id"]] == both["options"][1]["value"]  # the chosen value won
+    assert now["answers"][mine_only["id"]] == mine_only["options"][1]["value"]
+    assert now["answers"][theirs_only["id"]] == theirs_only["options"][2]["value"]  # not overwritten
+    assert page.locator(f"fieldset[data-item='{theirs_only['id']}'] input:checked").get_attribute("value") \
+        is not None
+    assert not tablet.errors, tablet.errors
+    tablet.context.close()
+
+
+def _png(path: Path) -> Path:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 90)).save(out, format="PNG")
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def test_an_inspection_checklist_offline_with_a_photo_and_a_conflict(server: str, browser: Any,
+                                                                     tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    key = token(server, "inspector1")
+    status, facilities = api(server, "GET", "/api/v1/facilities?kind=station", key)
+    assert status == 200, facilities
+    station = facilities["items"][0]["id"]
+    status, created = api(server, "POST", "/api/v1/inspections", key, {"facility_id": station, "scheme": "community-star"})
+    assert status in (200, 201), created
+    iid = created["id"]
+
+    tablet = Tablet(browser, server)
+    tablet.login("inspector1")
+    take_offline(tablet, "/rating/inspections?status=in_progress", f"/api/v1/inspections/{iid}/offline")
+    page = tablet.page
+    page.goto(f"{server}/rating/inspections/{iid}")
+    page.wait_for_selector("#checklist")
+    tablet.offline(True)
+    items = [f for f in page.locator("fieldset.item:visible").all() if "." in (f.get_attribute("data-item") or "")]
+    for fieldset in items:
+        radios = fieldset.locator("label.option")
+        if radios.count():
+            radios.first.click()
+        else:
+            fieldset.locator("input[type=number]").first.fill("0")
+    first_item = items[0].get_attribute("data-item")
+    noted = items[1].get_attribute("data-item")
+    items[1].locator("details.note summary").click()
+    items[1].locator("textarea").fill("我的备注：灭火器已检查")
+    photo_input = page.locator("input[type=file][data-autoupload]").first
+    photo_item = page.locator("form.photo-form input[name=item]").first.get_attribute("value")
+    photo_input.set_input_files(str(_png(tmp_path / "evidence.png")))
+    expect(page.locator("#save-status")).to_contain_text("照片已保存在本设备上")
+    page.reload()
+    page.wait_for_selector("#checklist")
+    assert page.locator(f"[data-photos-for='{photo_item}'] img[data-local-photo]").count() == 1
+    answers = tablet.record(f"inspection:{iid}")["answers"]
+    assert len([k for k in answers if "." in k]) == len(items)
+
+    # Another inspector changes the first item on the server meanwhile.
+    other = token(server, "inspector2")
+    status, current = api(server, "GET", f"/api/v1/inspections/{iid}", other)
+    option_values = tablet.record(f"inspection:{iid}")["bundle"]["definition"]["items"][first_item]["options"]
+    theirs = [v for v in option_values.values() if v != answers[first_item]][0]
+    status, saved = api(server, "PUT", f"/api/v1/inspections/{iid}/answers", other,
+                        {"answers": {first_item: theirs}, "notes": {noted: "对方的备注"}, "version": current["version"]})
+    assert status == 200, saved
+
+    tablet.offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    conflict = page.locator("#offline-conflict")
+    expect(conflict).to_be_visible(timeout=30000)
+    expect(conflict.locator("[data-conflict-item]")).to_have_count(2)  # the answer and the note
+    note_choice = conflict.locator("[data-conflict-item]").filter(has_text="备注")
+    assert "我的备注：灭火器已检查" in note_choice.inner_text() and "对方的备注" in note_choice.inner_text()
+    conflict.locator("[data-conflict-item]").filter(has_not_text="备注").locator("input[value=theirs]").check()
+    note_choice.locator("input[value=mine]").check()
+    page.click("[data-conflict-apply]")
+    page.wait_for_selector("#checklist")
+    expect(page.locator("#offline-status")).to_contain_text("修改已全部发送", timeout=30000)
+    status, now = api(server, "GET", f"/api/v1/inspections/{iid}", other)
+    expected = {**answers, first_item: theirs}
+    assert {k: v for k, v in now["answers"].items()} == {k: v for k, v in expected.items() if v is not None}
+    assert now["notes"] == {noted: "我的备注：灭火器已检查"}
+    assert count_rows("SELECT count(*) FROM rating_photo WHERE inspection_id = ?", iid) == 1
+    assert page.locator(f"[data-photos-for='{photo_item}'] img").count() == 1
+    assert not tablet.errors, tablet.errors
+    tablet.context.close()
+
+
+def test_an_expired_login_on_reconnect_asks_to_sign_in_and_then_sends_the_outbox(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    aid = start_assessment(server, "离线测试丙", id_number("19420303", "035"))
+    tablet = Tablet(browser, server)
+    tablet.login("assessor1")
+    take_offline(tablet, "/assessments?status=draft", f"/api/v1/assessments/{aid}/offline")
+    bundle = tablet.record(f"assessment:{aid}")["bundle"]
+    item = _choice_items(bundle)[0]
+    page = tablet.page
+    page.goto(server + bundle["pages"][0])
+    page.wait_for_selector("#assessment-form")
+    tablet.offline(True)
+    _click(page, item["id"], 2)
+    expect(page.locator("#save-status")).to_contain_text("本设备")
+    tablet.context.clear_cookies()  # the login lapses while the tablet is away
+    tablet.offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    login = page.locator("#offline-status [data-offline-login]")
+    expect(login).to_be_visible(timeout=30000)
+    assert tablet.outbox() == ["save"]
+    login.click()
+    page.fill("#username", "assessor1")
+    page.fill("#password", PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+    expect(page.locator("#offline-status")).to_contain_text("修改已全部发送", timeout=30000)
+    status, now = api(server, "GET", f"/api/v1/assessments/{aid}", token(server, "assessor1"))
+    assert now["answers"][item["id"]] == item["options"][2]["value"]
+    assert not tablet.errors, tablet.errors
+    tablet.context.close()
