@@ -15,6 +15,7 @@ from accounts.queries import managed_org_ids
 from core.api import ApiError, api_route, json_body, require_fields
 from core.auth import current_actor
 from core.db import EditConflict, get_session, valid_id
+from core.idempotency import answer_holds_secret
 
 RESET_BODY = {
     "type": "object",
@@ -72,5 +73,6 @@ def reset_password(user_id: int) -> Any:
                        [{"item": "password", "message": p} for p in error.problems]) from None
     except EditConflict as conflict:
         raise conflict_error(conflict) from None
+    answer_holds_secret()  # an Idempotency-Key never keeps the temporary password
     return jsonify({**user_public(user), "password": password, "generated": not given,
                     "must_change_password": True})

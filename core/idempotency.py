@@ -15,6 +15,7 @@ prune`; a job may call it).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import UTC, timedelta
 
@@ -111,6 +112,19 @@ def replay_or_claim() -> Response | None:
     return None
 
 
+def answer_holds_secret() -> None:
+    """This request's answer carries a one-time secret (a generated password): it is sent once
+    and never stored under an Idempotency-Key; a replay gets a 409 saying so instead."""
+    g.idempotent_secret = True
+
+
+SECRET_NOT_KEPT = json.dumps({
+    "error": "not_replayed",
+    "message": "该答复含只显示一次的密码，不再重发；请在原答复中查看，或重新重置密码。",
+    "message_en": "That answer carried a password shown once; it is not replayed. Reset the password again if it was lost.",
+}, ensure_ascii=False)
+
+
 def remember(response: Response) -> Response:
     """After an API POST or PUT: store the answer under the key, in the transaction of the work."""
     from core.unitofwork import keep_writes
@@ -129,8 +143,11 @@ def remember(response: Response) -> Response:
                                   status=PENDING, body="", fingerprint=claim.fingerprint)
         db.add(claim)
         keep_writes()
-    claim.status = response.status_code
-    claim.body = response.get_data(as_text=True)
+    if g.pop("idempotent_secret", False) and response.status_code < 400:
+        claim.status, claim.body = 409, SECRET_NOT_KEPT  # the password is never kept in the table
+    else:
+        claim.status = response.status_code
+        claim.body = response.get_data(as_text=True)
     db.add(claim)
     return response
 

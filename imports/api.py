@@ -13,6 +13,7 @@ from core.api import ApiError, api_route
 from core.auth import current_actor
 from core.db import get_session
 from core.i18n import N_
+from core.idempotency import answer_holds_secret
 from imports.runner import run_import
 
 PROBLEM = {"type": "object", "properties": {"row": {"type": "integer"}, "column": {"type": "string"},
@@ -53,4 +54,6 @@ def import_file(kind: str) -> Any:
     body = report.as_json()
     if dry_run:
         body.pop("imported", None)
+    if report.extra.get("passwords"):
+        answer_holds_secret()  # generated passwords are shown once, never kept under an Idempotency-Key
     return jsonify(body), 200

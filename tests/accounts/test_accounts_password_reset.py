@@ -157,3 +157,19 @@ def test_cli_resets_deactivates_and_activates(tmp_path, monkeypatch):
             actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
     assert {"user.password_reset", "user.deactivate", "user.activate"} <= set(actions)
     app.extensions["yiyang.engine"].dispose()
+
+
+def test_a_temporary_password_is_never_kept_under_an_idempotency_key(client, org_tree, db_session):
+    from core.models import IdempotentRequest
+
+    admin = UserFactory(organisation=org_tree["city"], roles="admin")
+    assessor = UserFactory(organisation=org_tree["district1"], roles="assessor")
+    headers = {**api_token(client, admin), "Idempotency-Key": "reset-once"}
+    first = client.post(f"/api/v1/users/{assessor.id}/reset-password", headers=headers, json={})
+    assert first.status_code == 200
+    temporary = first.get_json()["password"]
+    stored = db_session.exec(select(IdempotentRequest).where(IdempotentRequest.key == "reset-once")).one()
+    assert temporary not in stored.body
+    again = client.post(f"/api/v1/users/{assessor.id}/reset-password", headers=headers, json={})
+    assert again.status_code == 409 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json()["error"] == "not_replayed" and temporary not in again.get_data(as_text=True)
