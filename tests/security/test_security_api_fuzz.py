@@ -1,5 +1,7 @@
 """Schemathesis against /api/v1/openapi.json, in process: generated requests (valid and
-invalid) for every operation must never produce a server error.
+invalid) for every operation must never produce a server error, an undocumented status code or
+content type, or a body outside the documented schema; every method a path does not document is
+a 405 with `Allow`.
 
 Cases per operation: YIYANG_FUZZ_EXAMPLES (default 40 on SQLite, a quarter on PostgreSQL);
 `make fuzz` sets it high enough that one run exceeds 10,000 cases and prints the count."""
@@ -7,6 +9,7 @@ Cases per operation: YIYANG_FUZZ_EXAMPLES (default 40 on SQLite, a quarter on Po
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import schemathesis
@@ -54,6 +57,26 @@ def test_api_never_answers_with_a_server_error(app: Any, db_session: Any, org_tr
                                 f"{type(error).__name__}: {str(error)[:300]}")
 
         run()
-    print(f"\nfuzzed {counted['cases']} API cases on {database_url.split(':')[0]}: {len(failures)} server errors")
+    wrong_methods = _every_other_method_is_a_405_with_allow(client, headers, failures)
+    print(f"\nfuzzed {counted['cases']} API cases and {wrong_methods} undocumented methods on "
+          f"{database_url.split(':')[0]}: {len(failures)} failures")
     assert counted["cases"] > 0
     assert not failures, "\n".join(failures[:60])
+
+
+def _every_other_method_is_a_405_with_allow(client: Any, headers: dict[str, str], failures: list[str]) -> int:
+    """Each path of the document called with each method it does not list: a 405 whose `Allow`
+    names exactly the documented methods (HEAD and OPTIONS aside). Returns the number of calls."""
+    document = client.get("/api/v1/openapi.json", headers=headers).get_json()
+    calls = 0
+    for path, operations in document["paths"].items():
+        documented = {m.upper() for m in operations if m in {"get", "put", "post", "delete", "patch"}}
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        for method in sorted({"GET", "PUT", "POST", "DELETE", "PATCH"} - documented):
+            calls += 1
+            response = client.open(url, method=method, headers=headers)
+            allowed = {m.strip() for m in response.headers.get("Allow", "").split(",") if m.strip()}
+            if response.status_code != 405 or allowed - {"HEAD", "OPTIONS"} != documented:
+                failures.append(f"{method} {url}: {response.status_code}, Allow: {sorted(allowed)}, "
+                                f"documented: {sorted(documented)}")
+    return calls

@@ -5,7 +5,6 @@ their item field, unknown checklist items, an unreadable body on verification.""
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 import pytest
@@ -83,10 +82,8 @@ def test_photos_that_are_bombs_or_name_no_item_are_refused_and_nothing_is_kept(c
     assert db_session.exec(select(func.count()).select_from(EvidencePhoto)).one() == 0
 
 
-def test_stored_photos_keep_no_gps_or_device_but_keep_the_time():
+def _jpeg_with_gps() -> bytes:
     from PIL import Image
-
-    from core.images import clean_photo
 
     exif = Image.Exif()
     exif[0x010F] = "ACME"  # Make
@@ -96,7 +93,15 @@ def test_stored_photos_keep_no_gps_or_device_but_keep_the_time():
     exif[0x8825] = gps
     out = io.BytesIO()
     Image.new("RGB", (64, 48), "white").save(out, format="JPEG", exif=exif.tobytes())
-    cleaned = clean_photo(out.getvalue())
+    return out.getvalue()
+
+
+def test_stored_photos_keep_no_gps_or_device_but_keep_the_time():
+    from PIL import Image
+
+    from core.images import clean_photo
+
+    cleaned = clean_photo(_jpeg_with_gps())
     kept = Image.open(io.BytesIO(cleaned)).getexif()
     assert dict(kept) == {306: "2026:11:30 10:15:00"}
     assert b"SERIAL-123" not in cleaned and b"ACME" not in cleaned
@@ -131,4 +136,42 @@ def test_unknown_checklist_items_photos_after_submission_and_unreadable_verifica
     assert unreadable.status_code == 422
     db_session.refresh(action)
     assert action.status != "closed"
-    assert json.loads('{"accept": false}') == {"accept": False}
+
+
+def test_percent_and_underscore_in_a_search_are_letters_not_wildcards(client, org_tree):
+    from tests.factories import make_id_number
+
+    admin = UserFactory(organisation=org_tree["city"], roles="admin assessor")
+    headers = api_token(client, admin)
+    for serial, name in enumerate(("百分%比", "下划_线", "普通人"), start=301):
+        body = {"name": name, "gender": "female", "birth_date": "1940-01-01",
+                "id_number": make_id_number("1940-01-01", serial), "organisation_id": org_tree["city"].id}
+        assert client.post("/api/v1/elders", json=body, headers=headers).status_code == 201
+        facility = {"name": f"{name}养老院", "kind": "institution"}
+        assert client.post("/api/v1/facilities", json=facility, headers=headers).status_code == 201
+    for path, suffix in (("/api/v1/elders", ""), ("/api/v1/facilities", "养老院")):
+        for q, expected in (("%", {"百分%比"}), ("_", {"下划_线"}), ("%比", {"百分%比"})):
+            found = client.get(path, query_string={"q": q}, headers=headers)
+            assert found.status_code == 200, found.get_json()
+            assert {item["name"] for item in found.get_json()["items"]} == {e + suffix for e in expected}, (path, q)
+
+
+def test_an_uploaded_photo_however_small_is_stored_without_its_metadata(client, rating_world, db_session):
+    from PIL import Image
+
+    from rating.models import EvidencePhoto
+
+    inspection = _inspection(client, rating_world, db_session)
+    sent = _jpeg_with_gps()
+    assert b"SERIAL-123" in sent and len(sent) < 4096
+    uploaded = client.post(f"/rating/inspections/{inspection.id}/photos",
+                           data={"item": "", "photo": (io.BytesIO(sent), "tiny.jpg", "image/jpeg")},
+                           content_type="multipart/form-data")
+    assert uploaded.status_code == 302
+    photo = db_session.exec(select(EvidencePhoto)).one()
+    stored = client.get(f"/rating/photos/{photo.id}")
+    assert stored.status_code == 200 and "no-store" in stored.headers["Cache-Control"]
+    kept = stored.get_data()
+    stored.close()
+    assert b"SERIAL-123" not in kept and b"ACME" not in kept
+    assert 0x8825 not in Image.open(io.BytesIO(kept)).getexif()

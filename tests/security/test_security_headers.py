@@ -29,3 +29,14 @@ def test_the_openapi_document_lists_the_errors_every_operation_may_answer(client
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             assert {"404", "409", "422", "429", "503"} <= set(operation["responses"]), (method, path)
+
+
+def test_pages_and_answers_with_personal_data_are_not_cached(client, people, elder):
+    from tests.conftest import api_token
+
+    headers = api_token(client, people["assessor1"])
+    answer = client.get(f"/api/v1/elders/{elder.id}", headers=headers)
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    login(client, people["assessor1"])
+    page = client.get(f"/elders/{elder.id}")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"

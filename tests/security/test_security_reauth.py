@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlmodel import func, select
 
 from tests.conftest import TEST_PASSWORD, api_token, login
 from tests.factories import UserFactory
@@ -159,3 +160,24 @@ def test_the_token_page_lists_and_revokes(app, client, org_tree):
     assert app.test_client().get("/api/v1/auth/me", headers=headers).status_code == 401
     assert "没有有效的 API 令牌" in client.get("/account/tokens").get_data(as_text=True)
     assert client.post("/account/tokens/revoke", data={"token_id": "x1"}).status_code == 400
+
+
+def test_a_cross_site_post_with_an_administrators_cookie_awards_no_grade(client, rating_world, db_session):
+    """The finding itself: a cross-origin text/plain POST to approve, riding only on the browser's
+    session cookie, is a 401 and the inspection stays submitted."""
+    from rating.models import Grade, Inspection
+    from tests.rating.factories import STAR_PASS
+
+    headers = api_token(client, rating_world["inspector"])
+    started = client.post("/api/v1/inspections", json={"facility_id": rating_world["station"].id,
+                                                       "scheme": "community-star"}, headers=headers).get_json()
+    saved = client.put(f"/api/v1/inspections/{started['id']}/answers", headers=headers,
+                       json={"answers": STAR_PASS, "facts": {"veto": []}, "version": started["version"]})
+    assert saved.status_code == 200, saved.get_json()
+    assert client.post(f"/api/v1/inspections/{started['id']}/submit", headers=headers).status_code == 200
+    login(client, rating_world["admin"])
+    forged = client.post(f"/api/v1/inspections/{started['id']}/approve", data="", content_type="text/plain",
+                         headers={"Origin": "http://evil.example"})
+    assert forged.status_code == 401
+    assert db_session.get(Inspection, started["id"]).status == "submitted"
+    assert db_session.exec(select(func.count()).select_from(Grade).where(Grade.inspection_id == started["id"])).one() == 0
