@@ -37,6 +37,9 @@ def test_pages_and_answers_with_personal_data_are_not_cached(client, people, eld
     headers = api_token(client, people["assessor1"])
     answer = client.get(f"/api/v1/elders/{elder.id}", headers=headers)
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    export = client.get("/api/v1/exports/elders.csv", headers=headers)
+    assert export.status_code == 200 and "no-store" in export.headers["Cache-Control"]
+    export.close()
     login(client, people["assessor1"])
     page = client.get(f"/elders/{elder.id}")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
