@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from core.storage import delete_after_commit
 from jobs.registry import JobFailed, ParamError, register
 from jobs.runner import JobContext
 
@@ -68,5 +69,5 @@ def import_commit(ctx: JobContext) -> dict[str, Any]:
                             filename=filename, commit=True, checksum=params["checksum"], report_limit=limit)
     except FileRefused as error:
         raise JobFailed(str(error.message)) from None
-    storage.delete(key)
+    delete_after_commit(ctx.session, storage, key)  # once the job's transaction commits the import
     return report.as_json()

@@ -31,7 +31,7 @@ from flask_babel import lazy_gettext as _l
 from core.auth import current_actor, require_roles
 from core.db import get_session
 from core.navigation import register_home_card, register_nav
-from core.storage import get_storage
+from core.storage import delete_after_commit, get_storage
 from core.tabular import template
 from imports.runner import FileRefused, file_checksum, importer_for, run_import
 
@@ -151,7 +151,7 @@ def commit(kind: str) -> Any:
         return redirect(url_for("imports.job", kind=kind, job_id=job.id))
     report = run_import(session=get_session(), actor=user, kind=kind, source=storage.get(key), filename=filename,
                         commit=True, checksum=checksum, report_limit=current_app.config["IMPORT_REPORT_LIMIT"])
-    storage.delete(key)
+    delete_after_commit(get_session(), storage, key)  # kept if the import does not commit: confirm again
     return render_template("imports/done.html", kind=kind, importer=importer, result=report.as_json(),
                            passwords=report.extra.get("passwords", []))
 
