@@ -76,7 +76,7 @@ def _refused(error: orgs.OrganisationError) -> ApiError:
                     "；".join(e["message"] for e in errors), errors)
 
 
-def _managed(org_id: Any, item: str) -> Organisation:
+def managed_organisation(org_id: Any, item: str) -> Organisation:
     """An organisation the caller administers, or a 422 naming the field (404 for the path id)."""
     db, user = get_session(), current_actor()
     key = valid_id(org_id)
@@ -110,7 +110,7 @@ def create_organisation() -> Any:
     db, user = get_session(), current_actor()
     parent = None
     if data.get("parent_id") is not None:
-        parent = _managed(data["parent_id"], "parent_id")
+        parent = managed_organisation(data["parent_id"], "parent_id")
     elif db.get(Organisation, user.organisation_id).parent_id is not None:  # type: ignore[union-attr]
         raise ApiError(422, "invalid_input", _("只有最上级机构的管理员可以新建顶级机构，请指定上级机构"),
                        [{"item": "parent_id", "message": _("请指定上级机构")}])
@@ -128,7 +128,7 @@ def update_organisation(organisation_id: int) -> Any:
     data = json_body()
     require_fields(data, {"name", "kind", "parent_id", "is_active", "version"}, set())
     db, user = get_session(), current_actor()
-    org = _managed(organisation_id, "id")
+    org = managed_organisation(organisation_id, "id")
     if org.id == user.organisation_id and ("parent_id" in data or data.get("is_active") is False):
         raise ApiError(422, "invalid_input", _("不能移动或停用自己所在的机构"),
                        [{"item": "parent_id" if "parent_id" in data else "is_active",
@@ -138,7 +138,7 @@ def update_organisation(organisation_id: int) -> Any:
         raise ApiError(422, "invalid_input", _("version 应为整数"), [{"item": "version", "message": _("应为整数")}])
     parent = None
     if data.get("parent_id") is not None:
-        parent = _managed(data["parent_id"], "parent_id")
+        parent = managed_organisation(data["parent_id"], "parent_id")
     try:
         orgs.update_organisation(session=db, actor=user, organisation=org, version=version, name=data.get("name"),
                                  kind=data.get("kind"), parent=parent, move="parent_id" in data,
@@ -162,7 +162,7 @@ def _contract_public(contract: OrganisationContract) -> dict[str, Any]:
            summary="第三方机构的签约区域 / an agency's contracts",
            responses={200: {"type": "object", "properties": {"items": {"type": "array", "items": CONTRACT_PUBLIC}}}})
 def list_contracts(organisation_id: int) -> Any:
-    agency = _managed(organisation_id, "id")
+    agency = managed_organisation(organisation_id, "id")
     rows = get_session().exec(select(OrganisationContract).where(OrganisationContract.agency_id == agency.id)
                               .order_by(OrganisationContract.id))  # type: ignore[arg-type]
     return jsonify({"items": [_contract_public(c) for c in rows]})
@@ -175,8 +175,8 @@ def create_contract(organisation_id: int) -> Any:
     data = json_body()
     require_fields(data, {"organisation_id", "valid_from", "valid_until"}, {"organisation_id"})
     db, user = get_session(), current_actor()
-    agency = _managed(organisation_id, "id")
-    area = _managed(data["organisation_id"], "organisation_id")
+    agency = managed_organisation(organisation_id, "id")
+    area = managed_organisation(data["organisation_id"], "organisation_id")
     try:
         contract = orgs.grant_contract(session=db, actor=user, agency=agency, organisation=area,
                                        valid_from=date_field(data.get("valid_from"), "valid_from"),
@@ -190,7 +190,7 @@ def create_contract(organisation_id: int) -> Any:
            roles=("admin",), summary="结束签约 / end a contract", responses={200: CONTRACT_PUBLIC, 409: {"type": "object"}})
 def end_contract(organisation_id: int, contract_id: int) -> Any:
     db, user = get_session(), current_actor()
-    agency = _managed(organisation_id, "id")
+    agency = managed_organisation(organisation_id, "id")
     contract = db.get(OrganisationContract, contract_id)
     if contract is None or contract.agency_id != agency.id:
         raise ApiError(404, "not_found", _("不存在或无权查看。"))
@@ -226,9 +226,7 @@ def create_user() -> Any:
         problems.append({"item": "display_name", "message": _("姓名最多 120 个字符")})
     if problems:
         raise ApiError(422, "invalid_input", _("输入有误"), problems)
-    org = _managed(data["organisation_id"], "organisation_id")
-    if not org.is_active:
-        raise ApiError(422, "invalid_input", _("机构已停用"), [{"item": "organisation_id", "message": _("机构已停用")}])
+    org = managed_organisation(data["organisation_id"], "organisation_id")
     try:
         user = ops.create_user(session=db, username=data["username"].strip(), password=data["password"],
                                organisation=org, roles=roles, display_name=display_name, actor=actor)

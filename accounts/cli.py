@@ -296,3 +296,28 @@ def contract_command(agency: str, area: str, until: Any) -> None:
         except orgs.OrganisationError as error:
             raise InputError("；".join(str(e["message"]) for e in error.errors)) from None
         click.echo(f"已签约 / contract #{contract.id}")
+
+
+@orgs_group.command("update")
+@click.argument("ref")
+@click.option("--name", default=None, help="新名称 / new name")
+@click.option("--kind", default=None, type=click.Choice(sorted(ORG_KINDS)), help="机构类型 / kind")
+@click.option("--parent", "parent_ref", default=None,
+              help="移到此上级机构之下（名称或 #编号；'-' 表示顶级）/ move under this parent ('-' for a root)")
+@click.option("--deactivate", "active", flag_value=False, default=None, help="停用 / deactivate")
+@click.option("--activate", "active", flag_value=True, help="重新启用 / activate again")
+@with_appcontext
+def update_org_command(ref: str, name: str | None, kind: str | None, parent_ref: str | None,
+                       active: bool | None) -> None:
+    """改名、移动、停用或启用机构（下级随之移动）/ rename, move, deactivate or activate an organisation."""
+    with session_scope(get_engine()) as session:
+        org = _org(session, ref)
+        moving = parent_ref is not None
+        parent = _org(session, parent_ref) if moving and parent_ref != "-" else None
+        try:
+            orgs.update_organisation(session=session, actor=None, organisation=org, name=name, kind=kind,
+                                     parent=parent, move=moving, is_active=active)
+        except orgs.OrganisationError as error:
+            raise InputError("；".join(str(e["message"]) for e in error.errors)) from None
+        state = "" if org.is_active else "（停用 / inactive）"
+        click.echo(f"已保存 / saved: #{org.id} {org.name} [{org.kind}]{state}")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -36,5 +43,9 @@ class UserCreateForm(FlaskForm):
 
 
 class UserEditForm(FlaskForm):
-    roles = MultiCheckboxField(_l("角色"), choices=choices((k, _l(v)) for k, v in ROLE_LABELS.items()))
-    is_active = BooleanField(_l("启用"))
+    display_name = StringField(_l("姓名"), validators=[Length(max=120)])
+    organisation_id = SelectField(_l("所属机构"), coerce=int)
+    roles = MultiCheckboxField(_l("角色"), choices=choices((k, _l(v)) for k, v in ROLE_LABELS.items()),
+                               validators=[DataRequired(_l("至少选择一个角色"))])
+    is_active = BooleanField(_l("启用（取消勾选即停用：不能再登录，所有令牌失效）"))
+    version = HiddenField()

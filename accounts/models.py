@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import PrivateAttr
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from core.i18n import N_
@@ -144,3 +145,22 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None  # refreshed at most once a minute; idle tokens end
     client_address: str | None = Field(default=None, max_length=64)
+
+
+class AssessorQualification(SQLModel, table=True):
+    """An assessor's certificate (评估员资格证书). Only the newest one counts at signing: an
+    assessor whose newest certificate expired cannot sign (accounts.qualifications)."""
+
+    __tablename__ = "assessor_qualification"
+    __table_args__ = (Index("ix_assessor_qualification_user_valid", "user_id", "valid_until"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    certificate_number: str = Field(max_length=100)
+    issuer: str = Field(max_length=200)
+    valid_until: date = Field(index=True)
+    note: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -50,6 +51,8 @@ def create_user(
     unknown = set(roles) - set(ROLES)
     if unknown:
         problems.append(f"未知的角色：{'、'.join(sorted(unknown))}")
+    if not organisation.is_active:
+        problems.append(f"机构“{organisation.name}”已停用，不能添加用户。")
     if not username or len(username) > 80:
         problems.append("用户名需要 1 到 80 个字符。")
     elif session.exec(select(User).where(User.username == username)).first():
@@ -76,27 +79,66 @@ def create_user(
 
 
 def set_roles(*, session: Session, user: User, roles: list[str] | set[str], actor: User | None) -> None:
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        raise AccountError([f"未知的角色：{'、'.join(sorted(unknown))}"])
-    old = user.roles
-    user.roles = " ".join(sorted(set(roles)))
-    session.flush()
-    record_event(
-        session=session, action="user.roles", target=user,
-        changes={"roles": {"old": old, "new": user.roles}}, actor=actor,
-    )
+    """Replace the user's roles (see update_user for an edit that checks the version)."""
+    update_user(session=session, user=user, actor=actor, roles=roles)
 
 
 def set_active(*, session: Session, user: User, is_active: bool, actor: User | None) -> None:
-    user.is_active = is_active
-    if not is_active:
-        end_all_sessions(session=session, user=user)
+    """Deactivate (no login; every session and token ends) or activate a user again."""
+    update_user(session=session, user=user, actor=actor, is_active=is_active)
+
+
+def update_user(*, session: Session, user: User, actor: User | None, version: int | None = None,
+                roles: list[str] | set[str] | None = None, is_active: bool | None = None,
+                display_name: str | None = None, organisation: Organisation | None = None) -> User:
+    """Change roles, name, organisation or active state in one checked edit (the optimistic lock:
+    two administrators who began from the same version never both win). Deactivating ends every
+    session and API token of the user at once."""
+    problems = []
+    if roles is not None:
+        unknown = set(roles) - set(ROLES)
+        if unknown:
+            problems.append(f"未知的角色：{'、'.join(sorted(unknown))}")
+        elif not roles:
+            problems.append("至少需要一个角色。")
+    if display_name is not None and len(display_name.strip()) > 120:
+        problems.append("姓名最多 120 个字符。")
+    if organisation is not None and organisation.id != user.organisation_id and not organisation.is_active:
+        problems.append("机构已停用，不能把用户调入。")
+    if actor is not None and actor.id == user.id:
+        if is_active is False:
+            problems.append("不能停用自己的账号。")
+        if roles is not None and "admin" in user.role_set and "admin" not in set(roles):
+            problems.append("不能取消自己的管理员角色。")
+    if problems:
+        raise AccountError(problems)
+    bump_version(session, user, version)
+    changes: dict[str, Any] = {}
+    if roles is not None and " ".join(sorted(set(roles))) != user.roles:
+        changes["roles"] = {"old": user.roles, "new": " ".join(sorted(set(roles)))}
+        user.roles = changes["roles"]["new"]
+    if display_name is not None and display_name.strip() and display_name.strip() != user.display_name:
+        changes["display_name"] = {"old": user.display_name, "new": display_name.strip()}
+        user.display_name = display_name.strip()
+    if organisation is not None and organisation.id != user.organisation_id:
+        changes["organisation_id"] = {"old": user.organisation_id, "new": organisation.id}
+        user.organisation_id = organisation.id  # type: ignore[assignment]
+    activity = is_active is not None and is_active != user.is_active
+    if activity:
+        user.is_active = bool(is_active)
+        if not is_active:
+            end_all_sessions(session=session, user=user)
+    session.add(user)
     session.flush()
-    record_event(
-        session=session, action="user.activate" if is_active else "user.deactivate",
-        target=user, actor=actor,
-    )
+    if "roles" in changes:
+        record_event(session=session, action="user.roles", target=user, actor=actor, changes={"roles": changes["roles"]})
+    others = {k: v for k, v in changes.items() if k != "roles"}
+    if others:
+        record_event(session=session, action="user.update", target=user, actor=actor, changes=others)
+    if activity:
+        record_event(session=session, action="user.activate" if is_active else "user.deactivate",
+                     target=user, actor=actor)
+    return user
 
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
@@ -26,6 +27,14 @@ class OrganisationError(DomainError, ValueError):
     def __init__(self, errors: list[dict[str, Any]], status: int = 422) -> None:
         DomainError.__init__(self, None, status=status, code="conflict" if status == 409 else "invalid_input",
                              errors=errors)
+
+
+def inactive_problem(session: Session, organisation_id: int | None) -> dict[str, Any] | None:
+    """The problem to list when new users or records would go into a deactivated organisation."""
+    org = session.get(Organisation, organisation_id) if organisation_id is not None else None
+    if org is not None and not org.is_active:
+        return {"item": "organisation_id", "message": _l("机构“%(name)s”已停用，不能再新增用户或记录", name=org.name)}
+    return None
 
 
 def _clean_name(name: Any) -> str | None:

@@ -25,11 +25,13 @@ from accounts import operations as ops
 from accounts.forms import LoginForm, PasswordChangeForm, UserCreateForm, UserEditForm
 from accounts.models import ROLE_LABELS, User
 from accounts.passwords import verify_password
-from accounts.queries import get_scoped_or_404, users_of, visible_organisations
+from accounts.qualifications import qualifications_of
+from accounts.queries import get_scoped_or_404, managed_org_ids, users_of, visible_organisations
 from audit import record_event
 from core.auth import public, require_login, require_roles
-from core.db import get_session
+from core.db import EditConflict, get_session, valid_id
 from core.navigation import register_home_card, register_nav
+from core.timeutil import local_today
 from core.unitofwork import keep_writes
 from forms.common import choices
 
@@ -214,25 +216,51 @@ def create_user() -> Any:
     )
 
 
+def _assignable(db: Any, user: User) -> list[Any]:
+    """Organisations the user may be placed in: active ones the administrator manages."""
+    managed = set(managed_org_ids(db, current_user))
+    return [o for o in visible_organisations(db, current_user)
+            if o.id in managed and (o.is_active or o.id == user.organisation_id)]
+
+
+def user_page(user: User, *, form: UserEditForm | None = None, status: int = 200, **extra: Any) -> Any:
+    """The user's administration page: the edit form, qualifications and password reset."""
+    db = get_session()
+    if form is None:
+        form = UserEditForm(formdata=None, roles=sorted(user.role_set), is_active=user.is_active,
+                            display_name=user.display_name, organisation_id=user.organisation_id,
+                            version=str(user.version))
+    form.organisation_id.choices = choices((o.id, o.name) for o in _assignable(db, user))
+    return render_template("accounts/user_edit.html", form=form, user=user, today=local_today(),
+                           qualifications=qualifications_of(db, user), **extra), status
+
+
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @require_roles("admin")
 def edit_user(user_id: int) -> Any:
     db = get_session()
     user = get_scoped_or_404(db, User, user_id, current_user)
-    form = UserEditForm(obj=None)
     if request.method == "GET":
-        form.roles.data = sorted(user.role_set)
-        form.is_active.data = user.is_active
-    if form.validate_on_submit():
-        if user.id == current_user.id and "admin" not in form.roles.data:
-            abort(400)
-        if set(form.roles.data) != user.role_set:
-            ops.set_roles(session=db, user=user, roles=form.roles.data, actor=current_user)
-        if form.is_active.data != user.is_active:
-            ops.set_active(session=db, user=user, is_active=form.is_active.data, actor=current_user)
-        flash(_("已保存。"), "success")
-        return redirect(url_for("accounts.users"))
-    return render_template("accounts/user_edit.html", form=form, user=user)
+        return user_page(user)
+    form = UserEditForm()
+    orgs = _assignable(db, user)
+    form.organisation_id.choices = choices((o.id, o.name) for o in orgs)
+    if not form.validate_on_submit():
+        problems = [f"{form[name].label.text}：{'；'.join(errs)}" for name, errs in form.errors.items()]
+        return user_page(user, form=form, status=422, problems=problems)
+    try:
+        ops.update_user(session=db, user=user, actor=current_user, version=valid_id(form.version.data),
+                        roles=form.roles.data, is_active=form.is_active.data,
+                        display_name=form.display_name.data or "",
+                        organisation=next(o for o in orgs if o.id == form.organisation_id.data))
+    except ops.AccountError as error:
+        return user_page(user, form=form, status=422, problems=error.problems)
+    except EditConflict:
+        form.version.data = str(user.version)  # what they typed stays; saving again overrides
+        return user_page(user, form=form, status=409, problems=[
+            _("用户刚被其他管理员修改过，已显示最新内容；您填写的内容保留在下面，请核对后再保存。")])
+    flash(_("已保存。"), "success")
+    return redirect(url_for("accounts.edit_user", user_id=user.id))
 
 
 @bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
@@ -244,10 +272,9 @@ def reset_password(user_id: int) -> Any:
         password = ops.reset_password(session=db, user=user, actor=current_user,
                                       new_password=request.form.get("password", "").strip() or None)
     except ops.AccountError as error:
-        return render_template("accounts/user_edit.html", form=UserEditForm(), user=user,
-                               reset_problems=error.problems), 422
+        return user_page(user, status=422, reset_problems=error.problems)
     # Shown on this answer only: never in a flash message, a URL or a log line.
     return render_template("accounts/password_reset.html", user=user, password=password)
 
 
-from accounts import organisation_views  # noqa: E402,F401  (registers the organisation pages on bp)
+from accounts import organisation_views, qualification_views  # noqa: E402,F401  (register their pages on bp)

@@ -274,7 +274,8 @@ def sign_assessment(assessment_id: int) -> Any:
     try:
         ops.sign_assessment(session=db, actor=user, assessment=assessment, password=_text(data, "password"),
                             required_signatures=queries.required_signatures(),
-                            separation_of_duties=queries.separation_of_duties())
+                            separation_of_duties=queries.separation_of_duties(),
+                            qualification_required=queries.qualification_required())
     except ops.AssessmentError as error:
         if error.code == "bad_password":
             throttle.note_failure(user.username, request.remote_addr)

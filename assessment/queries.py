@@ -50,6 +50,12 @@ def required_signatures() -> int:
     return max(1, int(current_app.config.get("ASSESSMENT_REQUIRED_SIGNATURES", 2)))
 
 
+def qualification_required() -> bool:
+    """Whether an assessor with no recorded qualification is refused at signing
+    (YIYANG_QUALIFICATION_REQUIRED, off by default; an expired one is always refused)."""
+    return bool(current_app.config.get("QUALIFICATION_REQUIRED", False))
+
+
 def separation_of_duties() -> bool:
     """Whether whoever assessed is kept from reviewing (YIYANG_SEPARATION_OF_DUTIES, on by default)."""
     return bool(current_app.config.get("SEPARATION_OF_DUTIES", True))

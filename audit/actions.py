@@ -28,5 +28,6 @@ ACTIONS: tuple[str, ...] = (
     "rating.plan.create", "rating.plan.draw", "rating.plan.publish", "rating.plan.publish_results",
     "rating.reward.delete", "rating.reward.set",
     "user.activate", "user.create", "user.import", "user.deactivate", "user.password_change", "user.notify_settings", "user.password_reset", "user.roles",
+    "user.update", "user.qualification", "user.qualification_update",
     "webhook.resend", "webhook.subscribe", "webhook.toggle",
 )

@@ -35,6 +35,10 @@ ENV_VARS = {
     "YIYANG_VISIT_WORKING_HOURS": "local hours of a plausible visit, HH:MM-HH:MM, or off (default 07:00-20:00)",
     "YIYANG_SEPARATION_OF_DUTIES": "1 (default): whoever assessed or inspected a record cannot review, approve or"
     " certify it, even holding both roles; 0 turns this off",
+    "YIYANG_QUALIFICATION_REQUIRED": "1: an assessor with no recorded qualification certificate cannot sign; 0 (default):"
+    " only an expired one is refused",
+    "YIYANG_QUALIFICATION_WARN_DAYS": "the administrator's home lists qualification certificates expiring within this"
+    " many days, and expired ones (default 60)",
 }
 
 
@@ -70,6 +74,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SESSION_IDLE_MINUTES": int(env.get("YIYANG_SESSION_IDLE_MINUTES", "30")),
         "SESSION_MAX_HOURS": int(env.get("YIYANG_SESSION_MAX_HOURS", "12")),
         "API_TOKEN_IDLE_HOURS": int(env.get("YIYANG_API_TOKEN_IDLE_HOURS", "72")),
+        "QUALIFICATION_REQUIRED": env.get("YIYANG_QUALIFICATION_REQUIRED", "0").strip().lower() in {"1", "true", "yes"},
+        "QUALIFICATION_WARN_DAYS": int(env.get("YIYANG_QUALIFICATION_WARN_DAYS", "60")),
         # Password attempts (accounts/throttle.py): free failures per account in 15 minutes, then an
         # exponential wait; and failures a minute from one client address, whatever the account.
         "LOGIN_FAILURES_FREE": int(env.get("YIYANG_LOGIN_FAILURES_FREE", "10")),

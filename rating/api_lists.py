@@ -18,7 +18,7 @@ from rating import lists, queries
 from rating.api import action_json, certificate_json, facility_json, grade_json, inspection_json
 from rating.models import Facility
 
-READ = ("admin", "inspector", "operator")
+READ = ("admin", "inspector", "operator")  # an operator account: its own facilities' rows (rating.lists)
 PAGED = {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}},
                                           "next_cursor": {"type": ["string", "null"]}}}
 ARGS = " (cursor, limit 1-500, default 50)"
@@ -43,7 +43,7 @@ def list_facilities() -> Any:
     return jsonify({"items": items, "next_cursor": page.next_cursor, "facilities": items})
 
 
-@api_route("/inspections", methods=["GET"], roles=("admin", "inspector"), responses={200: PAGED},
+@api_route("/inspections", methods=["GET"], roles=READ, responses={200: PAGED},
            query=query_params("org", "status", "facility", "district", "plan", "scheme", "inspector", "from", "to",
                               "cursor", "limit"),
            summary="检查列表：状态、机构、计划、方案、检查员、日期；最新在前；分页 / inspections, paged" + ARGS)
@@ -74,7 +74,7 @@ def list_grades() -> Any:
     return jsonify({"items": [grade_json(session, g) for g, _name in page.items], "next_cursor": page.next_cursor})
 
 
-@api_route("/certificates", methods=["GET"], roles=("admin", "inspector"), responses={200: PAGED},
+@api_route("/certificates", methods=["GET"], roles=READ, responses={200: PAGED},
            query=query_params("org", "facility", "district", "plan", "scheme", "revoked", "from", "to", "cursor",
                               "limit"),
            summary="证书列表：机构、计划、是否撤销；最新在前；分页 / certificates, paged" + ARGS)

@@ -28,19 +28,23 @@ from rating.models import (
     Inspection,
 )
 from rating.operations.actions import DUE_SOON_DAYS
-from rating.queries import _operator_facility_ids
+from rating.queries import is_operator_only, operator_facility_ids
 
 ACTION_KINDS = ("open", "due_soon", "overdue", "closed", "all")
 Result = tuple[Page, tuple[int, bool]]
 
 
 def _scope(session: Session, user: User, args: Mapping[str, Any], model: Any) -> Any:
-    """Rows of the visible organisations (or the `org` subtree), plus an operator's own facilities."""
+    """Rows of the visible organisations (or the `org` subtree), plus an operator's own facilities;
+    an operator account without a staff role sees its own facilities' rows only."""
     orgs = org_scope(session, user, args.get("org"))
-    own = _operator_facility_ids(session, user) if not args.get("org") else []
-    if own:
-        facility_column = model.id if model is Facility else model.facility_id
-        return or_(model.organisation_id.in_(orgs), facility_column.in_(own))
+    facility_column = model.id if model is Facility else model.facility_id
+    if is_operator_only(user):
+        own = facility_column.in_(operator_facility_ids(session, user))
+        return and_(own, model.organisation_id.in_(orgs)) if args.get("org") else own
+    own_ids = operator_facility_ids(session, user) if not args.get("org") else []
+    if own_ids:
+        return or_(model.organisation_id.in_(orgs), facility_column.in_(own_ids))
     return model.organisation_id.in_(orgs)
 
 
@@ -95,6 +99,8 @@ def inspections_page(session: Session, user: User, args: Mapping[str, Any], para
     status = choice_arg(args, "status", list(INSPECTION_STATUSES))
     if status:
         stmt = stmt.where(Inspection.status == status)
+    if is_operator_only(user):  # the facility learns its results once approved, not the work in progress
+        stmt = stmt.where(Inspection.status == "approved")
     stmt = _facility_filter(stmt, args, Inspection.facility_id)
     for name, column in (("plan", Inspection.plan_id), ("inspector", Inspection.created_by_id)):
         value = int_arg(args, name)

@@ -11,46 +11,75 @@ from flask import abort, current_app
 from sqlmodel import Session, select
 
 from accounts.models import User
-from accounts.queries import scoped, visible_org_ids
+from accounts.queries import scoped, subtree_ids, visible_org_ids
 from core.db import valid_id
 from core.timeutil import utcnow
-from rating.models import Certificate, CorrectiveAction, Facility, Grade, Inspection, InspectionPlan
+from rating.models import (
+    Certificate,
+    CorrectiveAction,
+    EvidencePhoto,
+    Facility,
+    Grade,
+    Inspection,
+    InspectionPlan,
+)
 from rating.operations.actions import aware, is_due_soon, is_overdue
 
 T = TypeVar("T")
+STAFF_ROLES = ("admin", "inspector")  # they see rating records by organisation
 
 
-def _operator_facility_ids(session: Session, user: User) -> list[int]:
+def is_operator_only(user: User) -> bool:
+    """A care operator's account with no staff role: it sees the facilities it runs, and nothing
+    of the organisation it belongs to (its inspections, actions, grades and certificates only)."""
+    return user.has_role("operator") and not user.has_any_role(STAFF_ROLES)
+
+
+def operator_facility_ids(session: Session, user: User) -> list[int]:
+    """Facilities run by the user's organisation or one below it (operator accounts only)."""
     if not user.has_role("operator"):
         return []
-    orgs = visible_org_ids(session, user)
+    orgs = subtree_ids(session, user.organisation_id)  # never contracted areas
     rows = session.exec(select(Facility.id).where(Facility.operator_organisation_id.in_(orgs)))  # type: ignore[union-attr]
     return [r for r in rows if r is not None]
 
 
+def facility_of(session: Session, obj: Any) -> int | None:
+    """The facility a rating record belongs to (an evidence photo through its action or inspection)."""
+    if isinstance(obj, Facility):
+        return obj.id
+    if isinstance(obj, EvidencePhoto):
+        parent = (session.get(CorrectiveAction, obj.action_id) if obj.action_id is not None
+                  else session.get(Inspection, obj.inspection_id) if obj.inspection_id is not None else None)
+        return parent.facility_id if parent is not None else None
+    return getattr(obj, "facility_id", None)
+
+
 def get_or_404(session: Session, model: type[T], object_id: Any, user: User) -> T:
-    """One row the user may see; an operator may also see its own facility's records."""
+    """One row the user may see; an operator sees only its own facilities' records."""
     key = valid_id(object_id)
     if key is None:
         abort(404)
     obj = session.get(model, key)
     if obj is None:
         abort(404)
-    if getattr(obj, "organisation_id", None) in visible_org_ids(session, user):
+    if not is_operator_only(user) and getattr(obj, "organisation_id", None) in visible_org_ids(session, user):
         return obj
-    facility_id = obj.id if isinstance(obj, Facility) else getattr(obj, "facility_id", None)
-    if facility_id is not None and facility_id in _operator_facility_ids(session, user):
+    facility_id = facility_of(session, obj)
+    if facility_id is not None and facility_id in operator_facility_ids(session, user):
         return obj
     abort(404)
 
 
 def facilities(session: Session, user: User, *, kind: str | None = None) -> list[Facility]:
     stmt = scoped(select(Facility), Facility, session, user)
+    if is_operator_only(user):
+        stmt = select(Facility).where(Facility.id.in_(operator_facility_ids(session, user)))  # type: ignore[union-attr]
     if kind:
         stmt = stmt.where(Facility.kind == kind)
     rows = list(session.exec(stmt.order_by(Facility.name)))  # type: ignore[call-overload]
-    own = _operator_facility_ids(session, user)
-    if own:
+    own = operator_facility_ids(session, user)
+    if own and not is_operator_only(user):
         known = {f.id for f in rows}
         rows += [f for f in session.exec(select(Facility).where(Facility.id.in_(own))) if f.id not in known]  # type: ignore[union-attr]
     return rows
@@ -111,9 +140,11 @@ def actions(session: Session, user: User, *, which: str = "open", facility_id: i
     """open (everything not closed), due_soon, overdue, closed or all."""
     now = now or utcnow()
     stmt = select(CorrectiveAction)
-    own = _operator_facility_ids(session, user)
+    own = operator_facility_ids(session, user)
     orgs = visible_org_ids(session, user)
-    if own:
+    if is_operator_only(user):
+        stmt = stmt.where(CorrectiveAction.facility_id.in_(own))  # type: ignore[attr-defined]
+    elif own:
         stmt = stmt.where(CorrectiveAction.organisation_id.in_(orgs) | CorrectiveAction.facility_id.in_(own))  # type: ignore[attr-defined]
     else:
         stmt = stmt.where(CorrectiveAction.organisation_id.in_(orgs))  # type: ignore[attr-defined]

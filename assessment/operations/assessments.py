@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -25,7 +26,7 @@ from core.answers import answer_problems
 from core.db import bump_version
 from core.i18n import N_
 from core.once import add_once
-from core.timeutil import utcnow
+from core.timeutil import local_today, utcnow
 from core.workflow import Context, clean_reason
 from jobs.events import emit
 from scoring import AnswerError, Definition, score, validate_answers
@@ -177,7 +178,8 @@ def signatures_of(session: Session, assessment: Assessment) -> list[AssessmentSi
 
 
 def sign_assessment(*, session: Session, actor: User, assessment: Assessment, password: str,
-                    required_signatures: int, separation_of_duties: bool = True) -> AssessmentSignature:
+                    required_signatures: int, separation_of_duties: bool = True,
+                    qualification_required: bool = False, today: date | None = None) -> AssessmentSignature:
     """Sign as an assessor (until the required number have signed) or, after that, approve as
     the reviewer, which locks the record. The password is asked again; the signature keeps the
     hash of the answers it covers."""
@@ -195,6 +197,8 @@ def sign_assessment(*, session: Session, actor: User, assessment: Assessment, pa
     step = signing_step(assessment, len(assessors), required_signatures)
     after = ASSESSMENT.require(assessment, actor, step, error=refused, context=context)
     role = "reviewer" if step == "approve" else "assessor"
+    if role == "assessor":
+        _check_qualification(session, actor, required=qualification_required, today=today or local_today())
     bump_version(session, assessment, None, ConflictError)
     signature = AssessmentSignature(assessment_id=assessment.id or 0, user_id=actor.id or 0,
                                     role=role, answers_hash=digest, signed_at=utcnow())
@@ -215,6 +219,17 @@ def sign_assessment(*, session: Session, actor: User, assessment: Assessment, pa
     emit(session, "assessment.locked", assessment, when=role == "reviewer")
     refresh_elder_state(session, assessment.elder_id)
     return signature
+
+
+def _check_qualification(session: Session, actor: User, *, required: bool, today: date) -> None:
+    """An assessor whose newest qualification certificate expired (or, when required, who has
+    none) does not sign; the message says why and what to do."""
+    from accounts.qualifications import signing_refusal
+
+    refusal = signing_refusal(session, actor, today=today, required=required)
+    if refusal is not None:
+        code, message = refusal
+        raise AssessmentError(message, status=403, code=code, errors=[{"item": None, "message": message}])
 
 
 def signing_step(assessment: Assessment, assessor_count: int, required_signatures: int) -> str:

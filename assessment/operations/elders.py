@@ -146,7 +146,12 @@ def _find_duplicate(session: Session, *, id_hash: str, org_ids: list[int],
 def register_elder(*, session: Session, actor: User, organisation: Organisation, data: ElderInput,
                    cipher: FieldCipher, duplicate_scope: list[int]) -> Elder:
     """Register an older person; refuse invalid details and a second registration."""
+    from accounts.organisations import inactive_problem
+
     problems = elder_input_problems(data)
+    inactive = inactive_problem(session, organisation.id)
+    if inactive:
+        problems.append(inactive)
     if problems:
         raise AssessmentError(N_("登记信息有误"), errors=problems)
     id_hash = cipher.lookup_hash(normalise_id_number(data.id_number)) or ""

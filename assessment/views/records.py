@@ -121,7 +121,8 @@ def sign(assessment_id: int) -> Any:
     try:
         ops.sign_assessment(session=db, actor=_user(), assessment=assessment,
                             password=form.password.data or "", required_signatures=queries.required_signatures(),
-                            separation_of_duties=queries.separation_of_duties())
+                            separation_of_duties=queries.separation_of_duties(),
+                            qualification_required=queries.qualification_required())
     except ops.AssessmentError as error:
         if error.code == "bad_password":
             throttle.note_failure(_user().username, request.remote_addr)

@@ -68,8 +68,13 @@ def check_facility(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def create_facility(*, session: Session, actor: Any, organisation_id: int, data: dict[str, Any]) -> Facility:
-    """Register a facility under an organisation."""
+    """Register a facility under an organisation (an active one)."""
+    from accounts.organisations import inactive_problem
+
     errors = check_facility(data)
+    inactive = inactive_problem(session, organisation_id)
+    if inactive:
+        errors.append(inactive)
     if errors:
         raise RatingError(errors)
     facility = Facility(
