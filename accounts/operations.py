@@ -47,6 +47,9 @@ def create_user(
     actor: User | None = None,
 ) -> User:
     """Create a user after checking the name, roles and password policy."""
+    from accounts.organisations import lock_organisations
+
+    lock_organisations(session, organisation)  # a deactivation in progress finishes first
     problems = password_problems(password, username=username)
     unknown = set(roles) - set(ROLES)
     if unknown:

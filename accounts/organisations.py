@@ -37,6 +37,21 @@ def inactive_problem(session: Session, organisation_id: int | None) -> dict[str,
     return None
 
 
+def lock_organisations(session: Session, *organisations: Organisation | None) -> None:
+    """Serialise changes of the tree: take the row locks of these organisations and of their
+    roots, in id order (a no-op UPDATE; PostgreSQL holds the lock until commit, SQLite has one
+    writer anyway), then re-read them. A check made after this (no cycle, no active child, no
+    active user) still holds at commit: two administrators moving two organisations under each
+    other, or one deactivating what the other adds to, never both win."""
+    present = [o for o in organisations if o is not None and o.id is not None]
+    ids = {o.id for o in present} | {int(o.path.strip("/").split("/")[0]) for o in present if o.path.strip("/")}
+    for org_id in sorted(i for i in ids if i is not None):
+        session.execute(update(Organisation).where(Organisation.id == org_id)  # type: ignore[arg-type]
+                        .values(version=Organisation.version).execution_options(synchronize_session=False))
+    for org in present:
+        session.refresh(org)
+
+
 def _clean_name(name: Any) -> str | None:
     if not isinstance(name, str):
         return None
@@ -54,6 +69,7 @@ def _sibling_named(session: Session, parent_id: int | None, name: str, but: int 
 def create_organisation(*, session: Session, name: str, kind: str, parent: Organisation | None = None,
                         actor: User | None = None) -> Organisation:
     """Add an organisation under `parent` (or as a root) and set its subtree path."""
+    lock_organisations(session, parent)
     problems = []
     clean = _clean_name(name)
     if clean is None:
@@ -81,6 +97,8 @@ def update_organisation(*, session: Session, actor: User | None, organisation: O
                         parent: Organisation | None = None, move: bool = False,
                         is_active: Any = None) -> Organisation:
     """Rename, re-kind, move (with its whole subtree) or (de)activate one organisation."""
+    if move or is_active is not None:
+        lock_organisations(session, organisation, parent)
     problems: list[dict[str, Any]] = []
     changes: dict[str, Any] = {}
     new_name = organisation.name
