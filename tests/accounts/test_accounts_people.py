@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import TEST_PASSWORD, api_token, login
-from tests.factories import OrganisationFactory, UserFactory, make_id_number
+from tests.factories import UserFactory, make_id_number
 
 GBT = "gbt42195-2022"
 

@@ -12,7 +12,15 @@ from sqlmodel import Session, func, select
 
 from accounts.models import Organisation, User
 from tests.factories import OrganisationFactory, UserFactory
-from tests.race import PASSWORD, race_app, race_database, seeded, signed_in_api, slow_commits, together
+from tests.race import (
+    PASSWORD,
+    race_app,
+    race_database,
+    seeded,
+    signed_in_api,
+    slow_commits,
+    together,
+)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
