@@ -242,7 +242,8 @@ def edit_user(user_id: int) -> Any:
     user = get_scoped_or_404(db, User, user_id, current_user)
     if request.method == "GET":
         return user_page(user)
-    form = UserEditForm()
+    # A field the form leaves out keeps the stored value (an older page posts roles and is_active only).
+    form = UserEditForm(display_name=user.display_name, organisation_id=user.organisation_id)
     orgs = _assignable(db, user)
     form.organisation_id.choices = choices((o.id, o.name) for o in orgs)
     if not form.validate_on_submit():
