@@ -17,23 +17,21 @@ from accounts.queries import get_scoped_or_404, managed_org_ids
 from accounts.views import bp
 from core.auth import require_roles
 from core.db import EditConflict, get_session, valid_id
-from core.navigation import register_home_card
+from core.inbox import register_inbox
 from core.paging import PageParams, PagingError, page_params
 from core.timeutil import local_today
 
 FORM_FIELDS = ("certificate_number", "issuer", "valid_until", "note")
 
 
-def _expiring_count(user: Any) -> int:
-    _page, (count, _more) = quals.expiring(get_session(), managed_org_ids(get_session(), user), PageParams(limit=1),
-                                           today=local_today(),
-                                           within_days=current_app.config["QUALIFICATION_WARN_DAYS"])
+def _expiring_count(session: Any, user: Any) -> tuple[int, bool]:
+    _page, count = quals.expiring(session, managed_org_ids(session, user), PageParams(limit=1), today=local_today(),
+                                  within_days=current_app.config["QUALIFICATION_WARN_DAYS"])
     return count
 
 
-register_home_card("accounts.qualifications_expiring", _l("资格证书即将到期"),
-                   _l("评估员资格证书已过期或即将到期：过期后不能签名"), roles=("admin",), order=88,
-                   count=_expiring_count)
+register_inbox("accounts.qualifications_expiring", _l("资格证书已过期或即将到期"), roles=("admin",), order=60,
+               count=_expiring_count, link=lambda user: ("accounts.qualifications_expiring", {}))
 
 
 def _messages(error: quals.QualificationError) -> list[str]:

@@ -110,7 +110,9 @@ def test_pages_record_correct_and_list_expiring_on_the_home(client, people):
     assert made.status_code == 302
     row = current_session().exec(select(AssessorQualification).where(AssessorQualification.user_id == assessor.id)).one()
     home = client.get("/").get_data(as_text=True)
-    assert "资格证书即将到期" in home
+    assert "资格证书已过期或即将到期" in home and "/admin/qualifications" in home
+    inbox = client.get("/api/v1/inbox", headers=api_token(client, people["admin"])).get_json()
+    assert inbox["counts"]["accounts.qualifications_expiring"] == 1
     listing = client.get("/admin/qualifications").get_data(as_text=True)
     assert "PG-9" in listing and assessor.display_name in listing
     later = _today() + timedelta(days=900)
