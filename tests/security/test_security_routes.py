@@ -47,7 +47,8 @@ def _candidates(param: str) -> list[str]:
     """The tables a route parameter may name: `elder_id` → elder, `drawn_signature_id` →
     assessment_drawn_signature, and so on (one list for the probe and for the check below)."""
     stem = param.removesuffix("_id")
-    return [stem, f"rating_{stem}", f"assessment_{stem}", f"{stem}_account", f"api_{stem}", f"organisation_{stem}"]
+    return [stem, f"rating_{stem}", f"assessment_{stem}", f"{stem}_account", f"api_{stem}", f"organisation_{stem}",
+            f"assessor_{stem}"]
 
 
 def _mapped(db_session: Any, params: set[str]) -> list[str]:
