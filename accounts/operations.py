@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from accounts.models import ApiToken, LoginSession, Organisation, User
@@ -23,7 +24,7 @@ API_TOKEN_IDLE_HOURS = 72  # the default of YIYANG_API_TOKEN_IDLE_HOURS
 
 
 class AccountError(DomainError, ValueError):
-    """A refused account change; `problems` lists every reason in Chinese."""
+    """A refused account change; `problems` lists every reason in the request's language."""
 
     separator = "; "
 
@@ -53,13 +54,13 @@ def create_user(
     problems = password_problems(password, username=username)
     unknown = set(roles) - set(ROLES)
     if unknown:
-        problems.append(f"未知的角色：{'、'.join(sorted(unknown))}")
+        problems.append(_("未知的角色：%(roles)s", roles="、".join(sorted(unknown))))
     if not organisation.is_active:
-        problems.append(f"机构“{organisation.name}”已停用，不能添加用户。")
+        problems.append(_("机构“%(name)s”已停用，不能添加用户。", name=organisation.name))
     if not username or len(username) > 80:
-        problems.append("用户名需要 1 到 80 个字符。")
+        problems.append(_("用户名需要 1 到 80 个字符。"))
     elif session.exec(select(User).where(User.username == username)).first():
-        problems.append("用户名已被使用。")
+        problems.append(_("用户名已被使用。"))
     if problems:
         raise AccountError(problems)
     user = User(
@@ -101,18 +102,18 @@ def update_user(*, session: Session, user: User, actor: User | None, version: in
     if roles is not None:
         unknown = set(roles) - set(ROLES)
         if unknown:
-            problems.append(f"未知的角色：{'、'.join(sorted(unknown))}")
+            problems.append(_("未知的角色：%(roles)s", roles="、".join(sorted(unknown))))
         elif not roles:
-            problems.append("至少需要一个角色。")
+            problems.append(_("至少需要一个角色。"))
     if display_name is not None and len(display_name.strip()) > 120:
-        problems.append("姓名最多 120 个字符。")
+        problems.append(_("姓名最多 120 个字符。"))
     if organisation is not None and organisation.id != user.organisation_id and not organisation.is_active:
-        problems.append("机构已停用，不能把用户调入。")
+        problems.append(_("机构已停用，不能把用户调入。"))
     if actor is not None and actor.id == user.id:
         if is_active is False:
-            problems.append("不能停用自己的账号。")
+            problems.append(_("不能停用自己的账号。"))
         if roles is not None and "admin" in user.role_set and "admin" not in set(roles):
-            problems.append("不能取消自己的管理员角色。")
+            problems.append(_("不能取消自己的管理员角色。"))
     if problems:
         raise AccountError(problems)
     bump_version(session, user, version)
@@ -192,7 +193,7 @@ def change_password(*, session: Session, user: User, old_password: str, new_pass
     """Check the old password and the policy, store the new hash, end every other session."""
     problems = []
     if not verify_password(user.password_hash, old_password):
-        problems.append("原密码不正确。")
+        problems.append(_("原密码不正确。"))
     problems += password_problems(new_password, username=user.username)
     if problems:
         raise AccountError(problems)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 MIN_LENGTH = 8
 _hasher = PasswordHasher()
@@ -19,14 +20,15 @@ def common_passwords() -> frozenset[str]:
 
 
 def password_problems(password: str, *, username: str | None = None) -> list[str]:
-    """Every reason the password is refused, in Chinese; empty when it is acceptable."""
+    """Every reason the password is refused, in the request's language (Chinese outside one);
+    empty when it is acceptable."""
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"密码至少需要 {MIN_LENGTH} 个字符。")
+        problems.append(_("密码至少需要 %(n)s 个字符。", n=MIN_LENGTH))
     if password.lower() in common_passwords():
-        problems.append("这个密码太常见，容易被猜到，请换一个。")
+        problems.append(_("这个密码太常见，容易被猜到，请换一个。"))
     if username and password.lower() == username.lower():
-        problems.append("密码不能与用户名相同。")
+        problems.append(_("密码不能与用户名相同。"))
     return problems
 
 

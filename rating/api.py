@@ -393,6 +393,6 @@ def revoke_certificate(certificate_id: int) -> Any:
 
 
 import rating.api_lists  # noqa: E402, F401  (the paged list endpoints)
+import rating.api_offline  # noqa: E402, F401  (the offline bundle and photo upload)
 import rating.api_register  # noqa: E402, F401  (the public register)
 import rating.api_rewards  # noqa: E402, F401  (the grade reward table)
-import rating.api_offline  # noqa: E402, F401  (the offline bundle and photo upload)

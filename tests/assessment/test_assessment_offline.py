@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from tests.assessment.test_assessment_api import _start
 from tests.assessment.conftest import ID_NUMBER
+from tests.assessment.test_assessment_api import _start
 from tests.conftest import api_token, login
 
 
