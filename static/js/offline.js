@@ -198,6 +198,10 @@
     });
   }
   function failed(entry, rec, res) {
+    if (!rec) {  // a photo of a record not kept here: said on its page, then dropped
+      window.dispatchEvent(new CustomEvent("yiyang:refused", { detail: { key: entry.key, type: entry.type, url: entry.url, local: entry.local, data: res.data } }));
+      return dropEntry(entry.seq);
+    }
     rec.error = (res.data && (res.data.message || res.data.error)) || String(res.status);
     rec.errors = (res.data && res.data.errors) || [];
     return putRecord(rec).then(function () {
@@ -223,7 +227,7 @@
   function afterPhoto(entry, rec, res) {
     if (res.status === 201 || res.status === 200) {
       return dropEntry(entry.seq).then(function () {
-        window.dispatchEvent(new CustomEvent("yiyang:photo", { detail: { key: entry.key, local: entry.local, photo: res.data } }));
+        window.dispatchEvent(new CustomEvent("yiyang:photo", { detail: { key: entry.key, url: entry.url, local: entry.local, photo: res.data } }));
       });
     }
     return failed(entry, rec, res);
@@ -238,8 +242,8 @@
           chain = chain.then(function () {
             if (blocked[entry.key]) { return null; }
             return getRecord(entry.key).then(function (rec) {
-              if (!rec) { return dropEntry(entry.seq); }
-              if (rec.conflict) { blocked[entry.key] = true; return null; }
+              if (!rec && entry.type !== "photo") { return dropEntry(entry.seq); }
+              if (rec && rec.conflict) { blocked[entry.key] = true; return null; }
               return prepare(entry, rec).then(function (ready) {
                 if (!ready) { return null; }
                 return send(ready, rec).then(function (res) {
@@ -416,8 +420,10 @@
     record: getRecord, put: putRecord, records: allRecords, entries: entries, queueSave: queueSave,
     enqueue: enqueue, kick: kick, status: refreshStatus, say: say, lang: lang, same: same,
     changedItems: changedItems, download: download,
-    enqueuePhoto: function (key, url, blob, local) {
-      return enqueue({ key: key, type: "photo", method: "POST", url: url, blob: blob, contentType: blob.type, local: local, attempted: true });
+    // A photo's body is final when queued (a Blob; a multipart one with its contentType and
+    // boundary): every retry sends the same bytes under the same key. It needs no kept record.
+    enqueuePhoto: function (key, url, blob, local, contentType) {
+      return enqueue({ key: key, type: "photo", method: "POST", url: url, blob: blob, contentType: contentType || blob.type, local: local, attempted: true });
     },
     queueSubmit: function (key) { return enqueue({ key: key, type: "submit" }); }
   };

@@ -108,7 +108,7 @@ def test_photo_on_the_fill_page_and_a_signature_drawn_with_the_pointer(live_serv
         return ink; }""")
     assert drawn > 100  # the pointer left a line on the pad
     page.click("#save-person-signature")
-    expect(page.locator(".flash")).to_contain_text("签名已保存")
+    expect(page.locator("div.flash")).to_contain_text("签名已保存")
     expect(page.locator(".drawn-list img")).to_have_count(1)
     expect(page.locator(".drawn-list")).to_contain_text("有效")
     shown = page.locator(".drawn-list img").first.get_attribute("src")

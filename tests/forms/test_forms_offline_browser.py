@@ -172,7 +172,8 @@ def answer_visible(page: Any, pick: int = 0) -> None:
             number.first.fill(number.first.get_attribute("min") or "0")
 
 
-def test_an_assessment_is_filled_offline_across_pages_and_arrives_once(server: str, browser: Any) -> None:
+def test_an_assessment_is_filled_offline_across_pages_and_arrives_once(server: str, browser: Any,
+                                                                       tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     aid = start_assessment(server, "离线测试甲", id_number("19400101", "013"))
@@ -193,11 +194,21 @@ def test_an_assessment_is_filled_offline_across_pages_and_arrives_once(server: s
         if index == 0:
             shot(page, "fill", ".fill-head")
         if index == 1:
+            # A photo taken offline waits in the outbox (IndexedDB), not in the page.
+            photo_input = page.locator("input[type=file][data-photo-upload]").first
+            photo_box = photo_input.locator("xpath=ancestor::*[@data-photos-for][1]")
+            photo_box.evaluate("d => { d.open = true; }")
+            photo_input.set_input_files(str(_png(tmp_path / "evidence.png")))
+            expect(photo_box.locator("[data-photo-status]")).to_contain_text("照片已保存在本设备上")
+            assert tablet.outbox().count("photo") == 1
             # Reload without a network: the page comes from the device, with its answers.
             chosen = page.locator("fieldset.item:visible input:checked").count()
             page.reload()
             page.wait_for_selector("#assessment-form")
             assert page.locator("fieldset.item:visible input:checked").count() == chosen
+            photo_box = page.locator("input[type=file][data-photo-upload]").first.locator(
+                "xpath=ancestor::*[@data-photos-for][1]")
+            assert photo_box.locator("img[data-local-photo]").count() == 1
         if index == 2:
             # Close the page and open it again (the tablet was put away).
             page.close()
@@ -227,6 +238,7 @@ def test_an_assessment_is_filled_offline_across_pages_and_arrives_once(server: s
     status, saved = api(server, "GET", f"/api/v1/assessments/{aid}", token(server, "assessor1"))
     assert status == 200 and saved["status"] == "submitted", saved
     assert saved["answers"] == answers
+    assert count_rows("SELECT count(*) FROM assessment_photo WHERE assessment_id = ?", aid) == 1
     # The level previewed offline is the one the server gave on arrival.
     assert saved["result"]["level"]["label"] in preview and f"总分 {saved['result']['total']:g}" in preview
     assert tablet.outbox() == []
