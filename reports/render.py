@@ -5,6 +5,10 @@ worker process. Per thread, the Jinja environment, WeasyPrint's font configurati
 the parsed font stylesheet are built once and reused: loading the CJK fonts is the
 expensive part of a first render, and reusing it keeps later renders close to the cost of
 a Latin-only document.
+
+One module (a little over 400 lines) because every way of rendering here — one document, a
+layout tree for tests, several documents as pages of one — shares the per-thread font state
+and the time bound, which stay private to it.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ Names are item ids (``B.1.1``, ``A.2.14.1``), calculated items and rule variable
 ``percent`` and ``level``. ``.`` is the item's own value (in constraints). An unanswered item is
 ``null``: comparisons with null are false, arithmetic with null is null, sum/count/min/max skip
 nulls. Nothing is ever passed to Python's ``eval``.
+
+One module (about 500 lines) because the tokenizer, the parser, the JSON form and the compiler
+share the grammar's tables; splitting them would spread one grammar over several files.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@
 // rule, Python's semantics included (null comparisons, banker's rounding, number formatting);
 // tests/scoring/test_scoring_client_parity.py holds it to the Python engine for every shipped pack.
 // No dependencies, no eval: window.YiyangEngine = {load, relevance, problems, calculate, preview}.
+// One file (about 1,000 lines) on purpose: the offline shell caches one script, and the one mirror
+// of scoring/ is read and checked against it in one place.
 (function (root) {
   "use strict";
   var FORMAT = 1;
