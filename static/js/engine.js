@@ -4,7 +4,8 @@
 // score and level. It mirrors scoring/ (expressions.py, answers.py, engine.py, rules/) rule for
 // rule, Python's semantics included (null comparisons, banker's rounding, number formatting);
 // tests/scoring/test_scoring_client_parity.py holds it to the Python engine for every shipped pack.
-// No dependencies, no eval: window.YiyangEngine = {load, relevance, problems, calculate, preview}.
+// No dependencies, no eval: window.YiyangEngine = {load, relevance, problems, calculate, preview,
+// evaluate, truthy}; the only expression evaluator of the pages (form.js, offline-form.js use it).
 // One file (about 1,000 lines) on purpose: the offline shell caches one script, and the one mirror
 // of scoring/ is read and checked against it in one place.
 (function (root) {
@@ -1048,6 +1049,9 @@
 
   root.YiyangEngine = {
     FORMAT: FORMAT, load: load, relevance: relevance, problems: problems, calculate: calculate, preview: preview,
+    // one expression (an AST of Expression.to_json) with Python's semantics; `self` is the item
+    // whose own value `.` stands for. form.js evaluates the page's skip logic with it.
+    evaluate: evaluate, truthy: truthy,
     // the pieces, for tests and for a page that wants one of them
     internals: { evaluate: evaluate, truthy: truthy, fmt: fmt, num: num, pyRound: pyRound, pyRepr: pyRepr, prepare: prepare }
   };

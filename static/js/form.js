@@ -102,10 +102,8 @@
     });
   }
 
-  // --- skip logic: the engine's expressions as JSON, evaluated like scoring/expressions.py ------
-  var X = window.YiyangExpressions;
-  var truthy = X.truthy;
-  var evaluate = X.evaluate;
+  // --- skip logic: the engine's expressions as JSON, evaluated by engine.js like Python --------
+  var E = window.YiyangEngine;
   function typedValue(meta) {
     var controls = form.querySelectorAll("[name='" + meta.field + "']");
     if (!controls.length) { return undefined; }
@@ -150,7 +148,7 @@
     Object.keys(values).forEach(function (k) { if (values[k] === "na") { delete values[k]; } });
     Object.keys(logic.logic || {}).forEach(function (itemId) {
       var rule = logic.logic[itemId].relevant;
-      if (rule) { setShown(itemId, truthy(evaluate(rule.ast, values))); }
+      if (rule) { setShown(itemId, E.truthy(E.evaluate(rule.ast, values, {}, itemId))); }
     });
   }
   function applyRelevant(relevant) {

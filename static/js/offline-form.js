@@ -6,8 +6,8 @@
 (function () {
   "use strict";
   var O = window.YiyangOffline;
-  var X = window.YiyangExpressions;
-  if (!O || !X) { return; }
+  var E = window.YiyangEngine;
+  if (!O || !E) { return; }
   var lang = O.lang;
   function pick(t) { return t ? (t[lang] || t.zh || "") : ""; }
 
@@ -47,7 +47,7 @@
     var v = values(answers), shown = {};
     Object.keys(itemsOf(def)).forEach(function (id) {
       var rule = (def.logic[id] || {}).relevant;
-      shown[id] = rule ? X.truthy(X.evaluate(rule.ast, v, id)) : true;
+      shown[id] = rule ? E.truthy(E.evaluate(rule.ast, v, {}, id)) : true;
     });
     return shown;
   }
@@ -69,7 +69,7 @@
         out.push({ item: id, message: O.say("not_a_number") });
       }
       var rule = (def.logic[id] || {}).constraint;
-      if (rule && !X.truthy(X.evaluate(rule.ast, v, id))) {
+      if (rule && !E.truthy(E.evaluate(rule.ast, v, {}, id))) {
         out.push({ item: id, message: pick(item.constraint_message) || O.say("constraint") });
       }
     });

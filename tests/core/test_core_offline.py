@@ -17,6 +17,7 @@ def test_the_service_worker_is_served_from_the_root_with_its_version_and_shell(c
     config = json.loads(first_line.removeprefix("self.YIYANG_SW = ").rstrip(";"))
     assert len(config["version"]) == 16 and config["offlinePage"] == "/offline"
     assert "/static/js/form.js" in config["shell"] and "/static/css/app.css" in config["shell"]
+    assert "/static/js/engine.js" in config["shell"]  # skip logic and the preview work offline
     assert "/static/fonts/NotoSansSC-Regular.woff2" in config["shell"]
     assert not any(url.startswith("http") for url in config["shell"])  # no CDN
     for url in config["shell"]:

@@ -10,7 +10,7 @@ const E = globalThis.YiyangEngine;
 const input = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 if (input.expressions) {
   const values = input.expressions.map((x) => {
-    const v = E.internals.evaluate(x.ast, x.values, x.facts, x.self);
+    const v = E.evaluate(x.ast, x.values, x.facts, x.self);
     return v === undefined ? null : v;
   });
   process.stdout.write(JSON.stringify(values));
