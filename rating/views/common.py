@@ -83,6 +83,27 @@ register_workflow(Certificate, CERTIFICATE, workflow_context)
 bp.add_app_template_global(allowed_actions, "allowed_actions")
 
 
+@bp.app_template_filter("grade_text")
+def grade_text(grade: Any) -> str:
+    """A grade's name in the page's language: the stored label (as awarded) in Chinese, the
+    scheme's English name for its code on English pages (the stored label when the scheme no
+    longer has that code)."""
+    from flask import g
+    from flask_babel import get_locale
+
+    if grade is None:
+        return ""
+    label = str(getattr(grade, "label", "") or "")
+    if not str(get_locale() or "zh").startswith("en"):
+        return label
+    if "grade_levels" not in g:
+        from rating.rewards import scheme_grades
+
+        g.grade_levels = scheme_grades()
+    level = g.grade_levels.get(getattr(grade, "scheme", "") or "", {}).get(getattr(grade, "code", None))
+    return str(level.label.get("en") or label) if level is not None else label
+
+
 def _actor() -> User:
     return current_actor()  # type: ignore[no-any-return]
 

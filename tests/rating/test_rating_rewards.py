@@ -127,8 +127,9 @@ def test_unqualified_facility_shows_deadline_and_what_it_loses(client, rating_wo
     assert "评定不合格" in html and "取消服务提供资格" in html
     assert "整改不合格将失去：四星级的奖补 15,000.00 元" in html
     login(client, rating_world["admin"])
-    english = client.get(f"/rating/facilities/{station.id}", headers={"Accept-Language": "en"})
-    assert "15,000.00" in english.get_data(as_text=True)
+    english = client.get(f"/rating/facilities/{station.id}?lang=en")
+    text = english.get_data(as_text=True)
+    assert "15,000.00" in text and "Four stars" in text and "四星级" not in text  # the scheme's English name
 
 
 def _expected_totals(session: Any, org_ids: list[int], year: int, today: date) -> dict[tuple[str, str], list[int]]:
