@@ -26,7 +26,8 @@ from rating import queries
 from rating.models import Facility, Inspection
 
 STAFF = ("admin", "inspector")
-BUNDLE = {"type": "object", "description": "kind, id, version, status, answers, notes, facts, title, "
+BUNDLE = {"type": "object", "description": "kind, id, version, status, answers, notes, facts, auto_facts "
+          "(the facts the server knew, for the offline preview), title, "
           "definition (sections, items, labels zh/en, logic), pages, save, submit, photos",
           "properties": {"kind": {"type": "string"}, "id": {"type": "integer"}, "version": {"type": "integer"},
                          "answers": {"type": "object"}, "notes": {"type": "object"}, "facts": {"type": "object"},
@@ -59,6 +60,7 @@ def inspection_offline(inspection_id: int) -> Any:
     return jsonify({
         "kind": "inspection", "id": inspection.id, "version": inspection.version, "status": inspection.status,
         "answers": inspection.answers or {}, "notes": inspection.notes or {}, "facts": inspection.facts or {},
+        "auto_facts": inspection.auto_facts or {},
         "title": {"zh": f"{facility.name} · {title['zh']}", "en": f"{facility.name} · {title['en']}"},
         "person": {"name": facility.name},
         "definition": bundle, "pages": [page], "review": page, "detail": page,

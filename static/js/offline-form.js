@@ -218,6 +218,7 @@
       return O.put(rec).then(function () { return O.queueSave(rec.key); }).then(function () {
         F.say(navigator.onLine ? "saved_device" : "saved_offline", { time: F.clock() }, "saved");
         F.showProblems(problems(b.definition, rec.answers, pageItems));
+        showPreview(document.querySelector("#checklist [data-offline-level]"), rec);
       });
     }
     function go(where) {
@@ -265,6 +266,7 @@
       if (img) { img.src = e.detail.photo.url; img.removeAttribute("data-local-photo"); img.setAttribute("data-photo-sent", ""); }
     });
     showQueuedPhotos(rec);
+    showPreview(document.querySelector("#checklist [data-offline-level]"), rec);
   }
   function applyExtras(form, b, rec) {
     if (!rec.notes) { rec.notes = JSON.parse(JSON.stringify(b.notes || {})); }
@@ -344,6 +346,35 @@
     });
   }
 
+  // --- the previewed level, in the page's language -------------------------------------------------------
+  function factsOf(rec) {
+    // An inspection is scored with its facts: the ones the server knew at download (auto_facts)
+    // and the inspector's, merged like rating.operations.facilities.merge_facts (vetoes: the
+    // union), so a veto or a first application gives the level instead of "needs the server".
+    if (rec.kind !== "inspection") { return undefined; }
+    var auto = rec.bundle.auto_facts || {}, entered = rec.facts || {}, merged = {};
+    Object.keys(auto).forEach(function (k) { merged[k] = auto[k]; });
+    Object.keys(entered).forEach(function (k) { merged[k] = entered[k]; });
+    var veto = [];
+    (auto.veto || []).concat(entered.veto || []).forEach(function (v) { if (veto.indexOf(v) < 0) { veto.push(v); } });
+    merged.veto = veto;
+    return merged;
+  }
+  function showPreview(level, rec) {
+    if (!level) { return; }
+    var def = rec.bundle.definition;
+    var preview = engine(def) ? window.YiyangEngine.preview(engine(def), rec.answers, factsOf(rec)) : null;
+    var label = preview && preview.level_label ? pick(preview.level_label) : "";
+    if (label) {
+      level.textContent = O.say("preview", { total: preview.total === null ? "—" : preview.total, level: label });
+      level.className = "preview-level";
+    } else {
+      level.textContent = navigator.onLine ? O.say("preview_on_submit") : O.say("preview_needs_network");
+      level.className = "flash flash-info";
+    }
+    level.hidden = false;
+  }
+
   // --- the review page, drawn from the device's answers ------------------------------------------------
   function manageReview(node, rec) {
     var b = rec.bundle, def = b.definition, answers = rec.answers;
@@ -407,21 +438,7 @@
       card.appendChild(table);
       sections.appendChild(card);
     });
-    var level = view.querySelector("[data-offline-level]");
-    if (engine(def)) {
-      var preview = window.YiyangEngine.preview(engine(def), answers);
-      var label = preview.level_label && typeof preview.level_label === "object" ? pick(preview.level_label) : preview.level_label;
-      if (label) {
-        level.textContent = O.say("preview", { total: preview.total === null ? "—" : preview.total, level: label });
-        level.className = "preview-level";
-      } else {
-        level.textContent = navigator.onLine ? O.say("preview_on_submit") : O.say("preview_needs_network");
-        level.className = "flash flash-info";
-      }
-    } else {
-      level.textContent = navigator.onLine ? O.say("preview_on_submit") : O.say("preview_needs_network");
-      level.className = "flash flash-info";
-    }
+    showPreview(view.querySelector("[data-offline-level]"), rec);
     view.querySelector("[data-offline-sign]").hidden = navigator.onLine;
     view.hidden = false;
     var button = view.querySelector("[data-offline-submit]");

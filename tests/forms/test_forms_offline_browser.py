@@ -353,6 +353,8 @@ def test_an_inspection_checklist_offline_with_a_photo_and_a_conflict(server: str
     assert page.locator(f"[data-photos-for='{photo_item}'] img[data-local-photo]").count() == 1
     answers = tablet.record(f"inspection:{iid}")["answers"]
     assert len([k for k in answers if "." in k]) == len(items)
+    # The level previewed on the device, with the inspection's facts (not "needs the network").
+    expect(page.locator("#checklist [data-offline-level]")).to_contain_text("预览：总分")
 
     # Another inspector changes the first item on the server meanwhile.
     other = token(server, "inspector2")
