@@ -418,3 +418,34 @@ def test_an_expired_login_on_reconnect_asks_to_sign_in_and_then_sends_the_outbox
     assert now["answers"][item["id"]] == item["options"][2]["value"]
     assert not tablet.errors, tablet.errors
     tablet.context.close()
+
+
+def test_an_offline_inspection_previews_its_level_with_the_inspections_facts(server: str, browser: Any) -> None:
+    """GB/T 37276's level depends on facts (vetoes): the preview on the device uses the
+    inspection's facts, so it gives a level instead of "预览需要联网"."""
+    from playwright.sync_api import expect
+
+    key = token(server, "inspector1")
+    status, facilities = api(server, "GET", "/api/v1/facilities?kind=institution", key)
+    assert status == 200 and facilities["items"], facilities
+    status, created = api(server, "POST", "/api/v1/inspections", key,
+                          {"facility_id": facilities["items"][-1]["id"], "scheme": "gbt37276-2018"})
+    assert status in (200, 201), created
+    iid = created["id"]
+    tablet = Tablet(browser, server)
+    tablet.login("inspector1")
+    take_offline(tablet, "/rating/inspections?status=in_progress", f"/api/v1/inspections/{iid}/offline")
+    page = tablet.page
+    page.goto(f"{server}/rating/inspections/{iid}")
+    page.wait_for_selector("#checklist")
+    tablet.offline(True)
+    fieldset = page.locator("fieldset.item:visible").first
+    if fieldset.locator("label.option").count():
+        fieldset.locator("label.option").first.click()
+    else:
+        fieldset.locator("input[type=number]").first.fill("0")
+    level = page.locator("#checklist [data-offline-level]")
+    expect(level).to_contain_text("预览：总分")
+    assert "联网" not in level.inner_text()
+    assert not tablet.errors, tablet.errors
+    tablet.context.close()
