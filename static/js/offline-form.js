@@ -3,6 +3,8 @@
 // Moving between sections opens the section's page (kept by the service worker), so the whole
 // form works without a network; the review lists what is missing and previews the level when
 // the engine is there; submitting queues the submission; a conflict asks item by item.
+// One file (a little over 400 lines): the page's offline behaviour, the review and the conflict
+// dialog share the record's state here; splitting them would pass that state between scripts.
 (function () {
   "use strict";
   var O = window.YiyangOffline;

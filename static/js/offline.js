@@ -2,7 +2,8 @@
 // sends their changes when the network returns, "带到离线" on the work lists, the status line and
 // the service worker's registration. Loaded by every page (base.html). form.js and
 // offline-form.js use window.YiyangOffline. The words come from #offline-messages (translated by
-// the server); docs/forms.md explains the design.
+// the server); docs/forms.md explains the design. One file (a little over 400 lines): the store,
+// the outbox and the status line share one IndexedDB connection and one send loop.
 (function () {
   "use strict";
   var M = {};
