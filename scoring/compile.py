@@ -194,11 +194,16 @@ def parse_definition(data: Mapping[str, Any], *, source: str = "<string>") -> De
 
 
 def load_definition_text(text: str, *, source: str = "<string>") -> Definition:
-    """Parse YAML text (safe loader only) into a Definition; errors name the source."""
+    """Parse YAML text (safe loader only) into a Definition; errors name the source.
+
+    libyaml's safe loader (`CSafeLoader`) builds the same data five times faster than the pure
+    Python one; every process start parses each shipped pack, so it is used where installed.
+    """
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         position = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
