@@ -2,7 +2,8 @@
 
 A save answers 200 with `{version, status, problems, relevant, saved_at}`; a save whose version is
 stale answers 409 with `{error: "conflict", message, version, status, answers}`, the current
-version and the server's answers, so the client can show them and let the person choose.
+version and the server's answers (and what else the record saves beside them, e.g. an
+inspection's `facts` and `notes`), so the client can show them and let the person choose.
 
 A save that arrives after its own earlier save is not a conflict when it changes nothing: if the
 answers it carries already are the stored ones (a retried or flushed copy of a save that landed),
@@ -56,12 +57,13 @@ class SaveResult:
     saved_at: datetime | None = None
     conflict: str | None = None
     written: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)  # a conflict's other stored values (facts, notes)
 
     def body(self, lang: str = "zh") -> dict[str, Any]:
         """The response body of the contract."""
         if self.conflict is not None:
-            return {"error": "conflict", "message": self.conflict, "errors": [], "version": self.version,
-                    "status": self.status, "answers": self.answers}
+            return {**self.extra, "error": "conflict", "message": self.conflict, "errors": [],
+                    "version": self.version, "status": self.status, "answers": self.answers}
         return {"version": self.version, "status": self.status, "relevant": self.relevant,
                 "problems": [problem_json(p, lang) for p in self.problems],
                 "saved_at": self.saved_at.isoformat() if self.saved_at else None}
@@ -83,10 +85,12 @@ def save_answers(*, session: Any, record: Any, definition: Definition, submitted
                  whole: bool, write: Callable[[], list[dict[str, Any]]],
                  conflicts: tuple[type[Exception], ...], conflict_message: str,
                  check: Callable[[], list[dict[str, Any]]],
-                 same_extra: Callable[[], bool] | None = None) -> SaveResult:
+                 same_extra: Callable[[], bool] | None = None,
+                 stored_extra: Callable[[], dict[str, Any]] | None = None) -> SaveResult:
     """Run `write` (the domain's save operation, which checks the version) and commit; on a stale
     version roll back and answer the conflict, unless the submitted answers (and `same_extra`,
-    e.g. notes) already are the stored ones. `check` lists the current problems of the record."""
+    e.g. notes) already are the stored ones. `check` lists the current problems of the record;
+    `stored_extra` the other stored values a conflict shows beside the answers."""
     try:
         problems = write()
     except conflicts:
@@ -95,7 +99,8 @@ def save_answers(*, session: Any, record: Any, definition: Definition, submitted
         if not (same_answers(record.answers or {}, submitted, whole=whole)
                 and (same_extra is None or same_extra())):
             return SaveResult(version=record.version, status=record.status, answers=dict(record.answers or {}),
-                              conflict=conflict_message, written=False)
+                              conflict=conflict_message, written=False,
+                              extra=stored_extra() if stored_extra is not None else {})
         problems = check()
         written = False
     else:

@@ -34,4 +34,7 @@ def save(*, session: Any, actor: Any, inspection: Inspection, answers: Any, fact
         conflicts=(ops.VersionConflict,), conflict_message=conflict_message(),
         check=lambda: validate_answers(definition, inspection.answers,
                                        merge_facts(inspection.auto_facts, inspection.facts), partial=True),
-        same_extra=unchanged_extra)
+        same_extra=unchanged_extra,
+        # The facts (vetoes, first application) and notes are asked like the answers: the client
+        # compares them with what it started from and lets the person choose (offline-form.js).
+        stored_extra=lambda: {"facts": dict(inspection.facts or {}), "notes": dict(inspection.notes or {})})

@@ -62,3 +62,27 @@ def test_a_photo_resent_with_its_key_is_stored_once(client, rating_world, db_ses
     assert bad.status_code == 422
     missing = client.post(f"/api/v1/inspections/{iid}/photos", headers=mine, data=_png(), content_type="image/png")
     assert missing.status_code == 422
+
+
+def test_a_stale_save_of_the_facts_is_a_conflict_that_shows_the_servers_facts_and_notes(client, rating_world):
+    """The facts (vetoes, first application) are under the version check like the answers: a save
+    from an old version that changes only the facts is refused, and the 409 carries the server's
+    facts and notes beside its answers, so the device can ask (offline-form.js)."""
+    mine = api_token(client, rating_world["inspector"])
+    iid = _start(client, rating_world, mine)
+    version = client.get(f"/api/v1/inspections/{iid}", headers=mine).get_json()["version"]
+    theirs = client.put(f"/api/v1/inspections/{iid}/answers", headers=mine,
+                        json={"answers": {}, "facts": {"first_application": True}, "notes": {"x": "对方"},
+                              "version": version})
+    assert theirs.status_code == 200, theirs.get_json()
+    stale = client.put(f"/api/v1/inspections/{iid}/answers", headers=mine,
+                       json={"answers": {}, "facts": {"veto": []}, "version": version})
+    assert stale.status_code == 409
+    body = stale.get_json()
+    assert body["error"] == "conflict" and body["version"] == theirs.get_json()["version"]
+    assert body["facts"] == {"first_application": True} and body["notes"] == {"x": "对方"}
+    # The same stale save carrying the server's facts changes nothing: not a conflict.
+    same = client.put(f"/api/v1/inspections/{iid}/answers", headers=mine,
+                      json={"answers": {}, "facts": {"first_application": True}, "notes": {"x": "对方"},
+                            "version": version})
+    assert same.status_code == 200, same.get_json()
