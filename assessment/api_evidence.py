@@ -82,6 +82,11 @@ def delete_assessment_photo(assessment_id: int, photo_id: int) -> Any:
     return "", 204
 
 
+PLACE = {"type": "object", "additionalProperties": False, "properties": {
+    "status": {"type": "string", "enum": ["granted", "denied", "unavailable", "unsupported"]},
+    "latitude": {"type": "number"}, "longitude": {"type": "number"},
+    "accuracy": {"type": "number", "minimum": 0, "description": "metres"},
+    "at": {"type": "string", "format": "date-time"}}}
 VISIT_BODY = {
     "type": "object", "required": ["client_id", "started_at", "ended_at"],
     "properties": {
@@ -91,17 +96,16 @@ VISIT_BODY = {
         "ended_at": {"type": "string", "format": "date-time"},
         "sections": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 86400},
                      "description": "section id → seconds the section was open in front of the assessor (totals)"},
-        "location": {"type": "object", "additionalProperties": False, "properties": {
-            "status": {"type": "string", "enum": ["granted", "denied", "unavailable", "unsupported"]},
-            "latitude": {"type": "number"}, "longitude": {"type": "number"},
-            "accuracy": {"type": "number", "minimum": 0, "description": "metres"},
-            "at": {"type": "string", "format": "date-time"}}},
+        "location": PLACE | {"description": "where the device was at the start of the visit"},
+        "end_location": PLACE | {"description": "where it was at the end (the last page opened); "
+                                                "a later report replaces an earlier one"},
     },
     "additionalProperties": False,
 }
 VISIT = {"type": "object", "properties": {
     "client_id": {"type": "string"}, "started_at": {"type": "string"}, "ended_at": {"type": "string"},
-    "sections": {"type": "object"}, "location_status": {"type": "string"}}}
+    "sections": {"type": "object"}, "location_status": {"type": "string"},
+    "end_location_status": {"type": "string"}}}
 
 
 @api_route("/assessments/<int:assessment_id>/visit", methods=["POST"], roles=("assessor",),
@@ -118,7 +122,8 @@ def record_assessment_visit(assessment_id: int) -> Any:
         _raise(error)
     return jsonify({"client_id": record.client_id, "started_at": aware(record.started_at).isoformat(),
                     "ended_at": aware(record.ended_at).isoformat(), "sections": record.section_seconds,
-                    "location_status": record.location_status})
+                    "location_status": record.location_status,
+                    "end_location_status": record.end_location_status})
 
 
 DRAWN_BODY = {

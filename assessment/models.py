@@ -167,7 +167,8 @@ LOCATION_STATUSES = {
 class AssessmentVisit(SQLModel, table=True):
     """One visit's record from one device (static/js/visit.js), like ODK's form audit: when the
     form was first and last worked on, the seconds spent on each section, and where the device
-    was when the assessor allowed it (a refusal is recorded as such, it is no error). The device
+    was at the start and at the end of the visit when the assessor allowed it (a refusal is
+    recorded as such, it is no error). The device
     names the visit (`client_id`) and always sends its totals, so a resend changes nothing;
     assessment.visits adds a record's visits up for the reviewer."""
 
@@ -187,6 +188,12 @@ class AssessmentVisit(SQLModel, table=True):
     longitude: float | None = None
     accuracy_m: float | None = None
     located_at: datetime | None = None
+    # Where the device was at the end of the visit (the last page it opened), kept like the start.
+    end_location_status: str = Field(default="", max_length=16)
+    end_latitude: float | None = None
+    end_longitude: float | None = None
+    end_accuracy_m: float | None = None
+    end_located_at: datetime | None = None
     received_at: datetime = Field(default_factory=utcnow)
 
 

@@ -10,7 +10,8 @@ Three warnings, each a documented setting (docs/assessment.md, README):
 - too_fast: fewer than `min_seconds_per_item` seconds of work per answered item (60 items in
   2 minutes is 2 s an item; the default asks for 5). Work is the time the form was open and in
   front of the assessor, summed over every device and section.
-- far_away: the device was more than `max_distance_m` from the elder's address coordinates (plus
+- far_away: the device was, at the start or at the end of the visit, more than `max_distance_m`
+  from the elder's address coordinates (plus
   the location's own accuracy, so a coarse fix never counts against the assessor). Only when both
   positions are known.
 - off_hours: the visit started or ended outside `working_hours` (local time). None turns it off.
@@ -45,6 +46,8 @@ class VisitSummary:
     items_answered: int
     location: tuple[float, float, float | None] | None = None  # latitude, longitude, accuracy in m
     location_status: str = ""
+    end_location: tuple[float, float, float | None] | None = None  # the same, at the end of the visit
+    end_location_status: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,15 @@ def visit_warnings(summary: VisitSummary, *, policy: VisitPolicy, elder_location
     if items >= policy.min_items_checked and summary.active_seconds < items * policy.min_seconds_per_item:
         out.append(VisitWarning("too_fast", {"items": items, "minutes": round(summary.active_seconds / 60, 1),
                                              "seconds_per_item": policy.min_seconds_per_item}))
-    if summary.location is not None and elder_location is not None:
-        latitude, longitude, accuracy = summary.location
+    for place in (summary.location, summary.end_location):  # the start, then the end: one warning
+        if place is None or elder_location is None:
+            continue
+        latitude, longitude, accuracy = place
         metres = distance_m((latitude, longitude), elder_location)
         if metres > policy.max_distance_m + (accuracy or 0.0):
             out.append(VisitWarning("far_away", {"km": round(metres / 1000, 1),
                                                  "limit_km": round(policy.max_distance_m / 1000, 1)}))
+            break
     if policy.working_hours is not None:
         first, last = policy.working_hours
         for moment in (summary.started_at, summary.ended_at):

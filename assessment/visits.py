@@ -46,13 +46,20 @@ def summarise(visits: list[AssessmentVisit], items_answered: int) -> VisitSummar
     located = [v for v in visits if v.location_status == "granted" and v.latitude is not None]
     best = min(located, key=lambda v: v.accuracy_m if v.accuracy_m is not None else float("inf"), default=None)
     status = "granted" if best else next((v.location_status for v in reversed(visits) if v.location_status), "")
+    ended = [v for v in visits if v.end_location_status == "granted" and v.end_latitude is not None]
+    last = max(ended, key=lambda v: aware(v.end_located_at or v.ended_at), default=None)
+    end_status = "granted" if last else next((v.end_location_status for v in reversed(visits)
+                                             if v.end_location_status), "")
     return VisitSummary(
         started_at=min((aware(v.started_at) for v in visits), default=None),
         ended_at=max((aware(v.ended_at) for v in visits), default=None),
         active_seconds=sum(float(s) for v in visits for s in (v.section_seconds or {}).values()),
         items_answered=items_answered,
         location=(best.latitude, best.longitude, best.accuracy_m) if best and best.longitude is not None else None,  # type: ignore[arg-type]
-        location_status=status)
+        location_status=status,
+        end_location=(last.end_latitude, last.end_longitude, last.end_accuracy_m)  # type: ignore[arg-type]
+        if last and last.end_longitude is not None else None,
+        end_location_status=end_status)
 
 
 def warning_text(warning: VisitWarning) -> str:
@@ -81,6 +88,7 @@ def visit_report(session: Session, assessment: Assessment, definition: Definitio
         "sections": [{"title": s.title, "minutes": round(seconds.get(s.id, 0.0) / 60, 1)}
                      for s in definition.sections if s.id in seconds],
         "location_label": _(LOCATION_STATUSES.get(summary.location_status, summary.location_status)),
+        "end_location_label": _(LOCATION_STATUSES.get(summary.end_location_status, summary.end_location_status)),
         "distance_km": (round(distance_m(summary.location[:2], home) / 1000, 2)
                         if summary.location is not None and home is not None else None),
         "home_known": home is not None,

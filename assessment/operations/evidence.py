@@ -114,9 +114,21 @@ class VisitInput:
     longitude: float | None = None
     accuracy_m: float | None = None
     located_at: datetime | None = None
+    end: VisitPlace | None = None  # where the device was at the end (the last page it opened)
 
 
-VISIT_FIELDS = {"client_id", "started_at", "ended_at", "sections", "location"}
+@dataclass
+class VisitPlace:
+    """A position the device reported, or why it has none (denied, unavailable, unsupported)."""
+
+    status: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+    located_at: datetime | None = None
+
+
+VISIT_FIELDS = {"client_id", "started_at", "ended_at", "sections", "location", "end_location"}
 LOCATION_FIELDS = {"status", "latitude", "longitude", "accuracy", "at"}
 
 
@@ -149,20 +161,28 @@ def parse_visit(data: Any) -> VisitInput:
     if not isinstance(sections, dict):
         problems.append({"item": "sections", "message": N_("sections 应为对象")})
         sections = {}
-    location = data.get("location") or {}
-    if not isinstance(location, dict) or set(location) - LOCATION_FIELDS:
-        problems.append({"item": "location", "message": N_("location 应为对象：status、latitude、longitude、accuracy、at")})
-        location = {}
-    located_at = _moment(location["at"], "location", problems) if location.get("at") is not None else None
-    status = location.get("status") or ""
+    start = _place(data.get("location"), "location", problems)
+    end = _place(data.get("end_location"), "end_location", problems) if data.get("end_location") else None
     if problems or started is None or ended is None:
         raise AssessmentError(N_("访视记录有误"), errors=problems)
     client_id = data.get("client_id")
     return VisitInput(client_id=client_id if isinstance(client_id, str) else "", started_at=started,
-                      ended_at=ended, section_seconds=dict(sections),
-                      location_status=status if isinstance(status, str) else "?",
-                      latitude=location.get("latitude"), longitude=location.get("longitude"),
-                      accuracy_m=location.get("accuracy"), located_at=located_at)
+                      ended_at=ended, section_seconds=dict(sections), location_status=start.status,
+                      latitude=start.latitude, longitude=start.longitude, accuracy_m=start.accuracy_m,
+                      located_at=start.located_at, end=end)
+
+
+def _place(value: Any, item: str, problems: list[dict[str, Any]]) -> VisitPlace:
+    """A reported position (`location` at the start, `end_location` at the end) as a VisitPlace."""
+    place = value or {}
+    if not isinstance(place, dict) or set(place) - LOCATION_FIELDS:
+        problems.append({"item": item, "message": _l("%(field)s 应为对象：status、latitude、longitude、accuracy、at",
+                                                     field=item)})
+        place = {}
+    located_at = _moment(place["at"], item, problems) if place.get("at") is not None else None
+    status = place.get("status") or ""
+    return VisitPlace(status=status if isinstance(status, str) else "?", latitude=place.get("latitude"),
+                      longitude=place.get("longitude"), accuracy_m=place.get("accuracy"), located_at=located_at)
 
 
 def visit_problems(definition: Definition, visit: VisitInput) -> list[dict[str, Any]]:
@@ -178,14 +198,18 @@ def visit_problems(definition: Definition, visit: VisitInput) -> list[dict[str, 
             problems.append({"item": "sections", "message": _l("没有这个分项：%(id)s", id=str(key)[:64])})
         elif not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 0 <= seconds <= MAX_SECTION_SECONDS:
             problems.append({"item": "sections", "message": _l("分项 %(id)s 的用时应为 0-86400 秒", id=key)})
-    if visit.location_status not in LOCATION_CODES:
-        problems.append({"item": "location", "message": N_("位置状态应为 granted、denied、unavailable 或 unsupported")})
-    elif visit.location_status == "granted":
-        lat, lon, acc = visit.latitude, visit.longitude, visit.accuracy_m
-        if not (_finite(lat) and -90 <= lat <= 90 and _finite(lon) and -180 <= lon <= 180):  # type: ignore[operator]
-            problems.append({"item": "location", "message": N_("位置的经纬度无效")})
-        if acc is not None and not (_finite(acc) and 0 <= acc <= 1_000_000):  # type: ignore[operator]
-            problems.append({"item": "location", "message": N_("位置精度应为 0 以上的米数")})
+    start = VisitPlace(visit.location_status, visit.latitude, visit.longitude, visit.accuracy_m, visit.located_at)
+    for item, place in (("location", start), ("end_location", visit.end)):
+        if place is None:
+            continue
+        if place.status not in LOCATION_CODES:
+            problems.append({"item": item, "message": N_("位置状态应为 granted、denied、unavailable 或 unsupported")})
+        elif place.status == "granted":
+            lat, lon, acc = place.latitude, place.longitude, place.accuracy_m
+            if not (_finite(lat) and -90 <= lat <= 90 and _finite(lon) and -180 <= lon <= 180):  # type: ignore[operator]
+                problems.append({"item": item, "message": N_("位置的经纬度无效")})
+            if acc is not None and not (_finite(acc) and 0 <= acc <= 1_000_000):  # type: ignore[operator]
+                problems.append({"item": item, "message": N_("位置精度应为 0 以上的米数")})
     return problems
 
 
@@ -250,4 +274,16 @@ def _merge_visit(record: AssessmentVisit, visit: VisitInput) -> None:
             record.latitude, record.longitude = visit.latitude, visit.longitude
             record.accuracy_m = visit.accuracy_m
             record.located_at = visit.located_at or visit.ended_at
+    end = visit.end
+    if end is not None and end.status:
+        # The end is the latest position reported (a report of an earlier moment changes nothing);
+        # a refusal is kept until a position comes.
+        at = end.located_at or visit.ended_at
+        if end.status == "granted" and (record.end_location_status != "granted" or record.end_located_at is None
+                                        or at >= aware(record.end_located_at)):
+            record.end_location_status = "granted"
+            record.end_latitude, record.end_longitude, record.end_accuracy_m = end.latitude, end.longitude, end.accuracy_m
+            record.end_located_at = at
+        elif end.status != "granted" and record.end_location_status != "granted":
+            record.end_location_status = end.status
     record.received_at = utcnow()

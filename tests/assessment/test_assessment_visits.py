@@ -125,6 +125,34 @@ def test_visit_reports_merge_resend_safely_and_are_audited_once(client, db_sessi
     assert len(events) == 1 and events[0].changes["new"]["location"] == "denied"
 
 
+def test_the_end_of_a_visit_keeps_its_own_location_the_latest_position_or_the_refusal(client, db_session, people,
+                                                                                    draft, gbt):
+    from assessment.models import AssessmentVisit
+
+    headers = api_token(client, people["assessor1"])
+    url = f"/api/v1/assessments/{draft.id}/visit"
+    start = {"status": "granted", "latitude": 39.9, "longitude": 116.4, "accuracy": 20}
+    refused = report(gbt, location=start) | {"end_location": {"status": "denied"}}
+    assert client.post(url, json=refused, headers=headers).get_json()["end_location_status"] == "denied"
+
+    def end(lat: float, minute: int) -> dict[str, Any]:
+        return {"status": "granted", "latitude": lat, "longitude": 116.4, "accuracy": 12,
+                "at": datetime(2026, 3, 2, 1, minute, tzinfo=UTC).isoformat()}
+
+    assert client.post(url, json=report(gbt, location=start) | {"end_location": end(39.95, 40)},
+                       headers=headers).status_code == 200
+    late = report(gbt, location=start) | {"end_location": end(39.91, 20)}  # an earlier position arriving late
+    assert client.post(url, json=late, headers=headers).status_code == 200
+    again = report(gbt, location=start) | {"end_location": {"status": "unavailable"}}
+    assert client.post(url, json=again, headers=headers).status_code == 200
+    record = db_session.exec(select(AssessmentVisit)).one()
+    assert (record.location_status, record.latitude) == ("granted", 39.9)
+    assert (record.end_location_status, record.end_latitude, record.end_accuracy_m) == ("granted", 39.95, 12)
+    bad = report(gbt) | {"end_location": {"status": "granted", "latitude": 91, "longitude": 0, "where": 1}}
+    answer = client.post(url, json=bad, headers=headers)
+    assert answer.status_code == 422 and {e["item"] for e in answer.get_json()["errors"]} == {"end_location"}
+
+
 def test_bad_visit_reports_list_every_problem_and_others_get_404(client, people, draft, gbt):
     headers = api_token(client, people["assessor1"])
     url = f"/api/v1/assessments/{draft.id}/visit"
@@ -174,6 +202,7 @@ def test_reviewer_sees_the_visit_and_its_warnings(app, client, db_session, peopl
     login(client, people["reviewer"])
     page = client.get(f"/assessments/{draft.id}").get_data(as_text=True)
     assert 'id="visit-warnings"' in page and "用时过短" in page and "位置偏远" in page and "5.6" in page
+    assert "开始时位置" in page and "结束时位置" in page and "未记录位置" in page  # no end was reported
     english = client.get(f"/assessments/{draft.id}?lang=en").get_data(as_text=True)
     assert "Too fast" in english and "用时过短" not in english
 
