@@ -148,7 +148,8 @@
       fieldset.className = "conflict-item";
       fieldset.setAttribute("data-conflict-item", c.item);
       var legend = document.createElement("legend");
-      legend.textContent = (c.note ? O.say("note") + "：" : "") + c.item + " " + (entry ? pick(entry.item.title) : "");
+      legend.textContent = c.fact ? O.say("fact") + "：" + factTitle(c.item) :
+        (c.note ? O.say("note") + "：" : "") + c.item + " " + (entry ? pick(entry.item.title) : "");
       fieldset.appendChild(legend);
       [["mine", O.say("choose_mine")], ["theirs", O.say("choose_theirs")]].forEach(function (side, i) {
         var label = document.createElement("label");
@@ -160,7 +161,8 @@
         input.checked = i === 0;
         label.appendChild(input);
         var span = document.createElement("span");
-        var shown = c.note ? (c[side[0]] || O.say("unanswered")) : entry ? answerText(entry.item, c[side[0]]) : JSON.stringify(c[side[0]]);
+        var shown = c.fact ? factText(rec, c.item, c[side[0]]) : c.note ? (c[side[0]] || O.say("unanswered")) :
+          entry ? answerText(entry.item, c[side[0]]) : JSON.stringify(c[side[0]]);
         span.textContent = side[1] + shown;
         label.appendChild(span);
         fieldset.appendChild(label);
@@ -174,6 +176,11 @@
       rec.conflict.items.forEach(function (c, n) {
         var chosen = box.querySelector("input[name='conflict-" + n + "']:checked");
         var value = chosen && chosen.value === "theirs" ? c.theirs : c.mine;
+        if (c.fact) {
+          rec.facts = rec.facts || {};
+          if (value === null || value === undefined) { delete rec.facts[c.item]; } else { rec.facts[c.item] = value; }
+          return;
+        }
         if (c.note) {
           rec.notes = rec.notes || {};
           if (value) { rec.notes[c.item] = value; } else { delete rec.notes[c.item]; }
@@ -186,19 +193,41 @@
     };
   }
 
+  function factTitle(fact) {
+    if (fact === "veto") { return O.say("fact_veto"); }
+    if (fact === "first_application") { return O.say("fact_first_application"); }
+    return fact;
+  }
+  function factText(rec, fact, value) {
+    // A fact as the checklist asks it: the veto conditions ticked (by their labels), yes or no.
+    if (value === null || value === undefined || value === false || (Array.isArray(value) && !value.length)) {
+      return fact === "veto" ? O.say("fact_veto_none") : O.say("no");
+    }
+    if (fact === "veto" && Array.isArray(value)) {
+      var labels = rec.bundle.definition.veto_codes || {};
+      return value.map(function (code) { return labels[code] ? pick(labels[code]) : code; }).join(lang === "en" ? "; " : "；");
+    }
+    if (value === true) { return O.say("yes"); }
+    return String(value);
+  }
+
   // --- the form page of a record kept on the device -----------------------------------------------
   function manageForm(F, rec) {
     var form = F.form, logic = F.logic, b = rec.bundle;
     var box = document.getElementById("offline-conflict");
     var version = form.querySelector("input[name=version]");
     var pageVersion = Number(version ? version.value : 0);
-    var unsent = Object.keys(O.changedItems(rec)).length > 0;
+    var unsent = O.pending(rec);
     if (navigator.onLine && pageVersion > Number(rec.version) && !unsent && !rec.conflict && logic.answers) {
       // The server's page is newer and nothing waits here: take the server's answers.
       rec.server = JSON.parse(JSON.stringify(logic.answers));
       rec.answers = JSON.parse(JSON.stringify(logic.answers));
       rec.version = pageVersion;
-      if (b.kind === "inspection") { readExtras(form, b, rec); rec.serverNotes = JSON.parse(JSON.stringify(rec.notes)); }
+      if (b.kind === "inspection") {
+        readExtras(form, b, rec);
+        rec.serverNotes = JSON.parse(JSON.stringify(rec.notes));
+        rec.serverFacts = JSON.parse(JSON.stringify(rec.facts));
+      }
     }
     apply(form, logic, rec.answers);
     if (b.kind === "inspection") { applyExtras(form, b, rec); }

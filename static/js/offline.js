@@ -2,8 +2,9 @@
 // sends their changes when the network returns, "带到离线" on the work lists, the status line and
 // the service worker's registration. Loaded by every page (base.html). form.js and
 // offline-form.js use window.YiyangOffline. The words come from #offline-messages (translated by
-// the server); docs/forms.md explains the design. One file (a little over 400 lines): the store,
-// the outbox and the status line share one IndexedDB connection and one send loop.
+// the server); docs/forms.md explains the design. One file (about 600 lines): the store, the
+// outbox, the status line and the clearing at logout or at another user's sign-in share one
+// IndexedDB connection (per user) and one send loop; split, they would pass both between scripts.
 (function () {
   "use strict";
   var M = {};
@@ -15,25 +16,94 @@
   }
   var lang = document.documentElement.lang === "en" ? "en" : "zh";
 
+  // --- whose data: a shared tablet keeps one database per user --------------------------------------
+  // The signed-in user comes from the page (meta yiyang-user); a page without one (the offline
+  // page, the sign-in page after a lapsed login) works on the last user's. Another user signing in
+  // never sees it: see switchUser; logging out clears it (see setupLogout).
+  var USER_KEY = "yiyang.user";
+  var RECORD_PAGES = "yiyang-records";  // sw.js keeps the downloaded records' pages under this name
+  function local() { try { return window.localStorage; } catch (e) { return null; } }
+  var userMeta = document.querySelector("meta[name=yiyang-user]");
+  var pageUser = userMeta ? userMeta.getAttribute("content") : null;
+  var lastUser = local() ? local().getItem(USER_KEY) : null;
+  var user = pageUser || lastUser;
+  function dbName(u) { return "yiyang-u" + u; }
+
   // --- IndexedDB: records, outbox (in order), meta ------------------------------------------------
   var dbPromise = null;
+  function openDb(name) {
+    return new Promise(function (resolve, reject) {
+      var open = indexedDB.open(name, 1);
+      open.onupgradeneeded = function () {
+        var d = open.result;
+        d.createObjectStore("records", { keyPath: "key" });
+        var out = d.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+        out.createIndex("record", "key");
+        d.createObjectStore("meta", { keyPath: "name" });
+      };
+      open.onsuccess = function () {
+        var d = open.result;
+        d.onversionchange = function () { d.close(); };  // another page deletes it (logout): let go
+        resolve(d);
+      };
+      open.onerror = function () { reject(open.error); };
+    });
+  }
   function db() {
     if (!window.indexedDB) { return Promise.reject(new Error("no IndexedDB")); }
-    if (!dbPromise) {
-      dbPromise = new Promise(function (resolve, reject) {
-        var open = indexedDB.open("yiyang", 1);
-        open.onupgradeneeded = function () {
-          var d = open.result;
-          d.createObjectStore("records", { keyPath: "key" });
-          var out = d.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
-          out.createIndex("record", "key");
-          d.createObjectStore("meta", { keyPath: "name" });
-        };
-        open.onsuccess = function () { resolve(open.result); };
-        open.onerror = function () { reject(open.error); };
-      });
-    }
+    if (!user) { return Promise.reject(new Error("nobody signed in")); }
+    if (!dbPromise) { dbPromise = openDb(dbName(user)); }
     return dbPromise;
+  }
+  function dropDb(name) {
+    return new Promise(function (resolve) {
+      var gone = indexedDB.deleteDatabase(name);
+      gone.onsuccess = gone.onerror = function () { resolve(); };
+      gone.onblocked = function () { window.setTimeout(resolve, 2000); };
+    });
+  }
+  function forgetLocal() {
+    // The pages' own copies: unsent autosave drafts, visit records, the last user.
+    var s = local();
+    if (!s) { return; }
+    var names = [];
+    for (var i = 0; i < s.length; i += 1) { if ((s.key(i) || "").indexOf("yiyang.") === 0) { names.push(s.key(i)); } }
+    names.forEach(function (n) { try { s.removeItem(n); } catch (e) { /* ignore */ } });
+  }
+  function clearDevice() {
+    // Logging out: this user's records, outbox and kept pages leave the device; the app shell
+    // (styles, scripts, the offline page) stays. The page's scripts stop keeping copies first.
+    window.dispatchEvent(new CustomEvent("yiyang:cleared"));
+    var closing = dbPromise ? dbPromise.then(function (d) { d.close(); }, function () { return null; }) : Promise.resolve();
+    dbPromise = null;
+    return closing.then(function () {
+      return Promise.all([user && window.indexedDB ? dropDb(dbName(user)) : null,
+                          window.caches ? caches["delete"](RECORD_PAGES).catch(function () { return null; }) : null]);
+    }).then(function () { forgetLocal(); user = null; });
+  }
+  function switchUser(previous) {
+    // Another user signed in on this browser: the previous user's kept pages and the pages'
+    // copies go; their database goes when nothing in it waits to be sent, else it stays apart
+    // (never opened for anyone else) until they sign in again and it is sent.
+    var s = local();
+    forgetLocal();
+    if (s) { try { s.setItem(USER_KEY, pageUser); } catch (e) { /* ignore */ } }
+    var cleared = window.caches ? caches["delete"](RECORD_PAGES).catch(function () { return null; }) : Promise.resolve();
+    var theirs = !window.indexedDB ? Promise.resolve() : openDb(dbName(previous)).then(function (d) {
+      return new Promise(function (resolve) {
+        var count = d.transaction(["outbox"], "readonly").objectStore("outbox").count();
+        count.onsuccess = function () { d.close(); resolve(count.result); };
+        count.onerror = function () { d.close(); resolve(1); };
+      });
+    }).then(function (waiting) { return waiting ? null : dropDb(dbName(previous)); }, function () { return null; });
+    return Promise.all([cleared, theirs]).then(function () {
+      // This user's own records (if they worked here before): their pages are kept again.
+      return allRecords().then(function (records) {
+        return Promise.all(records.map(function (r) {
+          return keepPages(r.bundle.pages.concat(r.bundle.review ? [r.bundle.review] : [])).catch(function () { return null; });
+        }));
+      });
+    }).catch(function () { return null; });
   }
   function tx(stores, mode, work) {
     return db().then(function (d) {
@@ -64,6 +134,27 @@
     return Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join("");
   }
   function same(a, b) { return JSON.stringify(a === undefined ? null : a) === JSON.stringify(b === undefined ? null : b); }
+  function copy(x) { return JSON.parse(JSON.stringify(x === undefined ? null : x)); }
+  function normFacts(facts) {
+    // An inspection's facts as compared: vetoes as a sorted set, "no" facts left out.
+    var out = {};
+    Object.keys(facts || {}).forEach(function (k) {
+      var v = facts[k];
+      if (Array.isArray(v)) { v = v.slice().sort(); if (!v.length) { return; } }
+      if (v === false || v === null || v === undefined || v === "") { return; }
+      out[k] = v;
+    });
+    return out;
+  }
+  function pending(rec) {
+    // Whether the device holds changes the server has not confirmed: answers, and an inspection's
+    // notes and facts (they are saved with the answers and asked like them on a conflict).
+    if (!rec) { return false; }
+    if (Object.keys(changedItems(rec)).length || rec.conflict) { return true; }
+    if (rec.kind !== "inspection") { return false; }
+    var serverFacts = rec.serverFacts || (rec.bundle && rec.bundle.facts) || {};
+    return !same(rec.notes || {}, rec.serverNotes || {}) || !same(normFacts(rec.facts), normFacts(serverFacts));
+  }
   function changedItems(rec) {
     var out = {};
     var keys = {};
@@ -89,6 +180,19 @@
       return entries().then(function (list) {
         var waiting = list.some(function (e) { return e.key === key && e.type === "save" && !e.attempted; });
         return waiting ? null : enqueue({ key: key, type: "save" });
+      });
+    }).catch(function () { return null; });
+    return queueing;
+  }
+  function queueVisit(key, url, body) {
+    // A visit report carries the visit's totals (the server keeps the largest): one waiting
+    // report per record is enough, so a newer one replaces it until it is sent.
+    queueing = queueing.then(function () {
+      return entries().then(function (list) {
+        var waiting = list.filter(function (e) { return e.key === key && e.type === "visit" && !e.attempted; })[0];
+        if (!waiting) { return enqueue({ key: key, type: "visit", method: "POST", url: url, body: body }); }
+        waiting.body = body;
+        return putEntry(waiting).then(function () { refreshStatus(); kick(); });
       });
     }).catch(function () { return null; });
     return queueing;
@@ -129,7 +233,8 @@
       var body = saveBody(rec);
       if (!Object.keys(body.changed).length && rec.kind !== "inspection") { return dropEntry(entry.seq).then(function () { return null; }); }
       entry.method = "PUT"; entry.url = b.save; entry.body = body.json; entry.changed = body.changed; entry.base = JSON.parse(JSON.stringify(rec.server));
-      entry.baseNotes = JSON.parse(JSON.stringify(rec.serverNotes || {}));
+      entry.baseNotes = copy(rec.serverNotes || {});
+      entry.baseFacts = copy(rec.serverFacts || (b && b.facts) || {});
     } else if (entry.type === "submit") {
       entry.method = "POST"; entry.url = b.submit; entry.body = rec.kind === "assessment" ? { version: rec.version } : {};
     }
@@ -143,7 +248,7 @@
         if (entry.changed[k] === null) { delete rec.server[k]; } else { rec.server[k] = entry.changed[k]; }
       });
       rec.version = res.data.version;
-      if (rec.kind === "inspection") { rec.serverNotes = JSON.parse(JSON.stringify(entry.body.notes || {})); }
+      if (rec.kind === "inspection") { rec.serverNotes = copy(entry.body.notes || {}); rec.serverFacts = copy(entry.body.facts || {}); }
       rec.problems = res.data.problems || [];
       rec.relevant = res.data.relevant || null;
       return putRecord(rec).then(function () { return dropEntry(entry.seq); });
@@ -169,7 +274,7 @@
     });
     rec.server = JSON.parse(JSON.stringify(theirs));
     rec.version = data.version;
-    return notesConflict(entry, rec, ask).then(function () {
+    return extrasConflict(entry, rec, ask, data).then(function () {
       rec.conflict = ask.length ? { items: ask, message: data.message || "", version: data.version } : null;
       return putRecord(rec);
     }).then(function () { return dropEntry(entry.seq); }).then(function () {
@@ -178,12 +283,16 @@
       return null;
     });
   }
-  function notesConflict(entry, rec, ask) {
-    // An inspection's notes are saved whole: the same three-way rule, item by item.
-    if (rec.kind !== "inspection" || !rec.bundle.record) { return Promise.resolve(); }
-    return fetch(rec.bundle.record, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) {
-      return r.ok ? r.json() : null;
-    }).then(function (current) {
+  function extrasConflict(entry, rec, ask, data) {
+    // An inspection's notes and facts (vetoes, first application) are saved whole with its
+    // answers: the same three-way rule, note by note and fact by fact. The 409 carries the
+    // server's; an older server's answer without them is completed from the record.
+    if (rec.kind !== "inspection") { return Promise.resolve(); }
+    var got = data.facts && data.notes ? Promise.resolve(data) : !rec.bundle.record ? Promise.resolve(null) :
+      fetch(rec.bundle.record, { credentials: "same-origin", headers: { "Accept": "application/json" } }).then(function (r) {
+        return r.ok ? r.json() : null;
+      });
+    return got.then(function (current) {
       if (!current) { return; }
       var before = entry.baseNotes || {}, theirs = current.notes || {}, mine = rec.notes || {};
       var keys = {};
@@ -196,6 +305,16 @@
       });
       rec.notes = mine;
       rec.serverNotes = theirs;
+      var fb = normFacts(entry.baseFacts), ft = normFacts(current.facts), fm = normFacts(rec.facts);
+      var facts = {};
+      Object.keys(fb).concat(Object.keys(ft), Object.keys(fm)).forEach(function (k) { facts[k] = 1; });
+      Object.keys(facts).forEach(function (k) {
+        if (same(ft[k], fb[k])) { return; }
+        if (same(fm[k], fb[k])) { if (ft[k] === undefined) { delete fm[k]; } else { fm[k] = ft[k]; } }
+        else if (!same(fm[k], ft[k])) { ask.push({ item: k, fact: true, mine: fm[k] === undefined ? null : fm[k], theirs: ft[k] === undefined ? null : ft[k] }); }
+      });
+      rec.facts = fm;
+      rec.serverFacts = copy(current.facts || {});
     });
   }
   function failed(entry, rec, res) {
@@ -243,13 +362,14 @@
           chain = chain.then(function () {
             if (blocked[entry.key]) { return null; }
             return getRecord(entry.key).then(function (rec) {
-              if (!rec && entry.type !== "photo") { return dropEntry(entry.seq); }
+              if (!rec && entry.type !== "photo" && entry.type !== "visit") { return dropEntry(entry.seq); }
               if (rec && rec.conflict) { blocked[entry.key] = true; return null; }
               return prepare(entry, rec).then(function (ready) {
                 if (!ready) { return null; }
                 return send(ready, rec).then(function (res) {
                   if (ready.type === "save") { return afterSave(ready, rec, res); }
                   if (ready.type === "submit") { return afterSubmit(ready, rec, res); }
+                  if (ready.type === "visit") { return dropEntry(ready.seq); }  // the device keeps the totals: a refused one is sent again with the next
                   return afterPhoto(ready, rec, res);
                 }).then(function () { return getRecord(entry.key); }).then(function (now) {
                   if (now && now.conflict) { blocked[entry.key] = true; }
@@ -326,11 +446,11 @@
     }).then(function (bundle) {
       var key = bundle.kind + ":" + bundle.id;
       return getRecord(key).then(function (old) {
-        var pending = old && (Object.keys(changedItems(old)).length || old.conflict);
-        var rec = pending ? old : { key: key, kind: bundle.kind, id: bundle.id, answers: JSON.parse(JSON.stringify(bundle.answers)),
+        var rec = pending(old) ? old : { key: key, kind: bundle.kind, id: bundle.id, answers: JSON.parse(JSON.stringify(bundle.answers)),
                                     server: JSON.parse(JSON.stringify(bundle.answers)), version: bundle.version,
                                     notes: bundle.notes || null, serverNotes: bundle.notes || null,
-                                    facts: bundle.facts || null, status: bundle.status, conflict: null };
+                                    facts: bundle.facts || null, serverFacts: bundle.facts || null,
+                                    status: bundle.status, conflict: null };
         rec.bundle = bundle;
         rec.downloaded = Date.now();
         return keepPages(bundle.pages.concat(bundle.review && bundle.review !== bundle.pages[0] ? [bundle.review] : [])).then(function () {
@@ -412,6 +532,41 @@
     });
   }
 
+  // --- logging out: nothing personal stays on a shared tablet -------------------------------------------
+  function setupLogout() {
+    var form = document.querySelector("form[data-offline-logout]");
+    var box = document.getElementById("offline-logout");
+    if (!form) { return; }
+    var leaving = false;
+    function leave() {
+      leaving = true;
+      clearDevice().then(function () { form.submit(); }, function () { form.submit(); });
+    }
+    form.addEventListener("submit", function (event) {
+      if (leaving) { return; }
+      event.preventDefault();
+      form.dataset.submitted = "";  // app.js's double-tap guard: this post has not left yet
+      if (!window.indexedDB || !user) { leave(); return; }
+      entries().then(function (list) {
+        if (!list.length || !box) { leave(); return; }
+        // Changes wait to be sent: the person chooses to send them first (and stay) or to
+        // discard them and log out (asked once more).
+        box.querySelector("[data-offline-logout-text]").textContent = say("logout_pending", { n: list.length });
+        box.hidden = false;
+        box.focus();
+        box.querySelector("[data-offline-logout-send]").onclick = function () {
+          box.hidden = true;
+          var text = document.querySelector("#offline-status [data-offline-text]");
+          if (text) { text.textContent = say("logout_sending"); }
+          kick();
+        };
+        box.querySelector("[data-offline-logout-discard]").onclick = function () {
+          if (window.confirm(say("logout_confirm", { n: list.length }))) { box.hidden = true; leave(); }
+        };
+      }, leave);
+    });
+  }
+
   // --- start ---------------------------------------------------------------------------------------
   var worker = document.querySelector("meta[name=yiyang-service-worker]");
   if (navigator.serviceWorker && worker) {
@@ -420,18 +575,26 @@
   window.YiyangOffline = {
     record: getRecord, put: putRecord, records: allRecords, entries: entries, queueSave: queueSave,
     enqueue: enqueue, kick: kick, status: refreshStatus, say: say, lang: lang, same: same,
-    changedItems: changedItems, download: download,
+    changedItems: changedItems, pending: pending, download: download,
     // A photo's body is final when queued (a Blob; a multipart one with its contentType and
     // boundary): every retry sends the same bytes under the same key. It needs no kept record.
     enqueuePhoto: function (key, url, blob, local, contentType) {
       return enqueue({ key: key, type: "photo", method: "POST", url: url, blob: blob, contentType: contentType || blob.type, local: local, attempted: true });
     },
-    queueSubmit: function (key) { return enqueue({ key: key, type: "submit" }); }
+    queueSubmit: function (key) { return enqueue({ key: key, type: "submit" }); },
+    queueVisit: queueVisit
   };
   window.addEventListener("online", function () { kick(); });
   window.addEventListener("offline", refreshStatus);
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") { kick(); } });
-  if (window.indexedDB) {
+  setupLogout();
+  var switched = Promise.resolve();
+  if (pageUser && pageUser !== lastUser) {
+    if (lastUser) { switched = switchUser(lastUser); }
+    else if (local()) { try { local().setItem(USER_KEY, pageUser); } catch (e) { /* ignore */ } }
+  }
+  window.YiyangOffline.ready = switched;
+  if (window.indexedDB && user) {
     setupDownloads();
     listRecords();
     refreshStatus();

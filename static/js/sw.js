@@ -20,7 +20,11 @@
 
   self.addEventListener("install", function (event) {
     event.waitUntil(caches.open(SHELL).then(function (cache) {
-      return cache.addAll(config.shell.concat([config.offlinePage]));
+      // The offline page is kept as nobody's (no cookies): whoever uses the tablet later, it
+      // names no one and lists the records of the user last signed in (offline.js).
+      return cache.addAll(config.shell).then(function () {
+        return cache.add(new Request(config.offlinePage, { credentials: "omit" }));
+      });
     }).then(function () { return self.skipWaiting(); }));
   });
 
@@ -42,16 +46,16 @@
     var key = url.origin + url.pathname + url.search;
     return fetch(request).then(function (response) {
       if (samePage(response, request)) {
-        caches.open(RECORDS).then(function (cache) {
-          return cache.match(key).then(function (kept) {
-            if (kept) { return cache.put(key, response.clone()); }  // keep downloaded pages fresh
-            return null;
-          });
+        // (caches.match with a cacheName never creates the cache: logging out deleted it.)
+        var copy = response.clone();
+        caches.match(key, { cacheName: RECORDS }).then(function (kept) {
+          if (kept) { return caches.open(RECORDS).then(function (cache) { return cache.put(key, copy); }); }  // keep downloaded pages fresh
+          return null;
         });
       }
       return response;
     }, function () {
-      return caches.open(RECORDS).then(function (cache) { return cache.match(key); }).then(function (kept) {
+      return caches.match(key, { cacheName: RECORDS }).then(function (kept) {
         if (kept) { return kept; }
         return caches.match(config.offlinePage);
       }).then(function (found) {

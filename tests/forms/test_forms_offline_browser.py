@@ -6,170 +6,26 @@ values and the chosen one wins. Skipped without Chromium, except in CI."""
 
 from __future__ import annotations
 
-import io
-import json
-import os
-import sqlite3
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, require_chromium
-
-PASSWORD = "Browser-Test-Pass-42"
+from tests.browser import (
+    OFFLINE_PASSWORD,
+    Tablet,
+    answer_visible,
+    api,
+    count_rows,
+    id_number,
+    png_file,
+    shot,
+    start_assessment,
+    take_offline,
+    token,
+)
 
 pytestmark = pytest.mark.browser
-
-
-INSTANCE: dict[str, Path] = {}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    require_chromium()
-    from assessment.demo import seed_demo as seed_assessments
-    from rating.demo import seed_demo as seed_rating
-
-    instance = tmp_path_factory.mktemp("offline")
-    INSTANCE["path"] = instance
-    with demo_server(instance, PASSWORD, [seed_assessments, seed_rating]) as base:
-        yield base
-
-
-def shot(page: Any, name: str, selector: str, height: int | None = None) -> None:
-    """With YIYANG_DOC_SCREENSHOTS=docs/img, keep a screenshot for docs/assessment.md (the offline
-    guide); otherwise nothing. Only a part of the page, so the PNGs stay small."""
-    folder = os.environ.get("YIYANG_DOC_SCREENSHOTS")
-    if not folder:
-        return
-    target = page.locator(selector).first
-    path = str(Path(folder) / f"offline-{name}.png")
-    if height is None:
-        target.screenshot(path=path, animations="disabled")
-        return
-    target.scroll_into_view_if_needed()
-    box = target.bounding_box()
-    page.screenshot(path=path, animations="disabled",
-                    clip={"x": 0, "y": max(box["y"] - 8, 0), "width": page.viewport_size["width"], "height": height})
-
-
-def count_rows(sql: str, *args: Any) -> int:
-    """Read the live server's SQLite database directly (what it stored, not what it answers)."""
-    with sqlite3.connect(INSTANCE["path"] / "yiyang.sqlite") as connection:
-        return int(connection.execute(sql, args).fetchone()[0])
-
-
-@pytest.fixture()
-def browser(server: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Tablet:
-    """One browser context (a tablet): its pages, its errors, its network switch."""
-
-    def __init__(self, browser: Any, base: str) -> None:
-        self.base = base
-        self.context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN")
-        self.errors: list[str] = []
-        self.page = self.open()
-
-    def open(self) -> Any:
-        page = self.context.new_page()
-        page.set_default_timeout(20000)
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        return page
-
-    def login(self, username: str) -> None:
-        page = self.page
-        page.goto(f"{self.base}/login")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORD)
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_url(f"{self.base}/")
-        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-
-    def offline(self, value: bool) -> None:
-        self.context.set_offline(value)
-
-    def record(self, key: str) -> Any:
-        return self.page.evaluate("k => window.YiyangOffline.record(k)", key)
-
-    def outbox(self) -> list[Any]:
-        return self.page.evaluate("() => window.YiyangOffline.entries().then(l => l.map(e => e.type))")
-
-
-def api(base: str, method: str, path: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:
-    """A call from another session (not the tablet's browser, which may be offline)."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json", "Accept": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def token(base: str, username: str) -> str:
-    status, body = api(base, "POST", "/api/v1/auth/login", body={"username": username, "password": PASSWORD})
-    assert status == 200, body
-    return str(body["token"])
-
-
-def start_assessment(base: str, name: str, id_number: str) -> int:
-    """A fresh draft for a newly registered elder, made by assessor1 through the API."""
-    key = token(base, "assessor1")
-    status, elder = api(base, "POST", "/api/v1/elders", key, {
-        "name": name, "gender": "female", "birth_date": id_number[6:10] + "-" + id_number[10:12] + "-" + id_number[12:14],
-        "id_number": id_number, "address": "示例市东城区和平街 9 号"})
-    assert status == 201, elder
-    status, created = api(base, "POST", "/api/v1/assessments", key, {"elder_id": elder["id"], "instrument": "gbt42195-2022",
-                                                                    "reason": "首次评估"})
-    assert status == 201, created
-    return int(created["id"])
-
-
-def id_number(birth: str, serial: str) -> str:
-    body = "110101" + birth + serial
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
-    return body + check
-
-
-def take_offline(tablet: Tablet, list_url: str, api_path: str) -> None:
-    page = tablet.page
-    page.goto(tablet.base + list_url)
-    page.wait_for_selector("[data-offline-tools]:not([hidden])")
-    page.locator(f"input[data-offline-pick][value='{api_path}']").check()
-    page.click("[data-offline-download]")
-    from playwright.sync_api import expect
-
-    expect(page.locator("[data-offline-progress]")).to_contain_text("已下载 1 份", timeout=60000)
-    shot(page, "download", ".offline-tools", height=360)
-    assert page.locator(f"input[data-offline-pick][value='{api_path}'] ~ [data-offline-kept]").is_visible()
-
-
-def answer_visible(page: Any, pick: int = 0) -> None:
-    """Answer every visible item on the page: an option (否 for yes/no), the minimum for numbers."""
-    for fieldset in page.locator("fieldset.item:visible").all():
-        radios = fieldset.locator("input[type=radio]")
-        if radios.count():
-            labels = fieldset.locator("label.option")
-            no = labels.filter(has_text="否")
-            (no.first if no.count() else labels.nth(min(pick, labels.count() - 1))).click()
-            continue
-        number = fieldset.locator("input[type=number]")
-        if number.count():
-            number.first.fill(number.first.get_attribute("min") or "0")
 
 
 def test_an_assessment_is_filled_offline_across_pages_and_arrives_once(server: str, browser: Any,
@@ -198,7 +54,7 @@ def test_an_assessment_is_filled_offline_across_pages_and_arrives_once(server: s
             photo_input = page.locator("input[type=file][data-photo-upload]").first
             photo_box = photo_input.locator("xpath=ancestor::*[@data-photos-for][1]")
             photo_box.evaluate("d => { d.open = true; }")
-            photo_input.set_input_files(str(_png(tmp_path / "evidence.png")))
+            photo_input.set_input_files(str(png_file(tmp_path / "evidence.png")))
             expect(photo_box.locator("[data-photo-status]")).to_contain_text("照片已保存在本设备上")
             assert tablet.outbox().count("photo") == 1
             # Reload without a network: the page comes from the device, with its answers.
@@ -305,15 +161,6 @@ def test_a_conflict_made_while_offline_shows_both_values_and_the_chosen_one_wins
     tablet.context.close()
 
 
-def _png(path: Path) -> Path:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), (30, 120, 90)).save(out, format="PNG")
-    path.write_bytes(out.getvalue())
-    return path
-
-
 def test_an_inspection_checklist_offline_with_a_photo_and_a_conflict(server: str, browser: Any,
                                                                      tmp_path: Path) -> None:
     from playwright.sync_api import expect
@@ -346,7 +193,7 @@ def test_an_inspection_checklist_offline_with_a_photo_and_a_conflict(server: str
     items[1].locator("textarea").fill("我的备注：灭火器已检查")
     photo_input = page.locator("input[type=file][data-autoupload]").first
     photo_item = page.locator("form.photo-form input[name=item]").first.get_attribute("value")
-    photo_input.set_input_files(str(_png(tmp_path / "evidence.png")))
+    photo_input.set_input_files(str(png_file(tmp_path / "evidence.png")))
     expect(page.locator("#save-status")).to_contain_text("照片已保存在本设备上")
     page.reload()
     page.wait_for_selector("#checklist")
@@ -407,10 +254,10 @@ def test_an_expired_login_on_reconnect_asks_to_sign_in_and_then_sends_the_outbox
     page.evaluate("window.dispatchEvent(new Event('online'))")
     login = page.locator("#offline-status [data-offline-login]")
     expect(login).to_be_visible(timeout=30000)
-    assert tablet.outbox() == ["save"]
+    assert [kind for kind in tablet.outbox() if kind != "visit"] == ["save"]  # (and the visit record)
     login.click()
     page.fill("#username", "assessor1")
-    page.fill("#password", PASSWORD)
+    page.fill("#password", OFFLINE_PASSWORD)
     page.locator("form button[type=submit]").last.click()
     page.wait_for_load_state()
     expect(page.locator("#offline-status")).to_contain_text("修改已全部发送", timeout=30000)
