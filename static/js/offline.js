@@ -81,6 +81,25 @@
                           window.caches ? caches["delete"](RECORD_PAGES).catch(function () { return null; }) : null]);
     }).then(function () { forgetLocal(); user = null; });
   }
+  function dropIfSent(name) {
+    // Delete a database whose outbox is empty; one with changes waiting stays (unopened).
+    if (!window.indexedDB) { return Promise.resolve(); }
+    return openDb(name).then(function (d) {
+      return new Promise(function (resolve) {
+        var count = d.transaction(["outbox"], "readonly").objectStore("outbox").count();
+        count.onsuccess = function () { d.close(); resolve(count.result); };
+        count.onerror = function () { d.close(); resolve(1); };
+      });
+    }).then(function (waiting) { return waiting ? null : dropDb(name); }, function () { return null; });
+  }
+  function dropShared() {
+    // Before one database per user, a device had one "yiyang" for everyone; whose it is cannot be
+    // told, so it is deleted once nothing in it waits to be sent.
+    if (!window.indexedDB || !indexedDB.databases) { return Promise.resolve(); }
+    return indexedDB.databases().then(function (list) {
+      return list.some(function (d) { return d.name === "yiyang"; }) ? dropIfSent("yiyang") : null;
+    }).catch(function () { return null; });
+  }
   function switchUser(previous) {
     // Another user signed in on this browser: the previous user's kept pages and the pages'
     // copies go; their database goes when nothing in it waits to be sent, else it stays apart
@@ -89,13 +108,7 @@
     forgetLocal();
     if (s) { try { s.setItem(USER_KEY, pageUser); } catch (e) { /* ignore */ } }
     var cleared = window.caches ? caches["delete"](RECORD_PAGES).catch(function () { return null; }) : Promise.resolve();
-    var theirs = !window.indexedDB ? Promise.resolve() : openDb(dbName(previous)).then(function (d) {
-      return new Promise(function (resolve) {
-        var count = d.transaction(["outbox"], "readonly").objectStore("outbox").count();
-        count.onsuccess = function () { d.close(); resolve(count.result); };
-        count.onerror = function () { d.close(); resolve(1); };
-      });
-    }).then(function (waiting) { return waiting ? null : dropDb(dbName(previous)); }, function () { return null; });
+    var theirs = dropIfSent(dbName(previous));
     return Promise.all([cleared, theirs]).then(function () {
       // This user's own records (if they worked here before): their pages are kept again.
       return allRecords().then(function (records) {
@@ -593,7 +606,7 @@
     if (lastUser) { switched = switchUser(lastUser); }
     else if (local()) { try { local().setItem(USER_KEY, pageUser); } catch (e) { /* ignore */ } }
   }
-  window.YiyangOffline.ready = switched;
+  window.YiyangOffline.ready = Promise.all([switched, dropShared()]);
   if (window.indexedDB && user) {
     setupDownloads();
     listRecords();

@@ -212,6 +212,12 @@ def test_another_user_signing_in_never_sees_the_previous_users_offline_records(s
     assert len(first_db) == 1
 
     tablet.context.clear_cookies()  # assessor1 walked away without logging out
+    # A database the device kept for everyone before there was one per user, nothing in it unsent.
+    page.evaluate("""() => new Promise(done => { const o = indexedDB.open('yiyang', 1);
+        o.onupgradeneeded = () => { const d = o.result; d.createObjectStore('records', {keyPath: 'key'});
+          d.createObjectStore('outbox', {keyPath: 'seq', autoIncrement: true});
+          d.createObjectStore('meta', {keyPath: 'name'}); };
+        o.onsuccess = () => { o.result.close(); done(true); }; })""")
     page.goto(f"{server}/login")
     page.fill("#username", "assessor2")
     page.fill("#password", OFFLINE_PASSWORD)
@@ -223,6 +229,7 @@ def test_another_user_signing_in_never_sees_the_previous_users_offline_records(s
     kept = _kept(tablet)
     assert "yiyang-records" not in kept["caches"] and kept["local"] == ["yiyang.user"]
     assert first_db[0] in kept["databases"]  # kept apart, unsent
+    assert "yiyang" not in kept["databases"]  # the old shared one went: nothing in it waited
     page.goto(f"{server}/offline")
     expect(page.locator("#offline-empty")).to_be_visible()
     assert page.locator("#offline-records li").count() == 0
