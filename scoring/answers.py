@@ -128,19 +128,22 @@ def _prepare(
                 warnings.append((f"{iid} 未作答，按默认值 {scalar_text(ip.item.default)} 计",
                                  f"{iid} not answered; default {scalar_text(ip.item.default)} used"))
     hidden: set[str] = set()
-    for sp in plan.sections if plan.has_relevance else ():
-        section_on = sp.relevant is None or bool(sp.relevant.evaluate(values, facts))
-        for ip in sp.items:
-            iid = ip.item.id
-            shown = section_on and (ip.relevant is None or bool(ip.relevant.evaluate(values,
-                                                                                    facts)))
-            if not shown:
-                hidden.add(iid)
-                if answers.get(iid) is not None and iid in values:
+    # Items are checked in definition order against the values as they stand: an item hidden
+    # earlier is already gone when a later condition reads it. Items without a condition in a
+    # section without one are always shown and not walked (plan.relevance).
+    env = facts or {}
+    for section_on, walk in plan.relevance:
+        on = section_on is None or bool(section_on(values, env))
+        for iid, relevant in walk:
+            if on and (relevant is None or relevant(values, env)):
+                continue
+            hidden.add(iid)
+            if iid in values:
+                if answers.get(iid) is not None:
                     warnings.append((f"{iid} 不适用于当前作答（跳题），其答案不计",
                                      f"{iid} is skipped by the skip logic; answer ignored"))
-                values.pop(iid, None)
-                na.discard(iid)
+                del values[iid]
+            na.discard(iid)
     for ip in plan.calculated:
         if ip.item.id in hidden or ip.calculate is None:
             continue
@@ -167,22 +170,20 @@ def _prepare(
                     message_en=msg.get("en") if msg else
                     f"constraint not met: {ip.constraint.source}"))
     na |= hidden
-    _required_sections(plan, direct, partial, errors, hidden_sections={
-        sp.section.id for sp in plan.sections if sp.items and all(ip.item.id in hidden for ip in sp.items)})
+    _required_sections(plan, direct, partial, errors)
     return values, dict(facts), _named(plan, errors), na, direct, warnings
 
 
-def _required_sections(plan: Plan, direct: set[str], partial: bool, errors: list[dict[str, Any]],
-                       hidden_sections: set[str] | None = None) -> None:
+def _required_sections(plan: Plan, direct: set[str], partial: bool,
+                       errors: list[dict[str, Any]]) -> None:
     """A required section with no items must be entered as a score (its items' own `required`
-    covers the others): without it a scheme would grade an empty answer set."""
+    covers the others): without it a scheme would grade an empty answer set. Skip logic never
+    hides such a section: hiding is per item, and it has none."""
     if partial:
         return
     for sp in plan.sections:
         section = sp.section
         if not (section.required and sp.scored and not sp.items) or section.id in direct:
-            continue
-        if hidden_sections and section.id in hidden_sections:
             continue
         top = section.max if section.max is not None else sp.static_max
         errors.append(answer_error(section.id, "required_section", maximum=fmt(top)))

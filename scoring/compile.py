@@ -142,7 +142,21 @@ def _compile(definition: Definition, source: str) -> Plan:
         required_ids=frozenset(p.item.id for p in items.values() if p.required),
         has_constraints=any(p.constraint is not None for p in items.values()),
         default_ids=frozenset(p.item.id for p in items.values() if p.item.default is not None),
+        relevance=_relevance(sections),
     )
+
+
+def _relevance(sections: list[SectionPlan]) -> list[tuple[Any, list[tuple[str, Any]]]]:
+    """The skip logic to walk per call: sections with a condition and all their items, and in
+    other sections only the items with a condition (the rest are always shown)."""
+    out: list[tuple[Any, list[tuple[str, Any]]]] = []
+    for sp in sections:
+        section_on = sp.relevant.compiled if sp.relevant is not None else None
+        walk = [(ip.item.id, ip.relevant.compiled if ip.relevant is not None else None)
+                for ip in sp.items if section_on is not None or ip.relevant is not None]
+        if walk:
+            out.append((section_on, walk))
+    return out
 
 
 def get_plan(definition: Definition) -> Plan:

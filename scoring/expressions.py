@@ -358,7 +358,48 @@ def _compare_number(op: str, a: Compiled, const: float) -> Compiled:
 
 
 
+_BOOL_CALLS = frozenset({"answered", "contains", "any_in"})
+
+
+def _is_bool(node: Node) -> bool:
+    """Whether a node always evaluates to True or False (never another value)."""
+    kind = node[0]
+    return (kind in ("cmp", "not", "and", "or") or (kind == "lit" and type(node[1]) is bool)
+            or (kind == "call" and node[1] in _BOOL_CALLS))
+
+
+def _simplify(node: Node) -> Node:
+    """The same expression with literal truth values folded out of `and`/`or`, for compiling
+    only (the AST kept on the Expression, its JSON and its references are unchanged).
+
+    `X and true` and `X or false` are X when X is True or False already; `false and X` is false
+    and `true or X` is true without evaluating X, as the short-circuit did."""
+    kind = node[0]
+    if kind not in ("and", "or", "not"):
+        return node
+    if kind == "not":
+        return ("not", _simplify(node[1]))
+    left, right = _simplify(node[1]), _simplify(node[2])
+    keep_on = kind == "and"  # the literal that leaves the other side deciding
+    if left[0] == "lit":
+        if bool(left[1]) is not keep_on:
+            return ("lit", not keep_on)
+        if _is_bool(right):
+            return right
+    if right[0] == "lit" and bool(right[1]) is keep_on and _is_bool(left):
+        return left
+    return (kind, left, right)
+
+
+def _is_plain_ref(node: Node) -> bool:
+    return node[0] == "ref" and not node[1].startswith("facts.")
+
+
 def _compile(node: Node, self_name: str | None) -> Compiled:
+    return _compile_node(_simplify(node), self_name)
+
+
+def _compile_node(node: Node, self_name: str | None) -> Compiled:
     kind = node[0]
     if kind == "lit":
         value = node[1]
@@ -373,20 +414,29 @@ def _compile(node: Node, self_name: str | None) -> Compiled:
         own = self_name or ""
         return lambda v, f: v.get(own)
     if kind == "and":
-        a, b = _compile(node[1], self_name), _compile(node[2], self_name)
+        a, b = _compile_node(node[1], self_name), _compile_node(node[2], self_name)
+        if _is_bool(node[1]) and _is_bool(node[2]):  # already True or False: no bool() needed
+            return lambda v, f: a(v, f) and b(v, f)
         return lambda v, f: bool(a(v, f)) and bool(b(v, f))
     if kind == "or":
-        a, b = _compile(node[1], self_name), _compile(node[2], self_name)
+        a, b = _compile_node(node[1], self_name), _compile_node(node[2], self_name)
+        if _is_bool(node[1]) and _is_bool(node[2]):
+            return lambda v, f: a(v, f) or b(v, f)
         return lambda v, f: bool(a(v, f)) or bool(b(v, f))
     if kind == "not":
-        a = _compile(node[1], self_name)
+        inner = node[1]
+        if inner[0] == "cmp" and inner[1] == "==" and _is_plain_ref(inner[2]) \
+                and inner[3][0] == "lit":  # `not (A == x)`, as one step
+            ref, const = inner[2][1], inner[3][1]
+            return lambda v, f: not (v.get(ref) == const)  # noqa: SIM201 (exactly `not ==`)
+        a = _compile_node(inner, self_name)
         return lambda v, f: not a(v, f)
     if kind == "neg":
-        a = _compile(node[1], self_name)
+        a = _compile_node(node[1], self_name)
         return lambda v, f: _arith("-", 0, a(v, f))
     if kind == "cmp":
         op = node[1]
-        a, b = _compile(node[2], self_name), _compile(node[3], self_name)
+        a, b = _compile_node(node[2], self_name), _compile_node(node[3], self_name)
         right = node[3]
         if right[0] == "lit" and op in _ORDER and type(right[1]) in (int, float):
             # `x >= 2` and friends: compare plain numbers directly, anything else as before
@@ -402,17 +452,17 @@ def _compile(node: Node, self_name: str | None) -> Compiled:
         return lambda v, f: _compare(op, a(v, f), b(v, f))
     if kind == "arith":
         op = node[1]
-        a, b = _compile(node[2], self_name), _compile(node[3], self_name)
+        a, b = _compile_node(node[2], self_name), _compile_node(node[3], self_name)
         return lambda v, f: _arith(op, a(v, f), b(v, f))
     if kind == "list":
         if all(n[0] == "lit" for n in node[1:]):
             constant = tuple(n[1] for n in node[1:])
             return lambda v, f: constant
-        parts = [_compile(n, self_name) for n in node[1:]]
+        parts = [_compile_node(n, self_name) for n in node[1:]]
         return lambda v, f: [p(v, f) for p in parts]
     if kind == "call":
         fn = FUNCTIONS[node[1]]
-        args = [_compile(n, self_name) for n in node[2:]]
+        args = [_compile_node(n, self_name) for n in node[2:]]
         plain_refs = all(n[0] == "ref" and not n[1].startswith("facts.") for n in node[2:])
         if fn in (_fn_sum, _fn_max) and plain_refs and node[2:]:
             names = tuple(n[1] for n in node[2:])
@@ -426,8 +476,18 @@ def _compile(node: Node, self_name: str | None) -> Compiled:
 
             return fast
         if len(args) == 1:
+            arg = node[2]
+            if _is_plain_ref(arg) or arg[0] == "self":  # `answered(.)`, `len(A.4.1)`
+                got: str = arg[1] if arg[0] == "ref" else (self_name or "")
+                return lambda v, f: fn(v.get(got))
             a0 = args[0]
             return lambda v, f: fn(a0(v, f))
+        if len(args) == 2 and _is_plain_ref(node[2]) and (node[3][0] == "lit" or (
+                node[3][0] == "list" and all(n[0] == "lit" for n in node[3][1:]))):
+            # `any_in(A.4.1, ['F00-F03', 'F04-F99'])`: the list is a constant
+            first: str = node[2][1]
+            second = node[3][1] if node[3][0] == "lit" else tuple(n[1] for n in node[3][1:])
+            return lambda v, f: fn(v.get(first), second)
         if len(args) == 2:
             a0, a1 = args
             return lambda v, f: fn(a0(v, f), a1(v, f))

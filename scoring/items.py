@@ -284,10 +284,13 @@ def _hashable(value: Any) -> bool:
 
 
 def _is_identity(ip: ItemPlan) -> bool:
-    """Whether an item's score is its answer itself (integer options scoring their value)."""
+    """Whether an item's score is its answer itself (integer options scoring their value).
+
+    Skip logic may sit on such an item: a hidden item leaves the values (and is counted
+    not applicable), so the getter below misses it and the item loop runs."""
     item = ip.item
     return (item.type == "single_choice" and bool(item.options) and item.weight == 1
-            and ip.calculate is None and ip.relevant is None
+            and ip.calculate is None
             and not item.not_applicable_allowed and all(
                 type(o.value) is int and type(o.points) is int and o.points == o.value
                 for o in item.options))
@@ -298,7 +301,7 @@ def _identity_getter(definition: Definition, plans: list[ItemPlan],
                      ) -> Callable[[Mapping[str, Any]], tuple[Any, ...]] | None:
     """For an assessment section whose items all score their answer (GB/T 42195, Barthel):
     a getter of every item's value at once; KeyError when one is missing (then the item loop
-    runs). Sections with anything else (not-applicable, skip logic, findings) return None."""
+    runs). Sections with anything else (not-applicable, calculations, findings) return None."""
     if definition.kind != "assessment" or not scorers or len(scorers) != len(plans):
         return None
     if not all(_is_identity(p) for p in plans):

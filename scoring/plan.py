@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .definitions import Item, Section
-from .expressions import Expression
+from .expressions import Compiled, Expression
 from .rules import Step
 
 RESERVED = ("total", "max_total", "percent", "level")
@@ -82,6 +82,10 @@ class Plan:
     required_ids: frozenset[str] = frozenset()
     has_constraints: bool = False
     default_ids: frozenset[str] = frozenset()
+    # the skip logic to walk, in definition order: per section its condition (None: always on)
+    # and the items that may be hidden with their own condition (None: only with the section)
+    relevance: list[tuple[Compiled | None, list[tuple[str, Compiled | None]]]] = field(
+        default_factory=list)
 
 def _level_dict_uncached(level: Any) -> dict[str, Any]:
     code = level.code

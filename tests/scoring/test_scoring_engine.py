@@ -151,6 +151,35 @@ def test_expression_language() -> None:
         assert parse_expression(text).evaluate(values, {"first": True}) == expected, text
 
 
+def test_expression_shortcuts_keep_values_and_errors() -> None:
+    """The compiler folds literal truth values and fuses common shapes (scoring/expressions.py
+    `_simplify`); each shape gives the value, the type and the error the plain form gives."""
+    values = {"a": 2, "b": None, "codes": ["F00-F03"], "own": "", "flag": True}
+    cases = {
+        "a and true": True,
+        "true and a": True,
+        "a or false": True,
+        "b or false": False,
+        "false or b": False,
+        "false and (a in 5)": False,
+        "true or (a in 5)": True,
+        "not (flag == true and true)": False,
+        "not (b == 2)": True,
+        "(a == 2 and true) or answered(.)": True,
+        "answered(.)": False,
+        "len(codes)": 1,
+        "any_in(codes, ['F00-F03', 'F04-F99'])": True,
+        "contains(codes, 'F04-F99')": False,
+        "coalesce(b, 'x')": "x",
+    }
+    for text, expected in cases.items():
+        got = parse_expression(text, self_name="own").evaluate(values, {})
+        assert got == expected and type(got) is type(expected), text
+    for text in ("(a in 5) and false", "(a in 5) or true", "not ((a in 5) and true)"):
+        with pytest.raises(TypeError):
+            parse_expression(text).evaluate(values, {})
+
+
 @pytest.mark.parametrize("text", ["a +", "(a", "a ; b", "nope(1)", "", "'open"])
 def test_expression_errors_have_a_column(text: str) -> None:
     with pytest.raises(ExpressionError) as caught:
