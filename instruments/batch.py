@@ -65,15 +65,18 @@ def score_line(variants: _Variants, text: str, number: int) -> tuple[Any, dict[s
             None, "bad_input", f'第 {number} 行应为 {{"id", "answers", "facts"}} 对象',
             f'line {number} must be an {{"id", "answers", "facts"}} object')]}
     line_id = data.get("id")
-    errors = [_error(key, "bad_input", f"未知的键 {key}；只允许 id、answers、facts、policies",
-                     f"unknown key {key}; only id, answers, facts, policies")
-              for key in sorted(set(data) - ALLOWED_KEYS)]
     answers, facts, policies = data.get("answers", {}), data.get("facts") or {}, data.get("policies") or {}
-    for name, value in (("answers", answers), ("facts", facts), ("policies", policies)):
-        if not isinstance(value, dict):
-            errors.append(_error(name, "bad_input", f"{name} 应为对象", f"{name} must be an object"))
-    if errors:
-        return line_id, {"id": line_id, "errors": errors}
+    # the usual line (known keys, three objects) has nothing to report: checked in one go
+    if not (ALLOWED_KEYS.issuperset(data) and type(answers) is dict and type(facts) is dict
+            and type(policies) is dict):
+        errors = [_error(key, "bad_input", f"未知的键 {key}；只允许 id、answers、facts、policies",
+                         f"unknown key {key}; only id, answers, facts, policies")
+                  for key in sorted(set(data) - ALLOWED_KEYS)]
+        for name, value in (("answers", answers), ("facts", facts), ("policies", policies)):
+            if not isinstance(value, dict):
+                errors.append(_error(name, "bad_input", f"{name} 应为对象", f"{name} must be an object"))
+        if errors:
+            return line_id, {"id": line_id, "errors": errors}
     definition = variants.get(policies)
     if isinstance(definition, list):
         return line_id, {"id": line_id, "errors": definition}
@@ -93,7 +96,7 @@ def run_batch(definition: Definition, lines: Iterable[str], out: IO[str]) -> boo
     buffer: list[str] = []
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for number, text in enumerate(lines, start=1):
-        if not text.strip():
+        if not text or text.isspace():  # blank (the same whitespace as str.strip)
             continue
         _line_id, output = score_line(variants, text, number)
         had_errors = had_errors or "errors" in output

@@ -59,13 +59,18 @@ def _prepare(
     direct: set[str] = set()
     invalid: set[str] = set()
     is_rating = definition.kind == "rating"
-    fast = plan.fast_choices
+    fast, fast_booleans = plan.fast_choices, plan.fast_booleans
     for key, value in answers.items():
-        if type(value) is int:
+        # the usual answers, already what their check would return: taken as they are
+        kind = type(value)
+        if kind is int:
             table = fast.get(key)
             if table is not None and value in table:
                 values[key] = value
                 continue
+        elif kind is bool and key in fast_booleans:
+            values[key] = value
+            continue
         ip = items.get(key)
         if ip is None:
             if is_rating and any(sp.section.id == key and sp.scored for sp in plan.sections):
@@ -181,9 +186,9 @@ def _required_sections(plan: Plan, direct: set[str], partial: bool,
     hides such a section: hiding is per item, and it has none."""
     if partial:
         return
-    for sp in plan.sections:
+    for sp in plan.entered_sections:  # required, scored and without items, in definition order
         section = sp.section
-        if not (section.required and sp.scored and not sp.items) or section.id in direct:
+        if section.id in direct:
             continue
         top = section.max if section.max is not None else sp.static_max
         errors.append(answer_error(section.id, "required_section", maximum=fmt(top)))

@@ -104,11 +104,15 @@ def _compile(definition: Definition, source: str) -> Plan:
         top_max = static_max if plans else float(section.max or 0)
         top_out = int(top_max) if top_max.is_integer() else top_max
         scorers = [(p, p.item.id, p.score) for p in plans if p.score]
+        sum_values = _identity_getter(definition, plans, scorers)
+        title_zh, title_en, max_text = section.title.zh, section.title.get("en"), fmt(top_out)
+        sum_texts = {n: (f"{title_zh} {fmt(n)}/{max_text}", f"{title_en} {fmt(n)}/{max_text}")
+                     for n in range(int(top_max) + 1)} \
+            if sum_values is not None and top_max <= 2000 else {}
         sections.append(SectionPlan(
             section, plans, top_out, scored, rel, scorers, key=f"section.{section.id}",
-            title_zh=section.title.zh, title_en=section.title.get("en"),
-            max_text=fmt(top_out), max_out=num(top_out),
-            sum_values=_identity_getter(definition, plans, scorers),
+            title_zh=title_zh, title_en=title_en, max_text=max_text, max_out=num(top_out),
+            sum_values=sum_values, sum_texts=sum_texts,
         ))
     if definition.total.method not in TOTAL_METHODS:
         errors.append(definition_error(source, None, "rule", field="total.method",
@@ -136,6 +140,11 @@ def _compile(definition: Definition, source: str) -> Plan:
             and p.item.max is not None and p.item.max - (p.item.min or 0) <= 1000
             and not p.item.step and (p.item.min is not None or p.item.type == "count")
         },
+        fast_booleans=frozenset(
+            p.item.id for p in items.values()
+            if p.item.type == "boolean" and not p.item.options and p.calculate is None),
+        entered_sections=[sp for sp in sections
+                          if sp.section.required and sp.scored and not sp.items],
         has_relevance=any(p.relevant is not None for p in items.values())
         or any(s.relevant is not None for s in sections),
         level_dicts={lv.code: _level_dict_uncached(lv) for lv in definition.levels},

@@ -130,9 +130,12 @@ def score(
                                          "label": sp.title_zh, "label_en": sp.title_en}
                     scores.append(score_out)
                     maxima.append(sp.max_out)
-                    text = fmt(total)
-                    explain((f"{sp.title_zh} {text}/{sp.max_text}",
-                             f"{sp.title_en} {text}/{sp.max_text}"))
+                    texts = sp.sum_texts.get(total)
+                    if texts is None:
+                        text = fmt(total)
+                        texts = (f"{sp.title_zh} {text}/{sp.max_text}",
+                                 f"{sp.title_en} {text}/{sp.max_text}")
+                    explain(texts)
                     continue
         if sid in direct:
             value = values[sp.key]

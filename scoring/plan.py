@@ -62,6 +62,8 @@ class SectionPlan:
     max_text: str = ""
     max_out: Any = None
     sum_values: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
+    # with sum_values: the explanation of each whole score from 0 to the maximum, rendered once
+    sum_texts: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,6 +79,8 @@ class Plan:
     with_defaults: list[ItemPlan] = field(default_factory=list)
     veto_codes: frozenset[str] = frozenset()
     fast_choices: dict[str, frozenset[Any]] = field(default_factory=dict)
+    fast_booleans: frozenset[str] = frozenset()  # yes/no items whose answer is a plain bool
+    entered_sections: list[SectionPlan] = field(default_factory=list)  # required, no items
     has_relevance: bool = False
     level_dicts: dict[int, dict[str, Any]] = field(default_factory=dict)
     required_ids: frozenset[str] = frozenset()
