@@ -24,3 +24,7 @@ def run() -> dict[str, float]:
     assert not had_errors and out.getvalue().count("\n") == LINES
     print(f"{LINES} lines: {wall:.2f} s wall, {cpu:.2f} s CPU (target < 10 s)")
     return {"batch_100k_lines_s_wall": round(wall, 2), "batch_100k_lines_s_cpu": round(cpu, 2)}
+
+
+if __name__ == "__main__":
+    run()

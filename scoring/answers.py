@@ -137,7 +137,9 @@ def _prepare(
     # earlier is already gone when a later condition reads it. Items without a condition in a
     # section without one are always shown and not walked (plan.relevance).
     env = facts or {}
-    for section_on, walk in plan.relevance:
+    for section_on, guard, walk in plan.relevance:
+        if guard is not None and guard(values, env):  # every item here is shown
+            continue
         on = section_on is None or bool(section_on(values, env))
         for iid, relevant in walk:
             if on and (relevant is None or relevant(values, env)):

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from .definitions import Definition
 from .errors import DefinitionError, definition_error
-from .expressions import Expression
+from .expressions import Expression, or_guard
 from .items import _identity_getter, _make_check, _make_score
 from .plan import RESERVED, ItemPlan, Plan, SectionPlan, _level_dict_uncached, num
 from .rules import RULES, Context, Step, fmt, target_of
@@ -155,16 +155,32 @@ def _compile(definition: Definition, source: str) -> Plan:
     )
 
 
-def _relevance(sections: list[SectionPlan]) -> list[tuple[Any, list[tuple[str, Any]]]]:
+def _relevance(sections: list[SectionPlan]) -> list[tuple[Any, Any, list[tuple[str, Any]]]]:
     """The skip logic to walk per call: sections with a condition and all their items, and in
-    other sections only the items with a condition (the rest are always shown)."""
-    out: list[tuple[Any, list[tuple[str, Any]]]] = []
+    other sections only the items with a condition (the rest are always shown).
+
+    A section whose walked items all read `G or ...` with one G (GB/T 42195's B items: `not
+    (A.5.11 == true and ...) or answered(.)`) gets G as its guard when G cannot raise and reads
+    no item the skip logic may hide: G then has one value for the whole walk, and when it holds
+    every item's condition holds, so the walk is skipped."""
+    hideable = {ip.item.id for sp in sections for ip in sp.items
+                if sp.relevant is not None or ip.relevant is not None}
+    out: list[tuple[Any, Any, list[tuple[str, Any]]]] = []
     for sp in sections:
         section_on = sp.relevant.compiled if sp.relevant is not None else None
-        walk = [(ip.item.id, ip.relevant.compiled if ip.relevant is not None else None)
-                for ip in sp.items if section_on is not None or ip.relevant is not None]
-        if walk:
-            out.append((section_on, walk))
+        walked = [ip for ip in sp.items if section_on is not None or ip.relevant is not None]
+        if not walked:
+            continue
+        guard = None
+        if section_on is None:
+            guards = [or_guard(ip.relevant) for ip in walked if ip.relevant is not None]
+            first = guards[0]
+            if first is not None and len(guards) == len(walked) and not first[2] & hideable \
+                    and all(g is not None and g[0] == first[0] for g in guards):
+                guard = first[1]
+        out.append((section_on, guard, [
+            (ip.item.id, ip.relevant.compiled if ip.relevant is not None else None)
+            for ip in walked]))
     return out
 
 

@@ -391,6 +391,45 @@ def _simplify(node: Node) -> Node:
     return (kind, left, right)
 
 
+def _cannot_raise(node: Node) -> bool:
+    """Whether evaluating a node can never raise on checked answer values: literals, item
+    references, `.`, not/and/or, ==/!= and answered() of such nodes (facts, which hold anything
+    a caller passes, and everything else are left out)."""
+    kind = node[0]
+    if kind in ("lit", "self"):
+        return True
+    if kind == "ref":
+        return _is_plain_ref(node)
+    if kind in ("not", "and", "or"):
+        return all(_cannot_raise(n) for n in node[1:])
+    if kind == "cmp":
+        return node[1] in ("==", "!=") and _cannot_raise(node[2]) and _cannot_raise(node[3])
+    if kind == "call":
+        return node[1] == "answered" and all(_cannot_raise(n) for n in node[2:])
+    if kind == "list":
+        return all(_cannot_raise(n) for n in node[1:])
+    return False
+
+
+def _has_self(node: Node) -> bool:
+    return node[0] == "self" or any(isinstance(n, tuple) and _has_self(n) for n in node[1:])
+
+
+def or_guard(expression: Expression) -> tuple[Node, Compiled, frozenset[str]] | None:
+    """For a condition `G or X` whose G reads no `.` and cannot raise: G (as compiled), its
+    compiled closure and the names it reads. When G holds, the condition holds whatever X is;
+    items sharing one G can then be settled together (scoring/answers.py skip logic)."""
+    node = _simplify(expression.ast)
+    if node[0] != "or":
+        return None
+    guard = node[1]
+    if _has_self(guard) or not _cannot_raise(guard):
+        return None
+    refs: set[str] = set()
+    _references(guard, refs)
+    return guard, _compile_node(guard, None), frozenset(refs)
+
+
 def _is_plain_ref(node: Node) -> bool:
     return node[0] == "ref" and not node[1].startswith("facts.")
 

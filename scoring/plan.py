@@ -86,10 +86,11 @@ class Plan:
     required_ids: frozenset[str] = frozenset()
     has_constraints: bool = False
     default_ids: frozenset[str] = frozenset()
-    # the skip logic to walk, in definition order: per section its condition (None: always on)
-    # and the items that may be hidden with their own condition (None: only with the section)
-    relevance: list[tuple[Compiled | None, list[tuple[str, Compiled | None]]]] = field(
-        default_factory=list)
+    # the skip logic to walk, in definition order: per section its condition (None: always on),
+    # a guard that shows every walked item when it holds (None: none) and the items that may be
+    # hidden with their own condition (None: only with the section)
+    relevance: list[tuple[Compiled | None, Compiled | None,
+                          list[tuple[str, Compiled | None]]]] = field(default_factory=list)
 
 def _level_dict_uncached(level: Any) -> dict[str, Any]:
     code = level.code

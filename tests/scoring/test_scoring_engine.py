@@ -380,3 +380,55 @@ def test_rectification_days_must_be_whole_positive_days(days: str) -> None:
         define(text)
     assert caught.value.errors[0]["field"] == "rules[3].rectification_days"
     assert caught.value.errors[0]["source"] == "inline.yaml"
+
+
+GUARDED = """
+id: guarded
+version: 1
+kind: assessment
+title: 跳题
+levels:
+  - {code: 0, label: {zh: 好, en: good}}
+sections:
+  - id: A
+    title: 基本
+    items:
+      - {id: coma, type: boolean, title: 昏迷}
+      - {id: gate, type: single_choice, title: 开关, options: [{value: 1}, {value: 0}]}
+      - {id: hid, type: single_choice, title: 被跳, relevant: gate == 1, options: [{value: 1}, {value: 0}]}
+  - id: B
+    title: 能力
+    required: true
+    items:
+      - {id: b1, type: single_choice, title: 一, relevant: "not coma or answered(.)", options: [{value: 2}, {value: 0}]}
+      - {id: b2, type: single_choice, title: 二, relevant: "not coma or answered(.)", options: [{value: 2}, {value: 0}]}
+  - id: C
+    title: 连带
+    required: true
+    items:
+      - {id: c1, type: single_choice, title: 三, relevant: "hid != 1 or answered(.)", options: [{value: 2}, {value: 0}]}
+      - {id: c2, type: single_choice, title: 四, relevant: "hid != 1 or answered(.)", options: [{value: 2}, {value: 0}]}
+rules:
+  - type: bands
+    bands: [{code: 0, min: 0, max: 8}]
+"""
+
+
+def test_items_sharing_a_skip_condition_are_shown_hidden_and_counted_as_before() -> None:
+    """B's items share `not coma` (settled once per call when it holds); C's share `hid != 1`,
+    which reads an item the skip logic itself hides, so each of C's items is still asked in
+    order. Either way: hidden items are not applicable, answered ones stay."""
+    definition = define(GUARDED)
+    shown = definition.relevant_items({"coma": False, "gate": 0})
+    assert {"b1", "b2", "c1", "c2"} <= shown and "hid" not in shown
+    assert not {"b1", "b2"} & definition.relevant_items({"coma": True})
+    result = score(definition, {"coma": True, "b1": 2, "gate": 1, "hid": 1, "c2": 0}).to_dict()
+    assert result["domains"]["B"] == {"score": 2, "max": 2, "label": "能力", "label_en": "能力",
+                                      "not_applicable": 1}
+    assert result["domains"]["C"]["max"] == 2 and result["domains"]["C"]["not_applicable"] == 1
+    # `hid` answered but skipped (gate 0): C's condition reads it as unanswered, so C is asked
+    problems = validate_answers(definition, {"coma": False, "gate": 0, "hid": 1, "b1": 2, "b2": 0})
+    assert [(p["item"], p["code"]) for p in problems] == [("c1", "required"), ("c2", "required")]
+    result = score(definition, {"coma": False, "gate": 0, "hid": 1, "b1": 2, "b2": 0, "c1": 0,
+                                "c2": 2})
+    assert result.warnings == ("hid 不适用于当前作答（跳题），其答案不计",)
