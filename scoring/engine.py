@@ -203,8 +203,11 @@ def score(
     values["max_total"] = max_total
     if total_value is not None:
         values["percent"] = total_value / max_total * 100 if max_total else None
-        explain((f"总分 {fmt(num(total_value))}/{fmt(num(max_total))}",
-                 f"total {fmt(num(total_value))}/{fmt(num(max_total))}"))
+        if type(total_value) is int and type(max_total) is int:  # fmt(num(n)) is str(n)
+            explain((f"总分 {total_value}/{max_total}", f"total {total_value}/{max_total}"))
+        else:
+            explain((f"总分 {fmt(num(total_value))}/{fmt(num(max_total))}",
+                     f"total {fmt(num(total_value))}/{fmt(num(max_total))}"))
     for step in plan.steps:
         step(state)
     vetoed = bool(state.vetoes)

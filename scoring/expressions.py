@@ -276,7 +276,10 @@ def _fn_contains(collection: Any, value: Any) -> bool:
 def _fn_any_in(collection: Any, values: Any) -> bool:
     if collection is None or values is None:
         return False
-    return any(v in collection for v in values)
+    for v in values:  # noqa: SIM110 (any() over a generator, without the generator's cost)
+        if v in collection:
+            return True
+    return False
 
 
 def _fn_coalesce(*args: Any) -> Any:
@@ -488,6 +491,10 @@ def _compile_node(node: Node, self_name: str | None) -> Compiled:
                     return lambda v, f: bool(v.get(ref_name) == const)
                 return lambda v, f: bool(a(v, f) == const)
             return lambda v, f: bool(a(v, f) == b(v, f))
+        if op == "!=" and right[0] == "lit" and _is_plain_ref(node[2]):
+            ne_name: str = node[2][1]
+            ne_const = right[1]
+            return lambda v, f: bool(v.get(ne_name) != ne_const)
         return lambda v, f: _compare(op, a(v, f), b(v, f))
     if kind == "arith":
         op = node[1]
@@ -507,11 +514,14 @@ def _compile_node(node: Node, self_name: str | None) -> Compiled:
             names = tuple(n[1] for n in node[2:])
             slow = fn
 
+            plain: Callable[[list[Any]], Any] = sum if slow is _fn_sum else max
+
             def fast(v: Mapping[str, Any], f: Mapping[str, Any]) -> Any:
                 got = [v.get(n) for n in names]
-                if all(type(x) is int for x in got):
-                    return sum(got) if slow is _fn_sum else max(got)  # type: ignore[type-var]
-                return slow(*got)
+                for x in got:
+                    if type(x) is not int:
+                        return slow(*got)
+                return plain(got)  # whole numbers only: what sum()/max() of the language give
 
             return fast
         if len(args) == 1:

@@ -127,6 +127,7 @@ def compile_adjustments(rule: AdjustmentsRule, ctx: Context) -> Step:
         compiled.append(_compile_adjustment(ctx.definition, adj, cond, others, switch_policy,
                                             to_code, to_policy))
     cap = rule.cap
+    changes: dict[tuple[int, int], tuple[str, str]] = {}  # (from, to) → the step saying so
 
     def apply(state: State) -> None:
         v, f = state.values, state.facts
@@ -138,11 +139,12 @@ def compile_adjustments(rule: AdjustmentsRule, ctx: Context) -> Step:
         for a in compiled:
             hit = bool(a.cond(v, f))
             # the policy decides whether this adjustment applies: say so
-            if a.switch_policy is not None and a.others and any(
-                bool(alt(v, f)) is not hit for alt in a.others
-            ):
-                state.use_policy(a.switch_policy)
-                state.steps.append(a.decided if hit else a.not_decided)
+            if a.switch_policy is not None:
+                for alt in a.others:
+                    if bool(alt(v, f)) is not hit:
+                        state.use_policy(a.switch_policy)
+                        state.steps.append(a.decided if hit else a.not_decided)
+                        break
             if hit:
                 fired.append(a)
         if not fired:
@@ -163,14 +165,17 @@ def compile_adjustments(rule: AdjustmentsRule, ctx: Context) -> Step:
                 how_en = "raised once" if stacking == "raise_once" else "raises added up"
                 state.explain(f"{len(raises)} 项提高条件同时满足：{p_zh}，{how_zh}",
                               f"{len(raises)} raise conditions hold: {p_en}, {how_en}")
-            base_zh, base_en = state.level_name(base)
             shown = min(level, cap) if cap is not None else level
-            new_zh, new_en = state.level_name(shown)
+            change = changes.get((base, shown))
+            if change is None:  # rendered once per pair of levels (names are the definition's)
+                base_zh, base_en = state.level_name(base)
+                new_zh, new_en = state.level_name(shown)
+                change = changes[(base, shown)] = (
+                    (f"{base_zh} 已是最高等级，不再提高", f"{base_en} is already the highest level")
+                    if shown == base else (f"{base_zh} → {new_zh}", f"{base_en} → {new_en}"))
+            state.steps.append(change)
             if shown == base:  # already at the top: never "X → X"
-                state.explain(f"{base_zh} 已是最高等级，不再提高", f"{base_en} is already the highest level")
                 level = base
-            else:
-                state.explain(f"{base_zh} → {new_zh}", f"{base_en} → {new_en}")
         for a in fired:
             state.adjustments.append(dict(a.record))
             if a.adj.effect == "set" and a.to is not None:
