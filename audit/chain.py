@@ -61,11 +61,27 @@ def audit_key() -> bytes:
 # --- digests -------------------------------------------------------------------------------
 
 
+_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode  # what json.dumps builds per call
+
+
 def _blob(values: Mapping[str, Any]) -> bytes:
     at = values["at"]
     payload = {name: values[name] for name in DIGEST_FIELDS}
     payload["at"] = at.isoformat(timespec="microseconds") if hasattr(at, "isoformat") else str(at)
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return _ENCODE(payload).encode()
+
+
+class Digester:
+    """event_digest for many events under one key (a bulk fill): the key's HMAC state is set up
+    once and copied per event. `values` holds every digest field, `at` timezone-aware."""
+
+    def __init__(self, key: bytes) -> None:
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
+
+    def digest(self, values: Mapping[str, Any]) -> str:
+        mac = self._mac.copy()
+        mac.update(_blob(values))
+        return mac.hexdigest()
 
 
 def _values(event: Any) -> dict[str, Any]:

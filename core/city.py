@@ -18,102 +18,25 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import Connection
-from sqlmodel import Session, SQLModel
+from sqlalchemy import select
+from sqlmodel import Session
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation
 from assessment.idnumber import check_digit
 from assessment.models import Assessment, Elder, ElderState
 from assessment.queries import add_months
-from audit.chain import audit_key, event_digest
 from audit.models import AuditEvent
+from core.city_writer import Chain, Writer
 from core.crypto import FieldCipher, mask_id_number, mask_phone
 from rating.models import Certificate, CorrectiveAction, Facility, FacilityState, Grade, Inspection
 
 DISTRICTS = 20
 CHUNK = 5000
+REBUILD_AT = 50_000  # from this many elders (and at least as many as there are), indexes are rebuilt
+BULK = [Elder, ElderState, Assessment, AuditEvent, Facility, FacilityState, Inspection, CorrectiveAction, Grade,
+        Certificate]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "秀英桂兰玉兰建国德明淑珍凤英志强国华丽华秀兰桂英金凤永福文华玉珍淑华振华春花海燕"
-
-
-class Writer:
-    """Rows into tables: COPY on PostgreSQL, executemany elsewhere."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.pg = conn.dialect.name == "postgresql"
-        self._dumped: dict[int, tuple[Any, str]] = {}
-
-    def write(self, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        table = model.__table__  # type: ignore[attr-defined]
-        columns = list(rows[0])
-        if not self.pg:
-            self.conn.execute(table.insert(), rows)
-            return
-        json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
-        raw = self.conn.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row([self._json(row[c]) if c in json_columns and row[c] is not None else row[c]
-                                for c in columns])
-
-    def _json(self, value: Any) -> str:
-        """JSON text; the answer and result templates shared by many rows are encoded once."""
-        if isinstance(value, dict | list) and len(value) > 8:
-            found = self._dumped.get(id(value))
-            if found is None or found[0] is not value:
-                found = self._dumped[id(value)] = (value, json.dumps(value, ensure_ascii=False))
-            return found[1]
-        return json.dumps(value, ensure_ascii=False)
-
-    def next_id(self, model: type[SQLModel]) -> int:
-        table = model.__table__  # type: ignore[attr-defined]
-        return int(self.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
-
-    def analyze(self, models: list[type[SQLModel]]) -> None:
-        """Fresh statistics, so the planner picks the list indexes right after a bulk fill."""
-        if self.pg:
-            names = ", ".join(model.__table__.name for model in models)  # type: ignore[attr-defined]
-            self.conn.execute(text(f"ANALYZE {names}"))
-
-    def reset_sequences(self, models: list[type[SQLModel]]) -> None:
-        if not self.pg:
-            return
-        for model in models:
-            name = model.__table__.name  # type: ignore[attr-defined]
-            self.conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                                   f"(SELECT coalesce(max(id), 1) FROM {name}))"))
-
-
-class Chain:
-    """Audit events appended after the newest one, hashed by the audit module."""
-
-    def __init__(self, writer: Writer) -> None:
-        self.writer = writer
-        self.next_id = writer.next_id(AuditEvent)
-        last = writer.conn.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()  # type: ignore[union-attr]
-        self.prev = last or ""
-        self.rows: list[dict[str, Any]] = []
-        self.key = audit_key()
-
-    def add(self, at: datetime, actor: Any, action: str, target_type: str, target_id: int,
-            changes: dict[str, Any] | None = None) -> None:
-        event = SimpleNamespace(
-            at=at, user_id=actor.id, username=actor.username, roles=actor.roles,
-            organisation_id=actor.organisation_id, action=action, target_type=target_type,
-            target_id=str(target_id), changes=changes, reason=None, client_address=None,
-            request_id="demo-city", prev_hash=self.prev)
-        event.hash = event_digest(event, self.key)
-        self.prev = event.hash
-        self.rows.append({"id": self.next_id, **vars(event)})
-        self.next_id += 1
-
-    def flush(self) -> None:
-        self.writer.write(AuditEvent, self.rows)
-        self.rows = []
 
 
 def _districts(session: Session, city: Organisation) -> list[Organisation]:
@@ -147,8 +70,13 @@ def _templates(definition: Any) -> list[tuple[dict[str, Any], dict[str, Any], st
 
 
 def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
-              progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
-    """Add `elders` elders and everything in proportion; returns row counts written."""
+              progress: Callable[[str], None] = lambda _m: None, rebuild_indexes: bool | None = None,
+              threaded: bool | None = None) -> dict[str, int]:
+    """Add `elders` elders and everything in proportion; returns row counts written.
+
+    On PostgreSQL the batches are written by a thread of their own while the next is generated
+    (`threaded`, default on), and a large fill (`rebuild_indexes`, default from REBUILD_AT)
+    drops the bulk tables' secondary indexes and foreign keys first and puts them back at the end."""
     import instruments
     from audit.operations import _lock_chain
     from core.crypto import cipher
@@ -157,8 +85,10 @@ def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
     definition = instruments.builtin()["gbt42195-2022"]
     templates = _templates(definition)
     orgs = context.organisations
-    districts = [orgs["district1"], *_districts(session, orgs["city"])]
-    users = context.users
+    # plain copies: the writer thread owns the connection, so nothing here may load lazily
+    districts = [SimpleNamespace(id=o.id, name=o.name) for o in (orgs["district1"], *_districts(session, orgs["city"]))]
+    users = {name: SimpleNamespace(id=u.id, username=u.username, roles=u.roles, organisation_id=u.organisation_id)
+             for name, u in context.users.items()}
     assessors, reviewer, inspector, admin = (users["assessor1"], users["assessor2"]), users["reviewer1"], \
         users["inspector1"], users["admin"]
     _lock_chain(session.connection())  # the chain has one writer while the city is appended
@@ -171,7 +101,36 @@ def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
     counts = {"elders": 0, "assessments": 0, "facilities": 0, "inspections": 0, "actions": 0, "grades": 0,
               "certificates": 0}
     elder_id, assessment_id = writer.next_id(Elder), writer.next_id(Assessment)
+    rating_ids = tuple(writer.next_id(m) for m in (Facility, Inspection, CorrectiveAction, Grade, Certificate))
     start = elder_id
+    if rebuild_indexes is None:
+        rebuild_indexes = elders >= REBUILD_AT and elders >= writer.count(Elder)
+    dropped = writer.drop_for_bulk(BULK) if rebuild_indexes else []
+    if writer.pg and threaded is not False:
+        writer.start()
+    try:
+        _elders(rng, writer, chain, elders, field_cipher, districts, now, elder_id, assessment_id, templates,
+                definition, assessors, reviewer, months, counts, progress)
+        _rating(rng, writer, chain, districts, elders, now, inspector, admin, counts, rating_ids)
+        chain.flush()
+        writer.drain()
+    finally:
+        writer.close()
+    if dropped:
+        progress(f"indexes and foreign keys: {len(dropped)}")
+        writer.restore(dropped)
+    writer.reset_sequences([Elder, Assessment, AuditEvent, Facility, Inspection, CorrectiveAction, Grade, Certificate])
+    writer.analyze(BULK)
+    counts["audit_events"] = chain.next_id - 1
+    counts["first_elder_id"] = start
+    return counts
+
+
+def _elders(rng: random.Random, writer: Writer, chain: Chain, elders: int, field_cipher: FieldCipher,
+            districts: list[Any], now: datetime, elder_id: int, assessment_id: int, templates: list[Any],
+            definition: Any, assessors: tuple[Any, Any], reviewer: Any, months: dict[int, int],
+            counts: dict[str, int], progress: Callable[[str], None]) -> None:
+    """The elders, CHUNK at a time, each with its assessments, state and audit events."""
     for low in range(0, elders, CHUNK):
         size = min(CHUNK, elders - low)
         e_rows, a_rows, s_rows = [], [], []
@@ -201,30 +160,22 @@ def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
             s_rows.append({"elder_id": elder_id, **state})
             elder_id += 1
         writer.write(Elder, e_rows)
-        superseded = [{"i": r["id"], "s": r.pop("superseded_by_id")} for r in a_rows if r["superseded_by_id"]]
+        superseded = [{"i": r["id"], "s": r["superseded_by_id"]} for r in a_rows if r["superseded_by_id"]]
         for r in a_rows:
-            r.setdefault("superseded_by_id", None)
+            r["superseded_by_id"] = None
         writer.write(Assessment, a_rows)
-        if superseded:  # an amended version points at its successor, written in the same batch
-            conn.execute(text("UPDATE assessment SET superseded_by_id = :s WHERE id = :i"), superseded)
+        # an amended version points at its successor, written in the same batch
+        writer.execute("UPDATE assessment SET superseded_by_id = :s WHERE id = :i", superseded)
         writer.write(ElderState, s_rows)
         chain.flush()
         counts["elders"] += len(e_rows)
         counts["assessments"] += len(a_rows)
         progress(f"elders: {counts['elders']}/{elders}")
-    _rating(rng, writer, chain, districts, elders, now, inspector, admin, counts)
-    chain.flush()
-    writer.reset_sequences([Elder, Assessment, AuditEvent, Facility, Inspection, CorrectiveAction, Grade, Certificate])
-    writer.analyze([Elder, ElderState, Assessment, AuditEvent, Facility, FacilityState, Inspection, CorrectiveAction,
-                    Grade, Certificate])
-    counts["audit_events"] = chain.next_id - 1
-    counts["first_elder_id"] = start
-    return counts
 
 
 def _assessments(rng: random.Random, chain: Chain, rows: list[dict[str, Any]], elder_id: int, org: Any,
                  created: datetime, now: datetime, next_id: int, templates: list[Any], definition: Any,
-                 assessors: tuple[User, User], reviewer: User, months: int) -> dict[str, Any]:
+                 assessors: tuple[Any, Any], reviewer: Any, months: int) -> dict[str, Any]:
     """About three assessments a year apart; returns the elder's state (with `_count` rows written)."""
     count = rng.choice((2, 3, 3, 3, 4))
     when = created + timedelta(days=1)
@@ -294,14 +245,14 @@ def _assessments(rng: random.Random, chain: Chain, rows: list[dict[str, Any]], e
 
 
 def _rating(rng: random.Random, writer: Writer, chain: Chain, districts: list[Any], elders: int, now: datetime,
-            inspector: User, admin: User, counts: dict[str, int]) -> None:
+            inspector: Any, admin: Any, counts: dict[str, int], ids: tuple[int, ...]) -> None:
     """Facilities, inspections, corrective actions, grades and certificates in proportion."""
     from rating.signing import sign_payload
 
     facilities = max(1, elders * 5 // 1000)
     inspections = max(1, elders * 20 // 1000)
     actions = max(1, elders * 100 // 1000)
-    fid, iid, aid, gid, cid = (writer.next_id(m) for m in (Facility, Inspection, CorrectiveAction, Grade, Certificate))
+    fid, iid, aid, gid, cid = ids
     f_rows, i_rows, a_rows, g_rows, c_rows, s_rows = [], [], [], [], [], []
     by_facility: dict[int, list[dict[str, Any]]] = {}
     for n in range(facilities):

@@ -275,3 +275,35 @@ def test_the_lock_is_taken_at_the_append_not_at_record_event(app, database_url):
     slow.close()
     with Session(engine) as session:
         assert verify(session, full=True).ok
+
+
+def _reference_digest(values, key):
+    """The digest as first written (json.dumps per event): the fast paths must give these bytes."""
+    import hmac
+
+    payload = {name: values[name] for name in DIGEST_FIELDS}
+    payload["at"] = values["at"].isoformat(timespec="microseconds")
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hmac.new(key, blob, hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("changes", [
+    None, {}, {"name": "王秀英", "id_number": "***", "legal_basis": "statutory"},
+    {"z": 1, "a": [1.5, None, True], "nested": {"b": "é\"\\\n", "a": 2}}, {"when": "2026-01-01", "n": 10**20}])
+def test_bulk_digester_gives_the_events_own_digest(changes):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from audit.chain import Digester
+
+    key = b"test-audit-key"
+    digester = Digester(key)
+    for at, roles, org in [(datetime(2026, 3, 1, 8, 0, tzinfo=UTC), "assessor", 3),
+                           (datetime(2025, 12, 31, 23, 59, 59, 123456, tzinfo=timezone(timedelta(hours=8))),
+                            "reviewer,admin", None)]:
+        values = {"at": at, "user_id": 7, "username": "评估员一", "roles": roles, "organisation_id": org,
+                  "action": "assessment.start", "target_type": "assessment", "target_id": "42", "changes": changes,
+                  "reason": None, "client_address": "10.0.0.1", "request_id": "demo-city", "prev_hash": "ab" * 32}
+        expected = _reference_digest(values, key)
+        assert event_digest(values, key) == expected
+        assert digester.digest(values) == expected
+    assert Digester(b"another key").digest(values) != expected

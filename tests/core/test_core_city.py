@@ -49,3 +49,64 @@ def test_filled_city_is_consistent(app, db_session):
         assert list(facility_drift(db_session, fix=False)) == []
         again = fill_city(db_session, context, 3)  # a second fill appends after the first
         assert again["first_elder_id"] > counts["first_elder_id"] and verify_chain(db_session)[0]
+
+
+def _indexes(session):
+    """Every index and constraint of the schema, as the database would create them again."""
+    from sqlalchemy import text
+
+    indexes = session.execute(text(
+        "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")).all()
+    constraints = session.execute(text(
+        "SELECT t.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k"
+        " JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+        " WHERE n.nspname = current_schema()")).all()
+    return sorted(map(tuple, indexes)) + sorted(map(tuple, constraints))
+
+
+@pytest.mark.scale
+def test_fill_that_rebuilds_indexes_leaves_the_migrated_schema(app, db_session):
+    """A large fill drops the bulk tables' secondary indexes and foreign keys and puts them back:
+    afterwards the database has exactly the indexes and constraints it had (names, columns, GIN
+    operator classes, partial predicates, ON DELETE rules); uniqueness is never dropped."""
+    from accounts.cli import run_domain_seeders, seed_accounts
+    from core.city import BULK, fill_city
+    from core.city_writer import Writer
+    from tests.factories import TEST_PASSWORD
+
+    if db_session.connection().dialect.name != "postgresql":
+        pytest.skip("indexes are rebuilt on PostgreSQL only")
+    with app.app_context():
+        context, _created = seed_accounts(db_session, TEST_PASSWORD)
+        run_domain_seeders(db_session, context)
+        before = _indexes(db_session)
+        dropped = Writer(db_session.connection()).drop_for_bulk(BULK)
+        assert any(".elder USING " in d for d in dropped)  # the name search index, among others
+        assert any("FOREIGN KEY (elder_id)" in d for d in dropped)
+        assert not any(d.startswith("CREATE UNIQUE") for d in dropped)
+        during = _indexes(db_session)
+        assert len(during) == len(before) - len(dropped)
+        Writer(db_session.connection()).restore(dropped)
+        assert _indexes(db_session) == before
+        counts = fill_city(db_session, context, 40, rebuild_indexes=True)
+        assert counts["elders"] == 40
+        assert _indexes(db_session) == before
+        ok, broken, _checked = verify_chain(db_session)
+        assert ok, broken
+
+
+def test_writer_thread_error_is_raised_in_the_caller(app, db_session):
+    """A failure in the writer thread surfaces at the caller's next call (never a hang), and the
+    thread is stopped."""
+    from core.city_writer import Writer
+
+    if db_session.connection().dialect.name != "postgresql":
+        pytest.skip("the fill writes from a thread on PostgreSQL only")
+    writer = Writer(db_session.connection())
+    writer.start()
+    thread = writer._thread
+    writer.write(Elder, [{"id": 10**9, "no_such_column": 1}])
+    with pytest.raises(Exception, match="no_such_column"):
+        writer.drain()
+    assert thread is not None and not thread.is_alive()
+    writer.close()  # a second close is harmless
