@@ -84,14 +84,16 @@ def prepare(db_url: str) -> None:
     engine.dispose()
 
 
-def run_command(env: dict[str, str], args: list[str]) -> tuple[float, float, int, str]:
-    """(seconds, peak MB, exit code, last output line) of one `yiyang` command in its own process."""
+def run_command(env: dict[str, str], args: list[str]) -> tuple[float, float, int, str, float]:
+    """(seconds, peak MB, exit code, last output line, CPU seconds) of one `yiyang` command in its
+    own process."""
     wrapper = ("import resource, subprocess, sys\n"
                "r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)\n"
                "lines = [l for l in r.stdout.splitlines() if l.strip()]\n"
                "tail = lines[-1:] or ['']\n"
                "if r.returncode: print(*lines[-15:], sep='\\n', file=sys.stderr)\n"
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)\n"
+               "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+               "print(u.ru_maxrss, r.returncode, u.ru_utime + u.ru_stime)\n"
                "print(tail[0])\n")
     yiyang = str(Path(sys.executable).parent / "yiyang")
     started = time.perf_counter()
@@ -99,8 +101,48 @@ def run_command(env: dict[str, str], args: list[str]) -> tuple[float, float, int
                           text=True, check=True, cwd=ROOT)
     seconds = time.perf_counter() - started
     first, _, tail = done.stdout.partition("\n")
-    kb, code = first.split()
-    return seconds, int(kb) / 1024, int(code), tail.strip()
+    kb, code, cpu = first.split()
+    return seconds, int(kb) / 1024, int(code), tail.strip(), float(cpu)
+
+
+class BackendCPU:
+    """CPU seconds of the PostgreSQL backends serving one database while a command runs (the
+    machine is shared, so the fill is judged by the CPU of both processes, not by wall time):
+    polled from pg_stat_activity and /proc each second, summed per backend at the end."""
+
+    def __init__(self, db_url: str) -> None:
+        import threading
+
+        admin_url, self.name = db_url.rsplit("/", 1)
+        self.engine = create_engine(admin_url + "/postgres", isolation_level="AUTOCOMMIT")
+        self.seen: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        with self.engine.connect() as conn:
+            while not self.stop.wait(1.0):
+                for pid in conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :n"),
+                                        {"n": self.name}).scalars():
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:  # ended meanwhile, or another host
+                        continue
+                    self.seen[pid] = (int(fields[11]) + int(fields[12])) / tick
+
+    def __enter__(self) -> BackendCPU:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.engine.dispose()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
 
 
 def _median_ms(client: Any, url: str, headers: dict[str, str]) -> tuple[float, Any]:
@@ -212,8 +254,10 @@ def main() -> int:
         prepare(args.db)
     run_command(env, ["init"])  # also brings a reused database up to the newest migrations
     if not args.skip_fill:
-        seconds, mb, code, _tail = run_command(env, ["demo", "--elders", str(args.elders)])
-        figures.update(fill_s=round(seconds, 1), fill_peak_mb=round(mb), fill_exit=code)
+        with BackendCPU(args.db) as backend:
+            seconds, mb, code, _tail, cpu = run_command(env, ["demo", "--elders", str(args.elders)])
+        figures.update(fill_s=round(seconds, 1), fill_peak_mb=round(mb), fill_exit=code, fill_cpu_python_s=round(cpu, 1),
+                       fill_cpu_postgres_s=round(backend.seconds, 1), fill_load_average=round(os.getloadavg()[0], 1))
     commands = [] if args.lists_only or args.exports_only else [
         ("assessment_due", ["assessment", "due", "--org", "示例市"]),
         ("audit_verify", ["audit", "verify"]),
@@ -224,7 +268,7 @@ def main() -> int:
             commands.append((f"export_{kind}_{fmt}", ["export", kind, "--format", fmt, "--as", USERS["admin"],
                                                       "-o", str(out)]))
     for name, command in commands:
-        seconds, mb, code, tail = run_command(env, command)
+        seconds, mb, code, tail, _cpu = run_command(env, command)
         figures.update({f"cmd_{name}_s": round(seconds, 2), f"cmd_{name}_peak_mb": round(mb),
                         f"cmd_{name}_exit": code})
         print(f"# {name}: {tail}", flush=True)

@@ -201,12 +201,12 @@ class Chain:
 
     def add(self, at: datetime, actor: Any, action: str, target_type: str, target_id: int,
             changes: dict[str, Any] | None = None) -> None:
-        event = {"at": at, "user_id": actor.id, "username": actor.username, "roles": actor.roles,
-                 "organisation_id": actor.organisation_id, "action": action, "target_type": target_type,
-                 "target_id": str(target_id), "changes": changes, "reason": None, "client_address": None,
-                 "request_id": "demo-city", "prev_hash": self.prev}
-        self.prev = self.digester.digest(event)
-        self.rows.append({"id": self.next_id, **event, "hash": self.prev})
+        event = {"id": self.next_id, "at": at, "user_id": actor.id, "username": actor.username,
+                 "roles": actor.roles, "organisation_id": actor.organisation_id, "action": action,
+                 "target_type": target_type, "target_id": str(target_id), "changes": changes, "reason": None,
+                 "client_address": None, "request_id": "demo-city", "prev_hash": self.prev}
+        event["hash"] = self.prev = self.digester.digest(event)  # the digest reads only its own fields
+        self.rows.append(event)
         self.next_id += 1
 
     def flush(self) -> None:
