@@ -1,6 +1,6 @@
 """`make bench-scale`: a city of SCALE elders on PostgreSQL, every list page and list API timed.
 
-    python -m benchmarks.scale --elders 100000 [--db URL] [--explain FILE] [--skip-fill]
+    python -m benchmarks.scale --elders 100000 [--db URL] [--explain FILE] [--skip-fill] [--fill-only]
 
 Fills a database of its own (dropped and created again; default yiyang_bench) with
 `yiyang demo --elders N`, then times each command (wall time and peak memory) and each list page
@@ -240,6 +240,7 @@ def main() -> int:
     parser.add_argument("--explain", type=Path, default=None, help="write the plan of each list query here")
     parser.add_argument("--skip-fill", action="store_true", help="reuse the database filled by an earlier run")
     parser.add_argument("--lists-only", action="store_true", help="time the lists, not the commands")
+    parser.add_argument("--fill-only", action="store_true", help="fill the city and report the fill, nothing else")
     parser.add_argument("--exports-only", action="store_true",
                         help="time the exports of the whole city (no other command, no lists)")
     args = parser.parse_args()
@@ -258,6 +259,10 @@ def main() -> int:
             seconds, mb, code, _tail, cpu = run_command(env, ["demo", "--elders", str(args.elders)])
         figures.update(fill_s=round(seconds, 1), fill_peak_mb=round(mb), fill_exit=code, fill_cpu_python_s=round(cpu, 1),
                        fill_cpu_postgres_s=round(backend.seconds, 1), fill_load_average=round(os.getloadavg()[0], 1))
+    if args.fill_only:
+        for key, value in figures.items():
+            print(f"{key}: {value}")
+        return 0
     commands = [] if args.lists_only or args.exports_only else [
         ("assessment_due", ["assessment", "due", "--org", "示例市"]),
         ("audit_verify", ["audit", "verify"]),
