@@ -71,8 +71,9 @@ class Writer:
 
     def _raise(self) -> None:
         if self.error is not None:
-            error, self.error = self.error, None
-            self.close()
+            error = self.error
+            self.close()  # what is still queued is dropped while error is set
+            self.error = None
             raise error
 
     def drain(self) -> None:
