@@ -1,8 +1,11 @@
 // 颐养 Yiyang — the one autosave client of both forms (assessment pages, inspection checklists).
 // Saves are queued (one at a time, each with the version its previous save returned); leaving or
 // reloading the page flushes what is not sent yet (fetch keepalive, else sendBeacon); every change
-// waits in this device's storage until the server has it. A conflict shows the server's answers
-// and lets the person choose. The words come from the page (#form-messages), translated there.
+// waits in this device's storage until the server has it. A conflict (a save based on an older
+// version) is merged three ways and asked item by item (conflict.js, the same as the offline
+// outbox): both values side by side, the person chooses. The words come from the page
+// (#form-messages, #conflict-words), translated there. One file (a little over 400 lines): the
+// save queue, the local copy and the conflict share the page's state here.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave]");
@@ -57,7 +60,7 @@
   function storage() { try { return window.localStorage; } catch (e) { return null; } }
   function keepLocal(version, fields) {
     var s = storage();
-    try { if (s) { s.setItem(storeKey, JSON.stringify({ version: String(version), fields: fields, at: Date.now() })); } }
+    try { if (s) { s.setItem(storeKey, JSON.stringify({ version: String(version), fields: fields, at: Date.now(), base: base })); } }
     catch (e) { /* storage full or disabled: the server copy is still tried */ }
   }
   function readLocal() {
@@ -158,52 +161,122 @@
     Object.keys(logic.logic).forEach(function (itemId) { if (logic.logic[itemId].relevant) { setShown(itemId, !!shown[itemId]); } });
   }
 
-  // --- the conflict: the server's answers beside the person's, and a choice ---------------------
+  // --- putting answers into the page's controls (also offline-form.js's) -------------------------
+  function same(a, b) { return JSON.stringify(a === undefined ? null : a) === JSON.stringify(b === undefined ? null : b); }
+  function optionKey(meta, v) {
+    var found = Object.keys(meta.options || {}).filter(function (k) { return same(meta.options[k], v); })[0];
+    if (found !== undefined) { return found; }
+    return v === true ? "true" : v === false ? "false" : String(v);
+  }
+  function apply(answers) {
+    Object.keys(logic.items || {}).forEach(function (id) {
+      var meta = logic.items[id];
+      var controls = form.querySelectorAll("[name='" + meta.field + "']");
+      if (!controls.length) { return; }
+      var value = answers[id];
+      var na = form.querySelector("[name='" + meta.field + "__na']");
+      if (na) { na.checked = value === "na"; }
+      var wanted = value === undefined || value === null ? [] : Array.isArray(value) ? value.map(function (v) { return optionKey(meta, v); }) : [optionKey(meta, value)];
+      Array.prototype.forEach.call(controls, function (c) {
+        if (c.type === "radio" || c.type === "checkbox") { c.checked = wanted.indexOf(c.value) >= 0; }
+        else if (meta.read === "files") { c.value = Array.isArray(value) ? value.join("\n") : (value || ""); }
+        else { c.value = value === undefined || value === null || value === "na" ? "" : String(value); }
+      });
+    });
+  }
+
+  // --- what the person has (answers of this page; an inspection's notes and facts) ---------------
+  var C = window.YiyangConflict;
+  function pageItems() {
+    return Object.keys(logic.items || {}).filter(function (id) { return form.querySelector("[name='" + logic.items[id].field + "']"); });
+  }
+  function noteField(id) { return "n_" + logic.items[id].field.slice(2); }  // forms.checklist.note_name
+  function vetoes() { return form.querySelectorAll("input[name=veto]:not([disabled])"); }
+  function hasExtras() { return vetoes().length > 0 || !!form.querySelector("input[name=first_application], textarea[name^='n_']"); }
+  function state() {
+    var answers = {}, values = currentValues();
+    pageItems().forEach(function (id) { if (values[id] !== undefined && values[id] !== null) { answers[id] = values[id]; } });
+    if (!hasExtras()) { return { answers: answers }; }
+    var notes = {}, facts = {};
+    pageItems().forEach(function (id) {
+      var area = form.querySelector("[name='" + noteField(id) + "']");
+      if (area && area.value.trim()) { notes[id] = area.value; }
+    });
+    var veto = Array.prototype.filter.call(vetoes(), function (c) { return c.checked; }).map(function (c) { return c.value; });
+    if (veto.length) { facts.veto = veto; }
+    var first = form.querySelector("input[name=first_application]");
+    if (first && first.checked) { facts.first_application = true; }
+    return { answers: answers, notes: notes, facts: facts };
+  }
+  function setState(values) {
+    apply(values.answers);
+    if (!values.facts && !values.notes) { return; }
+    pageItems().forEach(function (id) {
+      var area = form.querySelector("[name='" + noteField(id) + "']");
+      if (area) { area.value = (values.notes || {})[id] || ""; }
+    });
+    Array.prototype.forEach.call(vetoes(), function (c) { c.checked = ((values.facts || {}).veto || []).indexOf(c.value) >= 0; });
+    var first = form.querySelector("input[name=first_application]");
+    if (first) { first.checked = !!(values.facts || {}).first_application; }
+  }
+  var base = null;  // the server's values this page's changes started from (null: unknown)
+
+  // --- the conflict: merged three ways, the values both sides changed are asked ------------------
+  function labelOf(control) {
+    var label = control && control.closest("label");
+    return label ? label.textContent.replace(/\s+/g, " ").trim() : "";
+  }
+  function answerText(itemId, value) {
+    var meta = logic.items[itemId];
+    if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) { return C.word("unanswered"); }
+    if (value === "na") { return C.word("not_applicable"); }
+    function one(v) {
+      var control = meta && meta.read !== "number" && meta.read !== "text" ? form.querySelector("[name='" + meta.field + "'][value='" + optionKey(meta, v) + "']") : null;
+      if (control && (control.type === "radio" || control.type === "checkbox") && labelOf(control)) { return labelOf(control); }
+      if (v === true) { return C.word("yes"); }
+      if (v === false) { return C.word("no"); }
+      return String(v);
+    }
+    return Array.isArray(value) ? value.map(one).join(C.word("list_separator")) : one(value);
+  }
   function showConflict(body) {
     inConflict = true;
     serverVersion = body.version;
-    var list = document.getElementById("conflict-list");
-    var theirs = document.getElementById("conflict-theirs");
-    if (list) {
-      list.textContent = "";
-      var mine = currentValues();
-      Object.keys(body.shown || {}).forEach(function (itemId) {
-        var meta = logic.items[itemId];
-        if (!meta || !document.getElementById("item-" + meta.field)) { return; }
-        var server = (body.answers || {})[itemId];
-        if (JSON.stringify(server === undefined ? null : server) === JSON.stringify(mine[itemId] === undefined ? null : mine[itemId])) { return; }
-        var legend = document.querySelector("#item-" + meta.field + " legend");
-        var li = document.createElement("li");
-        li.textContent = (legend ? legend.textContent.trim() : itemId) + "：" + body.shown[itemId];
-        list.appendChild(li);
-      });
-      if (theirs) { theirs.hidden = !list.children.length; }
+    var theirs = { answers: {}, notes: body.notes, facts: body.facts };
+    var items = pageItems();
+    items.forEach(function (id) { if ((body.answers || {})[id] !== undefined) { theirs.answers[id] = body.answers[id]; } });
+    Object.keys(body.answers || {}).forEach(function (id) { logic.answers[id] = body.answers[id]; });  // the other pages' items
+    var mine = state();
+    var merged = C.merge(base ? base.answers : null, theirs.answers, mine.answers);
+    var ask = merged.ask;
+    var values = { answers: merged.merged };
+    if (mine.facts && body.facts) {
+      var extras = C.mergeExtras(base && base.facts ? base : null, theirs, mine, ask);
+      values.notes = extras.notes;
+      values.facts = extras.facts;
     }
-    if (banner) {
-      document.getElementById("conflict-message").textContent = body.message || "";
-      banner.hidden = false;
-      banner.scrollIntoView({ block: "start" });
-      banner.focus({ preventScroll: true });
-    }
-    say("conflict_status", null, "error");
-  }
-  var keepMine = document.getElementById("conflict-keep-mine");
-  if (keepMine) {
-    keepMine.addEventListener("click", function () {
-      if (serverVersion !== null) { versionInput.value = serverVersion; }
+    var resolved = function (chosen) {
+      setState(C.applyChoices(values, chosen || []));
+      applySkipLogic();
+      base = { answers: theirs.answers, notes: C.copy(body.notes || {}), facts: C.copy(body.facts || {}) };
+      versionInput.value = serverVersion;
       inConflict = false;
-      banner.hidden = true;
       lastSent = null;
       save();
-    });
-  }
-  var takeTheirs = document.getElementById("conflict-take-theirs");
-  if (takeTheirs) {
-    takeTheirs.addEventListener("click", function () {
-      dropLocal();
-      lastSent = snapshot();  // nothing of this page is to be sent any more
-      window.location.reload();
-    });
+    };
+    if (!ask.length || !banner) { resolved([]); return; }  // only the server's changes: taken, and ours sent again
+    setState(values);
+    applySkipLogic();
+    say("conflict_status", null, "error");
+    C.ask(banner, ask, body.message, {
+      title: function (c) {
+        var meta = logic.items[c.item];
+        var legend = meta ? document.querySelector("#item-" + meta.field + " legend") : null;
+        return legend ? legend.textContent.replace(/\s+/g, " ").trim() : c.item;
+      },
+      answer: function (c, value) { return answerText(c.item, value); },
+      veto: function (code) { return labelOf(form.querySelector("input[name=veto][value='" + code + "']")); }
+    }, resolved);
   }
 
   // --- saving: one at a time, each with the version its previous save returned -----------------
@@ -236,6 +309,7 @@
     var token = (form.querySelector("input[name=csrf_token]") || {}).value || "";
     keepLocal(version, fields);
     lastSent = fields;
+    var sent = state();
     say("saving");
     var options = { method: "POST", body: body(fields, version), credentials: "same-origin", redirect: "manual",
                     headers: { "Accept": "application/json", "X-CSRFToken": token } };
@@ -249,6 +323,7 @@
       } else if (res.status === 200) {
         if (Number(res.data.version) > Number(versionInput.value)) { versionInput.value = res.data.version; }
         dropLocal(fields);
+        base = sent;
         var n = (res.data.problems || []).length;
         say(n ? "saved_with_problems" : "saved", { time: clock(), n: n }, "saved");
         showProblems(res.data.problems);
@@ -363,6 +438,7 @@
   // --- on load: put back what the server has not confirmed, and send it -------------------------
   var shown = snapshot();
   lastSent = shown;
+  base = state();
   var local = readLocal();
   if (local && typeof local.fields === "string") {
     if (local.fields === shown) {
@@ -371,6 +447,7 @@
       // Sent with the version it was based on: the server takes it if nobody else saved since,
       // answers 200 if it already has these answers (our own save landed), else shows the conflict.
       restore(local.fields);
+      base = local.base || null;  // an older copy without it: every value that differs is asked
       applySkipLogic();
       var pageVersion = versionInput.value;
       versionInput.value = local.version;
@@ -392,7 +469,7 @@
 
   // offline-form.js takes over saving when this record was taken offline ("带到离线").
   window.YiyangForm = {
-    form: form, logic: logic, messages: M, typedValue: typedValue, currentValues: currentValues,
+    form: form, logic: logic, messages: M, typedValue: typedValue, currentValues: currentValues, apply: apply,
     applySkipLogic: applySkipLogic, showProblems: showProblems, say: say, clock: clock,
     manage: function (controller) {
       managed = controller;

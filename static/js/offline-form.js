@@ -90,32 +90,6 @@
     return out;
   }
 
-  // --- putting the device's answers into the page's controls -----------------------------------------
-  function key(v) {
-    if (v === true) { return "true"; }
-    if (v === false) { return "false"; }
-    return String(v);
-  }
-  function apply(form, logic, answers) {
-    Object.keys(logic.items || {}).forEach(function (id) {
-      var meta = logic.items[id];
-      var controls = form.querySelectorAll("[name='" + meta.field + "']");
-      if (!controls.length) { return; }
-      var value = answers[id];
-      var na = form.querySelector("[name='" + meta.field + "__na']");
-      if (na) { na.checked = value === "na"; }
-      var keyFor = function (v) {
-        var found = Object.keys(meta.options || {}).filter(function (k) { return O.same(meta.options[k], v); })[0];
-        return found !== undefined ? found : key(v);
-      };
-      var wanted = value === undefined || value === null ? [] : Array.isArray(value) ? value.map(keyFor) : [keyFor(value)];
-      Array.prototype.forEach.call(controls, function (c) {
-        if (c.type === "radio" || c.type === "checkbox") { c.checked = wanted.indexOf(c.value) >= 0; }
-        else if (meta.read === "files") { c.value = Array.isArray(value) ? value.join("\n") : (value || ""); }
-        else { c.value = value === undefined || value === null || value === "na" ? "" : String(value); }
-      });
-    });
-  }
   function showErrors(list, target, def) {
     var all = itemsOf(def);
     target.textContent = "";
@@ -136,85 +110,27 @@
     target.hidden = false;
   }
 
-  // --- the conflict: both values per item, the assessor chooses ---------------------------------------
+  // --- the conflict: both values per item, the person chooses (conflict.js, as online) -----------
   function showConflict(rec, box) {
-    if (!box || !rec.conflict) { if (box) { box.hidden = true; } return; }
+    if (!box) { return; }
+    if (!rec.conflict) { box.hidden = true; return; }
     var all = itemsOf(rec.bundle.definition);
-    var list = box.querySelector("[data-conflict-items]");
-    list.textContent = "";
-    rec.conflict.items.forEach(function (c, n) {
-      var entry = all[c.item];
-      var fieldset = document.createElement("fieldset");
-      fieldset.className = "conflict-item";
-      fieldset.setAttribute("data-conflict-item", c.item);
-      var legend = document.createElement("legend");
-      legend.textContent = c.fact ? O.say("fact") + "：" + factTitle(c.item) :
-        (c.note ? O.say("note") + "：" : "") + c.item + " " + (entry ? pick(entry.item.title) : "");
-      fieldset.appendChild(legend);
-      [["mine", O.say("choose_mine")], ["theirs", O.say("choose_theirs")]].forEach(function (side, i) {
-        var label = document.createElement("label");
-        label.className = "option";
-        var input = document.createElement("input");
-        input.type = "radio";
-        input.name = "conflict-" + n;
-        input.value = side[0];
-        input.checked = i === 0;
-        label.appendChild(input);
-        var span = document.createElement("span");
-        var shown = c.fact ? factText(rec, c.item, c[side[0]]) : c.note ? (c[side[0]] || O.say("unanswered")) :
-          entry ? answerText(entry.item, c[side[0]]) : JSON.stringify(c[side[0]]);
-        span.textContent = side[1] + shown;
-        label.appendChild(span);
-        fieldset.appendChild(label);
-      });
-      list.appendChild(fieldset);
-    });
-    box.hidden = false;
-    box.scrollIntoView({ block: "start" });
-    var apply = box.querySelector("[data-conflict-apply]");
-    apply.onclick = function () {
-      rec.conflict.items.forEach(function (c, n) {
-        var chosen = box.querySelector("input[name='conflict-" + n + "']:checked");
-        var value = chosen && chosen.value === "theirs" ? c.theirs : c.mine;
-        if (c.fact) {
-          rec.facts = rec.facts || {};
-          if (value === null || value === undefined) { delete rec.facts[c.item]; } else { rec.facts[c.item] = value; }
-          return;
-        }
-        if (c.note) {
-          rec.notes = rec.notes || {};
-          if (value) { rec.notes[c.item] = value; } else { delete rec.notes[c.item]; }
-          return;
-        }
-        if (value === null || value === undefined) { delete rec.answers[c.item]; } else { rec.answers[c.item] = value; }
-      });
+    var labels = rec.bundle.definition.veto_codes || {};
+    window.YiyangConflict.ask(box, rec.conflict.items, rec.conflict.message, {
+      title: function (c) { return c.item + " " + (all[c.item] ? pick(all[c.item].item.title) : ""); },
+      answer: function (c, value) { return all[c.item] ? answerText(all[c.item].item, value) : JSON.stringify(value); },
+      veto: function (code) { return labels[code] ? pick(labels[code]) : code; }
+    }, function (chosen) {
+      window.YiyangConflict.applyChoices(rec, chosen);
       rec.conflict = null;
       O.put(rec).then(function () { return O.queueSave(rec.key); }).then(function () { window.location.reload(); });
-    };
-  }
-
-  function factTitle(fact) {
-    if (fact === "veto") { return O.say("fact_veto"); }
-    if (fact === "first_application") { return O.say("fact_first_application"); }
-    return fact;
-  }
-  function factText(rec, fact, value) {
-    // A fact as the checklist asks it: the veto conditions ticked (by their labels), yes or no.
-    if (value === null || value === undefined || value === false || (Array.isArray(value) && !value.length)) {
-      return fact === "veto" ? O.say("fact_veto_none") : O.say("no");
-    }
-    if (fact === "veto" && Array.isArray(value)) {
-      var labels = rec.bundle.definition.veto_codes || {};
-      return value.map(function (code) { return labels[code] ? pick(labels[code]) : code; }).join(lang === "en" ? "; " : "；");
-    }
-    if (value === true) { return O.say("yes"); }
-    return String(value);
+    });
   }
 
   // --- the form page of a record kept on the device -----------------------------------------------
   function manageForm(F, rec) {
     var form = F.form, logic = F.logic, b = rec.bundle;
-    var box = document.getElementById("offline-conflict");
+    var box = document.getElementById("conflict-banner");
     var version = form.querySelector("input[name=version]");
     var pageVersion = Number(version ? version.value : 0);
     var unsent = O.pending(rec);
@@ -229,7 +145,7 @@
         rec.serverFacts = JSON.parse(JSON.stringify(rec.facts));
       }
     }
-    apply(form, logic, rec.answers);
+    F.apply(rec.answers);
     if (b.kind === "inspection") { applyExtras(form, b, rec); }
     F.applySkipLogic();
     var section = form.getAttribute("data-section") || "";

@@ -146,19 +146,8 @@
     var a = new Uint8Array(16); crypto.getRandomValues(a);
     return Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join("");
   }
-  function same(a, b) { return JSON.stringify(a === undefined ? null : a) === JSON.stringify(b === undefined ? null : b); }
-  function copy(x) { return JSON.parse(JSON.stringify(x === undefined ? null : x)); }
-  function normFacts(facts) {
-    // An inspection's facts as compared: vetoes as a sorted set, "no" facts left out.
-    var out = {};
-    Object.keys(facts || {}).forEach(function (k) {
-      var v = facts[k];
-      if (Array.isArray(v)) { v = v.slice().sort(); if (!v.length) { return; } }
-      if (v === false || v === null || v === undefined || v === "") { return; }
-      out[k] = v;
-    });
-    return out;
-  }
+  var C = window.YiyangConflict;  // the one three-way merge of every form (conflict.js)
+  var same = C.same, copy = C.copy, normFacts = C.normFacts;
   function pending(rec) {
     // Whether the device holds changes the server has not confirmed: answers, and an inspection's
     // notes and facts (they are saved with the answers and asked like them on a conflict).
@@ -270,22 +259,14 @@
     return failed(entry, rec, res);
   }
   function conflict(entry, rec, data) {
-    // Items both sides changed to different values are asked; items only they changed are taken;
-    // items only this device changed are kept and sent again. Nothing is overwritten silently.
+    // Merged three ways against what the save was based on (conflict.js): values only they
+    // changed are taken, values only this device changed are kept and sent again, values both
+    // changed differently are asked. Nothing is overwritten silently.
     var theirs = data.answers || {};
-    var base = entry.base || rec.server;
-    var ask = [];
-    Object.keys(entry.changed || {}).forEach(function (k) {
-      var mine = rec.answers[k], server = theirs[k], before = base[k];
-      if (!same(server, before) && !same(server, mine)) { ask.push({ item: k, mine: mine === undefined ? null : mine, theirs: server === undefined ? null : server }); }
-    });
-    var keys = {};
-    Object.keys(theirs).concat(Object.keys(base)).forEach(function (k) { keys[k] = 1; });
-    Object.keys(keys).forEach(function (k) {
-      var changedHere = Object.prototype.hasOwnProperty.call(changedItems(rec), k);
-      if (!changedHere) { if (theirs[k] === undefined) { delete rec.answers[k]; } else { rec.answers[k] = theirs[k]; } }
-    });
-    rec.server = JSON.parse(JSON.stringify(theirs));
+    var merged = C.merge(entry.base || rec.server, theirs, rec.answers);
+    var ask = merged.ask;
+    rec.answers = merged.merged;
+    rec.server = copy(theirs);
     rec.version = data.version;
     return extrasConflict(entry, rec, ask, data).then(function () {
       rec.conflict = ask.length ? { items: ask, message: data.message || "", version: data.version } : null;
@@ -307,26 +288,12 @@
       });
     return got.then(function (current) {
       if (!current) { return; }
-      var before = entry.baseNotes || {}, theirs = current.notes || {}, mine = rec.notes || {};
-      var keys = {};
-      Object.keys(before).concat(Object.keys(theirs), Object.keys(mine)).forEach(function (k) { keys[k] = 1; });
-      Object.keys(keys).forEach(function (k) {
-        var m = mine[k] || "", b = before[k] || "", t = theirs[k] || "";
-        if (t === b) { return; }
-        if (m === b) { if (t) { mine[k] = t; } else { delete mine[k]; } }
-        else if (m !== t) { ask.push({ item: k, note: true, mine: m, theirs: t }); }
-      });
-      rec.notes = mine;
-      rec.serverNotes = theirs;
-      var fb = normFacts(entry.baseFacts), ft = normFacts(current.facts), fm = normFacts(rec.facts);
-      var facts = {};
-      Object.keys(fb).concat(Object.keys(ft), Object.keys(fm)).forEach(function (k) { facts[k] = 1; });
-      Object.keys(facts).forEach(function (k) {
-        if (same(ft[k], fb[k])) { return; }
-        if (same(fm[k], fb[k])) { if (ft[k] === undefined) { delete fm[k]; } else { fm[k] = ft[k]; } }
-        else if (!same(fm[k], ft[k])) { ask.push({ item: k, fact: true, mine: fm[k] === undefined ? null : fm[k], theirs: ft[k] === undefined ? null : ft[k] }); }
-      });
-      rec.facts = fm;
+      var merged = C.mergeExtras({ notes: entry.baseNotes || {}, facts: entry.baseFacts || {} },
+                                 { notes: current.notes || {}, facts: current.facts || {} },
+                                 { notes: rec.notes || {}, facts: rec.facts || {} }, ask);
+      rec.notes = merged.notes;
+      rec.serverNotes = copy(current.notes || {});
+      rec.facts = merged.facts;
       rec.serverFacts = copy(current.facts || {});
     });
   }

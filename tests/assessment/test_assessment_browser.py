@@ -209,8 +209,10 @@ def test_conflict_keeps_local_answers(live_server: str, page: Any) -> None:
     banner = page.locator("#conflict-banner")
     expect(banner).to_be_visible(timeout=10000)
     expect(banner).to_contain_text("其他人修改")
+    expect(banner.locator("[data-conflict-item]")).to_have_count(1)  # B.1.1, both values
+    expect(banner.locator("[data-conflict-item] label")).to_have_count(2)
     assert page.locator("fieldset[data-item='B.1.1'] input[type=radio]").nth(0).is_checked()
-    page.click("#conflict-keep-mine")
+    page.click("[data-conflict-apply]")  # "mine" is chosen first
     expect(page.locator("#save-status")).to_contain_text("已自动保存", timeout=10000)
     page.reload()
     assert page.locator("fieldset[data-item='B.1.1'] input[type=radio]").nth(0).is_checked()

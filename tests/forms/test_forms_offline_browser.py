@@ -140,11 +140,11 @@ def test_a_conflict_made_while_offline_shows_both_values_and_the_chosen_one_wins
 
     tablet.offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    conflict = page.locator("#offline-conflict")
+    conflict = page.locator("#conflict-banner")
     expect(conflict).to_be_visible(timeout=30000)
     asked = conflict.locator("[data-conflict-item]")
     expect(asked).to_have_count(1)
-    shot(page, "conflict", "#offline-conflict")
+    shot(page, "conflict", "#conflict-banner")
     text = asked.first.inner_text()
     assert both["options"][1]["label"]["zh"] in text and both["options"][2]["label"]["zh"] in text
     asked.first.locator("input[value=mine]").check()
@@ -214,7 +214,7 @@ def test_an_inspection_checklist_offline_with_a_photo_and_a_conflict(server: str
 
     tablet.offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    conflict = page.locator("#offline-conflict")
+    conflict = page.locator("#conflict-banner")
     expect(conflict).to_be_visible(timeout=30000)
     expect(conflict.locator("[data-conflict-item]")).to_have_count(2)  # the answer and the note
     note_choice = conflict.locator("[data-conflict-item]").filter(has_text="备注")

@@ -107,7 +107,7 @@ def test_the_facts_changed_on_both_sides_are_asked_like_the_answers(server: str,
 
     tablet.offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    conflict = page.locator("#offline-conflict")
+    conflict = page.locator("#conflict-banner")
     expect(conflict).to_be_visible(timeout=30000)
     asked = conflict.locator("[data-conflict-item]")
     expect(asked).to_have_count(1)
@@ -234,7 +234,7 @@ def test_another_user_signing_in_never_sees_the_previous_users_offline_records(s
     expect(page.locator("#offline-empty")).to_be_visible()
     assert page.locator("#offline-records li").count() == 0
     page.goto(f"{server}/assessments/{aid}")  # a page of the record: not taken over by the device
-    assert page.locator("#offline-conflict:visible").count() == 0
+    assert page.locator("#conflict-banner:visible").count() == 0
 
     # assessor1 signs in again: the change waiting for them is sent.
     page.click("form[data-offline-logout] button")

@@ -78,7 +78,7 @@ def test_checklist_autosaves_on_a_tablet(rating_server: str, browser: Any) -> No
     assert page.input_value("input[name='q_operations']") == "133"
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
 
-    # Another tab saves first: this one shows the conflict with the server's value, keeps its own.
+    # Another tab saves first: this one asks about the item, both values side by side, keeps its own.
     other = page.context.new_page()
     other.goto(page.url)
     other.fill("input[name='q_services']", "520")
@@ -87,9 +87,11 @@ def test_checklist_autosaves_on_a_tablet(rating_server: str, browser: Any) -> No
     page.fill("input[name='q_services']", "400")
     banner = page.locator("#conflict-banner")
     expect(banner).to_be_visible(timeout=10000)
-    expect(banner.locator("#conflict-list")).to_contain_text("520")
+    expect(banner.locator("[data-conflict-item]")).to_have_count(1)
+    expect(banner.locator("[data-conflict-item]")).to_contain_text("用服务器上的答案：520")
+    expect(banner.locator("[data-conflict-item]")).to_contain_text("用我的答案：400")
     assert page.input_value("input[name='q_services']") == "400"
-    page.click("#conflict-keep-mine")
+    page.click("[data-conflict-apply]")
     expect(page.locator("[data-autosave-status]")).to_contain_text("已自动保存", timeout=10000)
     page.context.close()
     assert not errors, errors
