@@ -54,7 +54,8 @@ def service_worker() -> Response:
     static = current_app.static_url_path
     shell = [f"{static}/{name}" for name in shell_files()] + [f"{static}/fonts/{name}" for name in FONTS]
     config = {"version": shell_version(), "shell": shell, "offlinePage": url_for("offline_page"),
-              "static": static + "/"}
+              "signedOut": {lang: url_for("offline_signed_out", lang=lang) for lang in ("zh", "en")},
+              "logout": url_for("accounts.logout"), "static": static + "/"}
     source = (resource_dir("static") / "js" / "sw.js").read_text(encoding="utf-8")
     body = f"self.YIYANG_SW = {json.dumps(config)};\n{source}"
     response = Response(body, mimetype="text/javascript")
@@ -85,6 +86,14 @@ def offline_page() -> Any:
     return render_template("offline.html")
 
 
+@public
+def offline_signed_out() -> Any:
+    """/offline/signed-out?lang=: what the service worker shows when logging out cannot reach the
+    server (kept in both languages): the device's data is cleared, the server's session ends at
+    its expiry or at the next sign-in (offline.js ends it on the next page the network brings)."""
+    return render_template("offline_signed_out.html")
+
+
 @api_route("/offline/session", methods=["GET"], roles=(),
            summary="离线同步前检查登录，取得 CSRF 令牌 / session check and CSRF token for the outbox",
            responses={200: {"type": "object", "properties": {"user": {"type": "string"},
@@ -100,4 +109,5 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/sw.js", "service_worker", service_worker)
     app.add_url_rule("/manifest.webmanifest", "manifest", manifest)
     app.add_url_rule("/offline", "offline_page", offline_page)
+    app.add_url_rule("/offline/signed-out", "offline_signed_out", offline_signed_out)
 

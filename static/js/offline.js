@@ -547,6 +547,25 @@
     });
   }
 
+  // --- logged out without a network: the server's session is ended by the next page that has it -------
+  var SIGNED_OUT = "yiyang.signed-out";
+  function signedOut() {
+    // The worker showed the "signed out on this device" page (data-signed-out): remembered here,
+    // so the first page the network brings that is still signed in posts the logout (the device
+    // is cleared already) and the sign-in page comes next. A page signed in nobody ends it.
+    var s = local();
+    if (!s) { return false; }
+    if (document.querySelector("[data-signed-out]")) {
+      try { s.setItem(SIGNED_OUT, "1"); } catch (e) { /* ignore */ }
+      return true;
+    }
+    if (!s.getItem(SIGNED_OUT)) { return false; }
+    var form = document.querySelector("form[data-offline-logout]");
+    if (pageUser && form) { clearDevice().then(function () { form.submit(); }, function () { form.submit(); }); return true; }
+    try { s.removeItem(SIGNED_OUT); } catch (e) { /* ignore */ }
+    return false;
+  }
+
   // --- start ---------------------------------------------------------------------------------------
   var worker = document.querySelector("meta[name=yiyang-service-worker]");
   if (navigator.serviceWorker && worker) {
@@ -567,6 +586,7 @@
   window.addEventListener("online", function () { kick(); });
   window.addEventListener("offline", refreshStatus);
   document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") { kick(); } });
+  if (signedOut()) { return; }
   setupLogout();
   var switched = Promise.resolve();
   if (pageUser && pageUser !== lastUser) {

@@ -12,6 +12,8 @@
 //
 // Pages: network first (the server's page is the truth while it answers), the kept copy when the
 // network fails, else the offline page. Static files: cache first. Anything else: the network.
+// Logging out (a posted page) without a network: the "signed out on this device" page, kept in
+// the shell in both languages.
 (function () {
   "use strict";
   var config = self.YIYANG_SW || { version: "dev", shell: [], offlinePage: "/offline", "static": "/static/" };
@@ -23,7 +25,8 @@
       // The offline page is kept as nobody's (no cookies): whoever uses the tablet later, it
       // names no one and lists the records of the user last signed in (offline.js).
       return cache.addAll(config.shell).then(function () {
-        return cache.add(new Request(config.offlinePage, { credentials: "omit" }));
+        var pages = [config.offlinePage].concat(Object.keys(config.signedOut || {}).map(function (k) { return config.signedOut[k]; }));
+        return Promise.all(pages.map(function (u) { return cache.add(new Request(u, { credentials: "omit" })); }));
       });
     }).then(function () { return self.skipWaiting(); }));
   });
@@ -64,6 +67,20 @@
     });
   }
 
+  function logout(request) {
+    // Logging out without a network: offline.js has cleared the device already; the page says so
+    // (in the language the form names) instead of the browser's error page.
+    var form = request.clone().formData().catch(function () { return null; });
+    return fetch(request).catch(function () {
+      return form.then(function (data) {
+        var lang = data && data.get("lang") === "en" ? "en" : "zh";
+        return caches.match((config.signedOut || {})[lang] || config.offlinePage);
+      }).then(function (found) {
+        return found || new Response("offline", { status: 503, headers: { "Content-Type": "text/plain" } });
+      });
+    });
+  }
+
   function asset(request) {
     return caches.match(request, { ignoreSearch: true }).then(function (hit) {
       if (hit) { return hit; }
@@ -79,6 +96,10 @@
 
   self.addEventListener("fetch", function (event) {
     var request = event.request;
+    if (request.method === "POST" && request.mode === "navigate" && new URL(request.url).pathname === config.logout) {
+      event.respondWith(logout(request));
+      return;
+    }
     if (request.method !== "GET") {
       // A save flushed as the page is left (fetch keepalive, sendBeacon): the worker sends it
       // itself, so it outlives the page (a request left to the page would be dropped with it).
