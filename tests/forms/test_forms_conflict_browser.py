@@ -27,9 +27,11 @@ def test_a_stale_checklist_save_asks_item_by_item_and_saves_the_choice(server: s
 
     iid = start_inspection(server, "institution", "gbt37276-2018")
     url = f"{server}/rating/inspections/{iid}"
-    mine_tablet, their_tablet = Tablet(browser, server), Tablet(browser, server)
+    mine_tablet = Tablet(browser, server)
+    mine_tablet.login("inspector1")
+    # The second tablet: another browser context with the same sign-in (no second login to wait for).
+    their_tablet = Tablet(browser, server, storage_state=mine_tablet.context.storage_state())
     for tablet in (mine_tablet, their_tablet):
-        tablet.login("inspector1")
         tablet.page.goto(url)
         tablet.page.wait_for_selector("#checklist")
     mine, theirs = mine_tablet.page, their_tablet.page
