@@ -231,8 +231,7 @@ def create_user() -> Any:
         user = ops.create_user(session=db, username=data["username"].strip(), password=data["password"],
                                organisation=org, roles=roles, display_name=display_name, actor=actor)
     except ops.AccountError as error:
-        raise ApiError(422, "invalid_input", "；".join(error.problems),
-                       [{"item": None, "message": p} for p in error.problems]) from None
+        raise ApiError(422, "invalid_input", "；".join(error.problems), error.public_errors()) from None
     return jsonify(user_public(user)), 201
 
 

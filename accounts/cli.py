@@ -210,24 +210,45 @@ def reset_password_command(username: str, password: str | None) -> None:
         click.echo(f"  临时密码 / temporary password: {temporary}   （仅显示这一次 / shown once）")
 
 
-@users_group.command("deactivate")
-@click.argument("username")
-@with_appcontext
-def deactivate_user_command(username: str) -> None:
-    """停用用户：不能再登录，令牌失效 / deactivate a user (no login, tokens end)."""
+_ACTIVITY_WORDS = {True: (("已启用", "activated"), ("已是启用状态", "already active")),
+                   False: (("已停用", "deactivated"), ("已是停用状态", "already inactive"))}
+
+
+def _set_active(usernames: tuple[str, ...], is_active: bool) -> None:
+    """The one body of `users activate` and `users deactivate`: every username is found before any
+    change (an unknown one changes nothing), then each is set in one transaction; a user already in
+    that state is said so, not changed again."""
+    done, already = _ACTIVITY_WORDS[is_active]
     with session_scope(get_engine()) as session:
-        ops.set_active(session=session, user=_user(session, username), is_active=False, actor=None)
-    click.echo(f"已停用 {username} / deactivated")
+        users = [_user(session, username) for username in usernames]
+        lines = []
+        for user in users:
+            if user.is_active == is_active:
+                lines.append(f"{user.username}: {already[0]} / {already[1]}")
+                continue
+            try:
+                ops.set_active(session=session, user=user, is_active=is_active, actor=None)
+            except ops.AccountError as error:
+                raise InputError(f"{user.username}: " + "；".join(error.problems)) from None
+            lines.append(f"{done[0]} {user.username} / {done[1]}")
+    for line in lines:
+        click.echo(line)
+
+
+@users_group.command("deactivate")
+@click.argument("usernames", nargs=-1, required=True)
+@with_appcontext
+def deactivate_user_command(usernames: tuple[str, ...]) -> None:
+    """停用用户：不能再登录，令牌失效 / deactivate users (no login, tokens end)."""
+    _set_active(usernames, False)
 
 
 @users_group.command("activate")
-@click.argument("username")
+@click.argument("usernames", nargs=-1, required=True)
 @with_appcontext
-def activate_user_command(username: str) -> None:
-    """重新启用用户 / activate a user again."""
-    with session_scope(get_engine()) as session:
-        ops.set_active(session=session, user=_user(session, username), is_active=True, actor=None)
-    click.echo(f"已启用 {username} / activated")
+def activate_user_command(usernames: tuple[str, ...]) -> None:
+    """重新启用用户 / activate users again."""
+    _set_active(usernames, True)
 
 
 @click.group("orgs")

@@ -4,8 +4,9 @@ roles, optional e-mail and initial password. A row without a password gets a gen
 in clear. Every imported user must change the password at the first sign-in
 (`User.must_change_password`).
 
-A user is the one already registered when the username exists (usernames are unique across the
-whole installation, as `create_user` requires).
+A row is checked by accounts.checks.user_input_problems, the same checks as the page, the API and
+`yiyang users create`. A user is the one already registered when the username exists in any case
+(usernames are unique across the whole installation, whatever their case).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
-from accounts.models import ROLE_LABELS, User
+from accounts.checks import taken_usernames, user_input_problems
+from accounts.models import ROLE_LABELS, Organisation, User
 from accounts.operations import temporary_password
-from accounts.passwords import hash_password, password_problems
+from accounts.passwords import hash_password
 from accounts.queries import OrganisationNames
 from core.i18n import N_
 from core.tabular import Column, Row, parse_choice
@@ -35,7 +36,6 @@ COLUMNS = (
     Column("password", N_("初始密码"), "Password", ("密码", "initial password")),
 )
 _SEPARATORS = re.compile(r"[\s,，、;；/]+")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass
@@ -75,38 +75,24 @@ class UserImporter(Importer):
         for row in rows:
             get, problems = row.values.get, []
             username = get("username", "")
-            if not username or len(username) > 80:
-                problems.append(("username", N_("用户名需要 1 到 80 个字符。")))
-            elif any(c.isspace() for c in username):
-                problems.append(("username", N_("用户名不能包含空格。")))
             org_id = context.orgs.default_id
             if get("organisation"):
                 org_id, reason = context.orgs.find(get("organisation", ""))
                 if reason:
                     problems.append(("organisation", reason))
             roles, unknown = parse_roles(get("roles", ""))
-            if unknown:
-                problems.append(("roles", N_("未知的角色（可用：管理员、评估员、审核员、检查员、机构运营方）。")))
-            elif not roles:
-                problems.append(("roles", N_("请填写至少一个角色。")))
-            if get("email") and not _EMAIL.match(get("email", "")):
-                problems.append(("email", N_("邮箱格式不正确。")))
-            if len(get("display_name", "")) > 120 or len(get("email", "")) > 200:
-                problems.append(("display_name" if len(get("display_name", "")) > 120 else "email", N_("内容过长。")))
-            if get("password"):
-                for message in password_problems(get("password", ""), username=username):
-                    problems.append(("password", message))
+            organisation = context.session.get(Organisation, org_id) if org_id is not None else None
+            problems += user_input_problems(username=username, roles=roles + unknown, organisation=organisation,
+                                            display_name=get("display_name", ""), email=get("email", ""),
+                                            password=get("password") or None)
             record = None if problems else {"username": username, "display_name": get("display_name") or username,
                                             "organisation_id": org_id, "roles": " ".join(sorted(roles)),
                                             "email": get("email", ""), "password": get("password", "")}
             out.append(Checked(row=row, problems=problems, key=username.lower() if username else None,
                                key_column="username", record=record))
-        wanted = [c.key for c in out if c.key]
-        if wanted:
-            taken = set(context.session.execute(
-                select(func.lower(User.username)).where(func.lower(User.username).in_(wanted))).scalars())
-            for item in out:
-                item.exists = item.key in taken
+        taken = taken_usernames(context.session, [c.key for c in out if c.key])
+        for item in out:
+            item.exists = item.key in taken
         return out
 
     def insert(self, context: UserImport, records: list[Any]) -> list[int]:

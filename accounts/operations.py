@@ -10,11 +10,16 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
+from accounts.checks import (
+    display_name_problems,
+    role_problems,
+    taken_usernames,
+    user_input_problems,
+)
 from accounts.models import ApiToken, LoginSession, Organisation, User
 from accounts.organisations import create_organisation  # noqa: F401  (the demo and tests create through ops)
 from accounts.passwords import DUMMY_HASH, hash_password, password_problems, verify_password
 from audit import record_event
-from core.auth import ROLES
 from core.db import bump_version
 from core.errors import DomainError
 from core.timeutil import utcnow
@@ -28,9 +33,15 @@ class AccountError(DomainError, ValueError):
 
     separator = "; "
 
-    def __init__(self, problems: list[str]) -> None:
-        DomainError.__init__(self, None, errors=[{"item": None, "message": p} for p in problems])
+    def __init__(self, problems: list[str], items: list[str | None] | None = None) -> None:
+        items = items or [None] * len(problems)
+        DomainError.__init__(self, None, errors=[{"item": i, "message": p} for i, p in zip(items, problems, strict=True)])
         self.problems = problems
+
+    @classmethod
+    def of(cls, problems: list[tuple[str, str]]) -> AccountError:
+        """From (field, message) pairs, as accounts.checks gives them."""
+        return cls([message for _field, message in problems], [field for field, _message in problems])
 
 
 def token_digest(token: str) -> str:
@@ -47,22 +58,16 @@ def create_user(
     display_name: str = "",
     actor: User | None = None,
 ) -> User:
-    """Create a user after checking the name, roles and password policy."""
+    """Create a user after the checks every way of making one shares (accounts.checks)."""
     from accounts.organisations import lock_organisations
 
     lock_organisations(session, organisation)  # a deactivation in progress finishes first
-    problems = password_problems(password, username=username)
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        problems.append(_("未知的角色：%(roles)s", roles="、".join(sorted(unknown))))
-    if not organisation.is_active:
-        problems.append(_("机构“%(name)s”已停用，不能添加用户。", name=organisation.name))
-    if not username or len(username) > 80:
-        problems.append(_("用户名需要 1 到 80 个字符。"))
-    elif session.exec(select(User).where(User.username == username)).first():
-        problems.append(_("用户名已被使用。"))
+    problems = user_input_problems(username=username, roles=roles, organisation=organisation,
+                                   display_name=display_name, password=password)
+    if not any(field == "username" for field, _message in problems) and taken_usernames(session, [username]):
+        problems.append(("username", _("用户名已被使用。")))
     if problems:
-        raise AccountError(problems)
+        raise AccountError.of(problems)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -98,15 +103,8 @@ def update_user(*, session: Session, user: User, actor: User | None, version: in
     """Change roles, name, organisation or active state in one checked edit (the optimistic lock:
     two administrators who began from the same version never both win). Deactivating ends every
     session and API token of the user at once."""
-    problems = []
-    if roles is not None:
-        unknown = set(roles) - set(ROLES)
-        if unknown:
-            problems.append(_("未知的角色：%(roles)s", roles="、".join(sorted(unknown))))
-        elif not roles:
-            problems.append(_("至少需要一个角色。"))
-    if display_name is not None and len(display_name.strip()) > 120:
-        problems.append(_("姓名最多 120 个字符。"))
+    problems = [message for _field, message in (role_problems(roles) if roles is not None else [])
+                + (display_name_problems(display_name) if display_name is not None else [])]
     if organisation is not None and organisation.id != user.organisation_id and not organisation.is_active:
         problems.append(_("机构已停用，不能把用户调入。"))
     if actor is not None and actor.id == user.id:
