@@ -62,3 +62,6 @@ def register_time_filters(app: Any) -> None:
     templates show a time."""
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["localdate"] = local_date
+    from core.reasons import reason_text
+
+    app.jinja_env.filters["reason_text"] = reason_text  # a reason the system wrote, in the page's language

@@ -12,6 +12,7 @@ from core.api import ApiError, api_route, date_field, json_body, require_fields
 from core.auth import current_actor
 from core.db import get_session, valid_id
 from core.i18n import N_
+from core.reasons import reason_text
 from rating import operations as ops
 from rating import queries, saving
 from rating.documents import (
@@ -35,7 +36,7 @@ def facility_json(session: Session, facility: Facility, grades: dict[int, Grade]
         "filing_status": facility.filing_status, "organisation_id": facility.organisation_id,
         "opened_on": facility.opened_on.isoformat() if facility.opened_on else None,
         "is_disqualified": facility.is_disqualified,
-        "disqualified_reason": facility.disqualified_reason,
+        "disqualified_reason": reason_text(facility.disqualified_reason) or None,
         "current_grade": grade_json(session, grade) if grade else None,
     }
 
@@ -87,7 +88,7 @@ def certificate_json(session: Session, certificate: Certificate) -> dict[str, An
         "grade_id": certificate.grade_id, "grade": {"code": grade.code, "label": grade.label,
                                                     "stars": grade.stars, "medal": grade.medal},
         "issued_on": certificate.issued_on.isoformat(), "valid_until": certificate.valid_until.isoformat(),
-        "status": status, "status_reason": reason, "verify_url": verify_url(certificate, with_payload=False),
+        "status": status, "status_reason": reason_text(reason) or None, "verify_url": verify_url(certificate, with_payload=False),
         "qr_url": verify_url(certificate),
     }
 

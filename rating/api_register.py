@@ -13,8 +13,9 @@ from core.db import get_session
 from core.paging import PagingError, page_params
 from core.ratelimit import limit_public
 from rating.documents import short_verify_url
-from rating.register import entry, public_lang, register_page
+from rating.register import entry, register_page
 from rating.rewards import scheme_grades
+from rating.schemes import page_lang
 
 ROW = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"},
@@ -34,7 +35,7 @@ def public_register() -> Any:
         page = register_page(get_session(), request.args, page_params(request.args))
     except PagingError as error:
         raise ApiError(422, "invalid_input", error.message, [{"item": error.item, "message": error.message}]) from None
-    lang, levels, today = public_lang(), scheme_grades(), date.today()
+    lang, levels, today = page_lang(), scheme_grades(), date.today()
     items = []
     for row in page.items:
         item = entry(row, lang, levels, today)

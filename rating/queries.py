@@ -183,34 +183,39 @@ def certificate_by_code(session: Session, code: str) -> Certificate | None:
 def dashboard(session: Session, user: User, *, today: date | None = None, shown: int = 20) -> dict[str, Any]:
     """Counts and the first rows of each list for the admin dashboard, from the facility state
     table and bounded queries (never a whole table)."""
+    from flask_babel import gettext as _
     from sqlalchemy import func
 
     from core.paging import PageParams
     from rating import lists
     from rating.models import FacilityState
+    from rating.rewards import scheme_grades
+    from rating.schemes import grade_name, page_lang
 
     today = today or utcnow().date()
     orgs = visible_org_ids(session, user)
     expired = FacilityState.grade_valid_until < today  # type: ignore[operator]
     rows = session.exec(  # type: ignore[call-overload]
         select(Facility.is_disqualified, FacilityState.grade_id, FacilityState.grade_label,
-               FacilityState.grade_code, expired, func.count())
+               FacilityState.grade_code, Grade.scheme, expired, func.count())
         .select_from(Facility).outerjoin(FacilityState, FacilityState.facility_id == Facility.id)  # type: ignore[arg-type]
+        .outerjoin(Grade, Grade.id == FacilityState.grade_id)  # type: ignore[arg-type]
         .where(Facility.organisation_id.in_(orgs))  # type: ignore[attr-defined]
         .group_by(Facility.is_disqualified, FacilityState.grade_id, FacilityState.grade_label,
-                  FacilityState.grade_code, expired))
+                  FacilityState.grade_code, Grade.scheme, expired))
     by_grade: Counter[str] = Counter()
     total = 0
-    for disqualified, grade_id, label, code, is_expired, count in rows:
+    lang, levels = page_lang(), scheme_grades()
+    for disqualified, grade_id, label, code, scheme, is_expired, count in rows:
         total += count
         if disqualified:
-            by_grade["取消资格"] += count
+            by_grade[_("取消资格")] += count
         elif grade_id is None:
-            by_grade["未评定"] += count
+            by_grade[_("未评定")] += count
         elif is_expired:
-            by_grade["已过期"] += count
+            by_grade[_("已过期")] += count
         else:
-            by_grade[label or str(code)] += count
+            by_grade[grade_name(scheme, code, label, lang, levels)] += count
     first = PageParams(limit=shown)
     overdue, overdue_count = lists.actions_page(session, user, {"which": "overdue"}, first)
     due_soon, due_soon_count = lists.actions_page(session, user, {"which": "due_soon"}, first)

@@ -14,16 +14,11 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
 
 from core.paging import Page, PageParams, Sort, paginate
+from core.reasons import reason_text
 from rating.models import FACILITY_KINDS, Certificate, Facility, FacilityState, Grade
+from rating.schemes import grade_name
 
 STATUSES = ("graded", "disqualified")
-
-
-def public_lang() -> str:
-    """The request's language for labels taken from the schemes ("zh" or "en")."""
-    from flask_babel import get_locale
-
-    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
 
 
 def grade_choices(lang: str) -> list[tuple[str, str]]:
@@ -72,10 +67,9 @@ def register_page(session: Session, args: Mapping[str, Any], params: PageParams)
 
 def entry(row: Any, lang: str, levels: dict[str, dict[int, Any]], today: date) -> dict[str, Any]:
     """One register row as the page and the JSON show it (nothing else leaves this module)."""
-    level = levels.get(row.scheme or "", {}).get(row.grade_code) if row.grade_code is not None else None
     grade = None
     if row.grade_label is not None and not row.is_disqualified:
-        grade = {"code": row.grade_code, "label": level.label.get(lang) if level else row.grade_label,
+        grade = {"code": row.grade_code, "label": grade_name(row.scheme, row.grade_code, row.grade_label, lang, levels),
                  "scheme": row.scheme, "stars": row.stars or None, "medal": row.medal if row.medal != "none" else None}
     valid_until = row.grade_valid_until
     return {
@@ -84,5 +78,5 @@ def entry(row: Any, lang: str, levels: dict[str, dict[int, Any]], today: date) -
         "is_expired": bool(grade and valid_until and valid_until < today),
         "certificate_code": row.certificate_code if grade else None,
         "disqualified": ({"on": row.disqualified_at.date().isoformat() if row.disqualified_at else None,
-                          "reason": row.disqualified_reason or ""} if row.is_disqualified else None),
+                          "reason": reason_text(row.disqualified_reason)} if row.is_disqualified else None),
     }

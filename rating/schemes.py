@@ -50,3 +50,26 @@ def facility_kinds_for(definition: Definition) -> tuple[str, ...]:
 def scheme_choices() -> list[tuple[str, Any]]:
     """(id, title) pairs for select fields."""
     return [(d.id, d.title.zh) for d in rating_schemes()]
+
+
+def page_lang() -> str:
+    """The request's language for labels taken from the schemes ("zh" or "en"; "zh" outside a request)."""
+    from flask_babel import get_locale
+
+    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
+
+
+def grade_name(scheme: str | None, code: int | None, label: str | None, lang: str,
+               levels: dict[str, dict[int, Any]] | None = None) -> str:
+    """The one rule for a grade's name: the stored label (as awarded) in Chinese; in English the
+    scheme's English name for its code, or the stored label when the scheme no longer has that code.
+    `levels` is rating.rewards.scheme_grades(), passed in when naming many grades."""
+    label = str(label or (code if code is not None else ""))
+    if lang != "en" or code is None:
+        return label
+    if levels is None:
+        from rating.rewards import scheme_grades
+
+        levels = scheme_grades()
+    level = levels.get(scheme or "", {}).get(code)
+    return str(level.label.get("en") or label) if level is not None else label

@@ -154,18 +154,25 @@ def entitlements(session: Session, filters: Filters) -> Table:
 
 def facilities(session: Session, filters: Filters) -> Table:
     """Facilities by current grade code (rating_facility_state; None without one) and district.
-    `extra["labels"]` names each grade code as its facilities' grades are labelled."""
+    `extra["labels"]` names each grade code as its facilities' grades are named in the request's
+    language (rating.schemes.grade_name)."""
     grade = FacilityState.grade_code
     stmt = (select(Facility.organisation_id, grade, func.count())
             .select_from(Facility).outerjoin(FacilityState, FacilityState.facility_id == Facility.id)  # type: ignore[arg-type]
             .where(Facility.organisation_id.in_(filters.orgs))  # type: ignore[attr-defined]
             .group_by(Facility.organisation_id, grade))
     result = _table(session, filters, ("grade",), stmt)
+    from rating.models import Grade
+    from rating.rewards import scheme_grades
+    from rating.schemes import grade_name, page_lang
+
     labels: dict[int, set[str]] = defaultdict(set)
-    for code, label in session.execute(
-            select(FacilityState.grade_code, FacilityState.grade_label).distinct()
+    lang, levels = page_lang(), scheme_grades()
+    for code, scheme, label in session.execute(
+            select(FacilityState.grade_code, Grade.scheme, FacilityState.grade_label).distinct()
+            .join(Grade, Grade.id == FacilityState.grade_id)  # type: ignore[arg-type]
             .where(FacilityState.organisation_id.in_(filters.orgs), FacilityState.grade_code.is_not(None))):  # type: ignore[attr-defined, union-attr]
-        labels[code].add(label or str(code))
+        labels[code].add(grade_name(scheme, code, label, lang, levels))
     result.extra["labels"] = {code: " / ".join(sorted(names)) for code, names in labels.items()}
     return result
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from audit import record_event
 from core.i18n import N_
+from core.reasons import OVERDUE, system_reason
 from core.timeutil import aware, utcnow  # noqa: F401  (aware: re-exported for rating)
 from jobs.events import emit
 from rating.models import CorrectiveAction
@@ -99,7 +100,7 @@ def escalate_overdue(*, session: Session, actor: Any, organisation_ids: list[int
     for row_id in escalated:
         record_event(session=session, action="rating.action.escalate", target_type="rating_action",
                      target_id=row_id, actor=actor, changes={"old": {"status": "open"}, "new": {"status": "escalated"}},
-                     reason="逾期未整改")
+                     reason=system_reason(OVERDUE))
     done = set(escalated)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, CorrectiveAction) and obj.id in done:

@@ -16,6 +16,7 @@ from accounts.models import Organisation
 from audit import record_event
 from core.i18n import N_
 from core.once import add_once
+from core.reasons import FACILITY_DISQUALIFIED, NOT_GENUINE, system_reason
 from core.timeutil import utcnow
 from core.workflow import Context
 from jobs.events import emit
@@ -133,7 +134,7 @@ def certificate_status(*, certificate: Certificate, grade: Grade, facility: Faci
     if certificate.revoked_at is not None:
         return "revoked", certificate.revoked_reason
     if facility.is_disqualified:
-        return "revoked", facility.disqualified_reason or "机构已被取消服务提供资格"
+        return "revoked", facility.disqualified_reason or system_reason(FACILITY_DISQUALIFIED)
     if grade.superseded_by_id is not None:
         return "superseded", None
     if today > certificate.valid_until:
@@ -185,12 +186,12 @@ def verification(session: Session, code: str, token: str | None) -> tuple[int, d
                                                     signature=presented[1])
     status, reason = certificate_status(certificate=item, grade=grade, facility=fac)
     if not genuine:
-        status, reason = "not_genuine", "签名无效或内容被篡改：这不是本系统签发的证书内容"
+        status, reason = "not_genuine", system_reason(NOT_GENUINE)
     body: dict[str, Any] = {"status": status, "status_label": CERTIFICATE_STATUSES[status],
                             "reason": reason, "genuine": genuine, "serial": item.serial if genuine else None}
     if genuine:
         issuer = session.get(Organisation, item.organisation_id)
-        body.update({"facility": fac.name, "grade": {"code": grade.code, "label": grade.label,
+        body.update({"facility": fac.name, "grade": {"code": grade.code, "label": grade.label, "scheme": grade.scheme,
                                                      "stars": grade.stars, "medal": grade.medal},
                      "scheme": grade.scheme, "issuer": issuer.name if issuer else "",
                      "issued_on": item.issued_on.isoformat(), "valid_until": item.valid_until.isoformat()})

@@ -16,6 +16,7 @@ from core.errors import EditConflict
 from core.i18n import N_
 from core.once import claim_status
 from core.photos import PhotoRefused, store_photo
+from core.reasons import OLDER_INSPECTION, REINSPECTION_FAILED, REINSPECTION_PASSED, system_reason
 from core.timeutil import utcnow
 from core.workflow import Context, clean_reason
 from jobs.events import emit
@@ -242,7 +243,7 @@ def _conclude_reinspection(*, session: Session, actor: Any, inspection: Inspecti
     previous = session.get(Inspection, inspection.previous_inspection_id)
     if inspection.is_unqualified:
         disqualify_facility(session=session, actor=actor, facility=facility, now=now,
-                            reason=f"复查（检查 #{inspection.id}）仍不合格：取消服务提供资格")
+                            reason=system_reason(REINSPECTION_FAILED, inspection=inspection.id))
         return
     if previous is None:
         return
@@ -254,7 +255,7 @@ def _conclude_reinspection(*, session: Session, actor: Any, inspection: Inspecti
         action.verified_by_id = getattr(actor, "id", None)
         session.add(action)
         record_event(session=session, action="rating.action.close", target=action, actor=actor,
-                     reason=f"复查（检查 #{inspection.id}）合格")
+                     reason=system_reason(REINSPECTION_PASSED, inspection=inspection.id))
     session.flush()
 
 
@@ -366,7 +367,7 @@ def _supersede_in_inspection_order(*, session: Session, actor: Any, inspection: 
         session.flush()
         record_event(session=session, action="rating.grade.supersede", target=grade, actor=actor,
                      changes={"old": {"code": grade.code}, "new": {"code": keeper.code, "grade_id": keeper.id}},
-                     reason="该检查早于已审批的较新检查，较新的等级继续有效")
+                     reason=system_reason(OLDER_INSPECTION))
 
 
 def aware_min() -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, flash
@@ -85,23 +86,19 @@ bp.add_app_template_global(allowed_actions, "allowed_actions")
 
 @bp.app_template_filter("grade_text")
 def grade_text(grade: Any) -> str:
-    """A grade's name in the page's language: the stored label (as awarded) in Chinese, the
-    scheme's English name for its code on English pages (the stored label when the scheme no
-    longer has that code)."""
+    """A grade (a Grade, or a mapping with scheme, code and label) named in the page's language by
+    rating.schemes.grade_name; the schemes' levels are read once per request."""
     from flask import g
-    from flask_babel import get_locale
+
+    from rating.rewards import scheme_grades
+    from rating.schemes import grade_name, page_lang
 
     if grade is None:
         return ""
-    label = str(getattr(grade, "label", "") or "")
-    if not str(get_locale() or "zh").startswith("en"):
-        return label
+    get = grade.get if isinstance(grade, Mapping) else lambda key: getattr(grade, key, None)
     if "grade_levels" not in g:
-        from rating.rewards import scheme_grades
-
         g.grade_levels = scheme_grades()
-    level = g.grade_levels.get(getattr(grade, "scheme", "") or "", {}).get(getattr(grade, "code", None))
-    return str(level.label.get("en") or label) if level is not None else label
+    return grade_name(get("scheme"), get("code"), get("label"), page_lang(), g.grade_levels)
 
 
 def _actor() -> User:

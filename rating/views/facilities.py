@@ -14,15 +14,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlmodel import col, select
 
 from accounts.queries import visible_org_ids, visible_organisations
 from core.auth import require_roles
 from core.db import EditConflict, get_session, valid_id
 from rating import lists, queries
 from rating import operations as ops
-from rating.models import (
-    Facility,
-)
+from rating.models import Facility, Grade
 from rating.rewards import money, standing
 from rating.schemes import facility_kinds_for, rating_schemes
 from rating.views.common import STAFF, _actor, _problems, bp, flash_problems, paged_list
@@ -60,7 +59,8 @@ def _operator_orgs() -> list[Any]:
 @require_roles(*STAFF)
 def facilities() -> Any:
     page, count, problem, status = paged_list(lists.facilities_page)
-    grades = {f.id: state for f, state in page.items if state is not None and state.grade_id is not None}
+    current = {state.grade_id: f.id for f, state in page.items if state is not None and state.grade_id is not None}
+    grades = {current[g.id]: g for g in get_session().exec(select(Grade).where(col(Grade.id).in_(current)))}
     return render_template("rating/facilities.html", facilities=[f for f, _s in page.items], grades=grades,
                            page=page, count=count, problem=problem), status
 

@@ -12,8 +12,9 @@ from core.auth import public
 from core.db import get_session
 from core.paging import Page, PagingError, page_params
 from core.ratelimit import limit_public
-from rating.register import STATUSES, entry, grade_choices, public_lang, register_page
+from rating.register import STATUSES, entry, grade_choices, register_page
 from rating.rewards import scheme_grades
+from rating.schemes import page_lang
 from rating.views.common import bp
 
 
@@ -27,7 +28,7 @@ def register() -> Any:
         page = register_page(get_session(), request.args, page_params(request.args))
     except PagingError as error:
         page, problem, status = Page(items=[]), error.message, 422
-    lang, levels, today = public_lang(), scheme_grades(), date.today()
+    lang, levels, today = page_lang(), scheme_grades(), date.today()
     rows = [entry(row, lang, levels, today) for row in page.items]
     filters = {k: request.args.get(k, "") for k in ("district", "kind", "grade", "status")}
     return render_template("rating/register.html", rows=rows, page=page, problem=problem, filters=filters,
