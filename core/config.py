@@ -39,6 +39,8 @@ ENV_VARS = {
     " only an expired one is refused",
     "YIYANG_QUALIFICATION_WARN_DAYS": "the administrator's home lists qualification certificates expiring within this"
     " many days, and expired ones (default 60)",
+    "YIYANG_IMPORT_UPLOAD_HOURS": "a file uploaded for an import's dry run and never confirmed is deleted after this many"
+    " hours (default 24; job imports.sweep, daily at YIYANG_SCHEDULE_IMPORT_SWEEP, default 04:30)",
 }
 
 
@@ -56,6 +58,13 @@ def _instance_secret(instance_path: Path, name: str, nbytes: int = 32) -> str:
     path.write_text(value)
     path.chmod(0o600)
     return value
+
+
+def _positive_int(env: Any, name: str, default: int) -> int:
+    raw = str(env.get(name) or default).strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} 应为正整数，而不是 {raw!r}。 {name} must be a whole number above 0.")
+    return int(raw)
 
 
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -110,6 +119,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # Bulk import (docs/import.md): rows per file, and problems a page or a job keeps listed.
         "IMPORT_MAX_ROWS": int(env.get("YIYANG_IMPORT_MAX_ROWS", "200000")),
         "IMPORT_REPORT_LIMIT": int(env.get("YIYANG_IMPORT_REPORT_LIMIT", "1000")),
+        # A file checked but never confirmed is deleted after this many hours (imports.uploads).
+        "IMPORT_UPLOAD_HOURS": _positive_int(env, "YIYANG_IMPORT_UPLOAD_HOURS", 24),
         # A confirmed import runs as a job when workers are configured; 1 or 0 forces it either way.
         "IMPORT_AS_JOB": {"1": True, "0": False}.get(env.get("YIYANG_IMPORT_AS_JOB", "").strip()),
         "TESTING": False,

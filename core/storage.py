@@ -19,6 +19,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -52,6 +53,8 @@ class Storage(Protocol):
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None: ...
 
     def iter_chunks(self, key: str, size: int = CHUNK) -> Iterator[bytes]: ...
+
+    def listing(self, folder: str) -> Iterator[tuple[str, datetime]]: ...
 
 
 class FileStorage:
@@ -115,6 +118,16 @@ class FileStorage:
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
+    def listing(self, folder: str) -> Iterator[tuple[str, datetime]]:
+        """(key, last written, UTC) of every file below `folder` (e.g. "imports"), in no order."""
+        base = self.root / check_key(f"{folder}/x").rsplit("/", 1)[0]
+        if not base.is_dir():
+            return
+        for path in base.rglob("*"):
+            if path.is_file():
+                yield (path.relative_to(self.root).as_posix(),
+                       datetime.fromtimestamp(path.stat().st_mtime, tz=UTC))
+
 
 class S3Storage:
     """An S3-compatible bucket (AWS, MinIO, Ceph, the cloud object stores of Chinese providers)."""
@@ -158,6 +171,15 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+
+    def listing(self, folder: str) -> Iterator[tuple[str, datetime]]:
+        """(key, last written) of every object below `folder`, a page of 1,000 at a time."""
+        start = len(self.prefix) + 1 if self.prefix else 0
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self._name(f"{folder}/x")[:-1])
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield item["Key"][start:], item["LastModified"]
 
     def exists(self, key: str) -> bool:
         try:

@@ -1,4 +1,5 @@
-"""The job `imports.commit`: a confirmed import run by a worker (docs/import.md).
+"""The jobs `imports.commit`, a confirmed import run by a worker (docs/import.md), and
+`imports.sweep`, which deletes uploads never confirmed (imports.uploads).
 
 Two passes over the stored file: the checks again (the file may have been checked against a
 registry that has changed since), reporting progress after each batch (each report commits the
@@ -14,7 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from core.storage import delete_after_commit
-from jobs.registry import JobFailed, ParamError, register
+from jobs.registry import JobFailed, ParamError, no_params, register
 from jobs.runner import JobContext
 
 CHECKSUM = re.compile(r"^[0-9a-f]{64}$")
@@ -41,12 +42,23 @@ def _params(params: dict[str, Any], actor: Any, _session: Any) -> dict[str, Any]
     return {"kind": params["kind"], "checksum": params["checksum"], "extension": params["extension"], "rows": rows}
 
 
+@register("imports.sweep", title=_l("清理未确认的导入文件"), roles=("admin",), validate=no_params)
+def import_sweep(ctx: JobContext) -> dict[str, Any]:
+    """Delete uploads whose import was never confirmed, older than YIYANG_IMPORT_UPLOAD_HOURS."""
+    from core.storage import get_storage
+    from core.timeutil import utcnow
+    from imports.uploads import sweep_uploads, upload_age
+
+    deleted = sweep_uploads(get_storage(), older_than=upload_age(ctx.app), now=utcnow())
+    return {"deleted": len(deleted)}
+
+
 @register("imports.commit", title=_l("批量导入"), roles=("admin",), validate=_params, max_attempts=1)
 def import_commit(ctx: JobContext) -> dict[str, Any]:
     """Import the valid rows of a file checked before (kept in the storage)."""
     from core.storage import get_storage
     from imports.runner import FileRefused, run_import
-    from imports.views import storage_key
+    from imports.uploads import storage_key
 
     if ctx.actor is None:
         raise JobFailed("导入任务需要由用户发起")

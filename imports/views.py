@@ -3,7 +3,8 @@ report (every problem in a table), and the confirmation that imports the valid r
 
 The uploaded file is kept server-side in the storage (core.storage) under
 `imports/<user id>/<SHA-256>.<ext>` between the dry run and the confirmation; the form carries
-only the checksum, never personal data. The confirmation runs as a job (`imports.commit`, with
+only the checksum, never personal data (imports.uploads: a file never confirmed is swept after
+YIYANG_IMPORT_UPLOAD_HOURS). The confirmation runs as a job (`imports.commit`, with
 a progress bar that polls the job) when workers are configured (YIYANG_REDIS_URL), otherwise in
 the request while the page shows that it is working. The file is deleted once imported.
 """
@@ -34,6 +35,7 @@ from core.navigation import register_home_card, register_nav
 from core.storage import delete_after_commit, get_storage
 from core.tabular import template
 from imports.runner import FileRefused, file_checksum, importer_for, run_import
+from imports.uploads import storage_key
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -52,10 +54,6 @@ def _kind(kind: str) -> Any:
         return importer_for(kind)
     except FileRefused:
         abort(404)
-
-
-def storage_key(user_id: int, checksum: str, extension: str) -> str:
-    return f"imports/{user_id}/{checksum}.{extension}"
 
 
 def as_job() -> bool:

@@ -3,6 +3,7 @@
 Schedules (local time, Asia/Shanghai; HH:MM; `off` disables one):
 
     YIYANG_SCHEDULE_ESCALATE=01:30   YIYANG_SCHEDULE_REMINDERS=08:00   YIYANG_SCHEDULE_AUDIT_VERIFY=03:00
+    YIYANG_SCHEDULE_IMPORT_SWEEP=04:30 (deletes import uploads never confirmed: imports.uploads)
 
 Each run is a job whose dedupe key names the kind and the day, so several schedulers (one per
 server, say) start it once. A scheduler started after the time of day runs that day's job at
@@ -32,6 +33,7 @@ SCHEDULES = {
     "escalate": ("SCHEDULE_ESCALATE", "01:30"),
     "reminders": ("SCHEDULE_REMINDERS", "08:00"),
     "audit.verify": ("SCHEDULE_AUDIT_VERIFY", "03:00"),
+    "imports.sweep": ("SCHEDULE_IMPORT_SWEEP", "04:30"),
 }
 LOCAL = ZoneInfo("Asia/Shanghai")
 REQUEUE_AFTER = timedelta(minutes=5)

@@ -17,7 +17,8 @@ from jobs.schedule import due_runs, schedule_times, sweep, tick
 def test_schedule_times_come_from_configuration(app):
     app.config.update(SCHEDULE_ESCALATE="02:15", SCHEDULE_REMINDERS="off")
     try:
-        assert schedule_times(app) == {"escalate": (2, 15), "reminders": None, "audit.verify": (3, 0)}
+        assert schedule_times(app) == {"escalate": (2, 15), "reminders": None, "audit.verify": (3, 0),
+                                       "imports.sweep": (4, 30)}
         # 19:00 UTC is 03:00 the next day in Shanghai: escalation and the audit check are due
         runs = due_runs(app, datetime(2026, 3, 1, 19, 0, tzinfo=UTC))
         assert runs == [("escalate", "schedule:escalate:2026-03-02"), ("audit.verify", "schedule:audit.verify:2026-03-02")]
@@ -31,15 +32,16 @@ def test_schedule_times_come_from_configuration(app):
 
 
 def test_tick_starts_each_daily_job_once(app, db_session, org_tree):
-    now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: all three are due
+    now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: all four are due
     first = tick(app, now)
     app.extensions["yiyang.jobs"].drain()
-    assert len(first) == 3
+    assert len(first) == 4
     assert tick(app, now + timedelta(minutes=1)) == []  # a second scheduler, or the next round
     jobs = db_session.exec(select(Job).order_by(Job.id)).all()
-    assert [j.kind for j in jobs] == ["escalate", "reminders", "audit.verify"]
+    kinds = ("escalate", "reminders", "audit.verify", "imports.sweep")
+    assert [j.kind for j in jobs] == list(kinds)
     assert all(j.status == "finished" for j in jobs), [(j.kind, j.error) for j in jobs]
-    assert {j.dedupe_key for j in jobs} == {f"schedule:{k}:2026-03-02" for k in ("escalate", "reminders", "audit.verify")}
+    assert {j.dedupe_key for j in jobs} == {f"schedule:{k}:2026-03-02" for k in kinds}
 
 
 def test_sweep_requeues_work_left_behind(app, db_session, org_tree):
