@@ -16,6 +16,7 @@ from accounts.queries import get_scoped_or_404, visible_org_ids
 from assessment.idnumber import normalise_id_number
 from assessment.models import Assessment, AssessmentPhoto, AssessmentSignature, Elder, Entitlement
 from core.crypto import cipher
+from core.workflow import separation_of_duties  # noqa: F401  (views and API read it here)
 from scoring import Definition
 
 DUE_SOON_DAYS = 30
@@ -56,19 +57,11 @@ def qualification_required() -> bool:
     return bool(current_app.config.get("QUALIFICATION_REQUIRED", False))
 
 
-def separation_of_duties() -> bool:
-    """Whether whoever assessed is kept from reviewing (YIYANG_SEPARATION_OF_DUTIES, on by default)."""
-    return bool(current_app.config.get("SEPARATION_OF_DUTIES", True))
-
-
 def returns_of(session: Session, assessment: Assessment) -> list[Any]:
     """The times a reviewer sent this assessment back, newest first, with their reasons."""
-    from audit.models import AuditEvent
+    from audit.queries import events_about
 
-    stmt = select(AuditEvent).where(AuditEvent.target_type == "assessment",
-                                    AuditEvent.target_id == str(assessment.id),
-                                    AuditEvent.action == "assessment.return")
-    return list(session.exec(stmt.order_by(AuditEvent.id.desc())))  # type: ignore[union-attr]
+    return events_about(session, "assessment", assessment.id, "assessment.return")
 
 
 def get_elder(session: Session, elder_id: Any, user: User) -> Elder:

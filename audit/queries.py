@@ -92,3 +92,10 @@ def page_of(session: Session, viewer: Any, flt: AuditFilter, *, cursor: int | No
 def action_names() -> list[str]:
     """The filter's choices: the code's list, not a scan of the log."""
     return sorted(ACTIONS)
+
+
+def events_about(session: Session, target_type: str, target_id: Any, action: str) -> list[AuditEvent]:
+    """The events of one kind about one record, newest first (e.g. the times it was sent back)."""
+    stmt = select(AuditEvent).where(AuditEvent.target_type == target_type, AuditEvent.target_id == str(target_id),
+                                    AuditEvent.action == action)
+    return list(session.exec(stmt.order_by(AuditEvent.id.desc())))  # type: ignore[union-attr]

@@ -40,17 +40,21 @@ def _tool(name: str) -> str:
     return found
 
 
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """A consistent copy of one SQLite file onto another (SQLite's online backup), for both directions."""
+    src, dest = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dest)
+    finally:
+        dest.close()
+        src.close()
+
+
 def backup(url: str, target: Path) -> Path:
     """Write a consistent copy of the database to `target` while the app keeps running."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("sqlite"):
-        source = sqlite3.connect(_sqlite_path(url))
-        dest = sqlite3.connect(target)
-        try:
-            source.backup(dest)
-        finally:
-            dest.close()
-            source.close()
+        _sqlite_copy(_sqlite_path(url), target)
     elif url.startswith("postgresql"):
         run = subprocess.run([_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={target}",
                               _libpq_url(url)], capture_output=True, text=True, env=_pg_env())
@@ -69,13 +73,7 @@ def restore(url: str, source: Path) -> None:
     if url.startswith("sqlite"):
         dest_path = _sqlite_path(url)
         dest_path.parent.mkdir(parents=True, exist_ok=True)
-        src = sqlite3.connect(source)
-        dest = sqlite3.connect(dest_path)
-        try:
-            src.backup(dest)
-        finally:
-            dest.close()
-            src.close()
+        _sqlite_copy(source, dest_path)
     elif url.startswith("postgresql"):
         run = subprocess.run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
                               "--single-transaction", f"--dbname={_libpq_url(url)}", str(source)],

@@ -162,3 +162,11 @@ def clean_reason(text: Any) -> str:
         return ""
     visible = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc", "Zs", "Zl", "Zp"))
     return text.strip()[:REASON_MAX] if visible.strip() else ""
+
+
+def separation_of_duties() -> bool:
+    """Whether whoever assessed or inspected a record is kept from reviewing, approving or
+    certifying it (YIYANG_SEPARATION_OF_DUTIES, on by default): the one reading of the setting."""
+    from flask import current_app
+
+    return bool(current_app.config.get("SEPARATION_OF_DUTIES", True))

@@ -5,7 +5,7 @@ stats.monthly, so the page and the report show the same numbers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,16 @@ def _unit_cell(unit: Any) -> Cell:
     return Cell(unit.name + (_("（本级）") if unit.is_own_level else ""), numeric=False)
 
 
+def _count_row(counts: Mapping[tuple[Any, Any], int], unit: Any, keys: Sequence[Any],
+               link_of: Callable[[Any], str | None], total_url: str | None = None) -> list[Cell]:
+    """A district's row of a count table: its name, a count per key linked to the list it counts,
+    and their sum. The organisation's own level has no links (its lists would show the subtree)."""
+    own = unit.is_own_level
+    cells = [Cell(counts.get((unit.id, key), 0), None if own else link_of(key)) for key in keys]
+    total = Cell(sum(counts.get((unit.id, key), 0) for key in keys), None if own else total_url)
+    return [_unit_cell(unit), *cells, total]
+
+
 def _approved_args(month: Month | None, filters: Filters) -> dict[str, Any]:
     first, last = (month.first, month.last) if month else (filters.start, filters.end)
     return {"status": "approved", "current": 1, "approved_from": first.isoformat(), "approved_to": last.isoformat()}
@@ -92,13 +102,10 @@ def assessment_figures(session: Session, filters: Filters, link: Link, labels: d
                        [_("区县"), *[name[lvl] for lvl in levels], _("合计")])
     for unit in _units(table):
         args = {**_approved_args(None, filters), "org": unit.id}
-        own = unit.is_own_level
-        row = [_unit_cell(unit)] + [Cell(by_unit.get((unit.id, lvl), 0), None if own or lvl is None
-                                         else link("assessment.index", {**args, "level": lvl}))
-                                    for lvl in levels]
-        row.append(Cell(sum(by_unit.get((unit.id, lvl), 0) for lvl in levels),
-                        None if own else link("assessment.index", args)))
-        districts.rows.append(row)
+        districts.rows.append(_count_row(
+            by_unit, unit, levels,
+            lambda lvl, args=args: None if lvl is None else link("assessment.index", {**args, "level": lvl}),
+            link("assessment.index", args)))
     if districts.rows:
         districts.chart = count_bars_svg([{"label": r[0].value, "value": r[-1].value} for r in districts.rows],
                                          font_family=font, title=districts.title)
@@ -112,12 +119,8 @@ def elder_figures(session: Session, filters: Filters, link: Link, labels: dict[i
     distribution = Figure("levels_now", _("当前等级分布"), _("每位老人最近一次审核通过的评估等级（当前状态），按区县。"),
                           [_("区县"), *[labels.get(lvl, str(lvl)) for lvl in levels], _("合计")])
     for unit in _units(now):
-        own = unit.is_own_level
-        row = [_unit_cell(unit)] + [Cell(now.counts.get((unit.id, lvl), 0),
-                                         None if own else link("assessment.elders", {"org": unit.id, "level": lvl}))
-                                    for lvl in levels]
-        row.append(Cell(sum(now.counts.get((unit.id, lvl), 0) for lvl in levels)))
-        distribution.rows.append(row)
+        distribution.rows.append(_count_row(
+            now.counts, unit, levels, lambda lvl, unit=unit: link("assessment.elders", {"org": unit.id, "level": lvl})))
     if now.total:
         distribution.chart = count_bars_svg(
             [{"label": labels.get(lvl, str(lvl)), "value": sum(c for k, c in now.counts.items() if k[1] == lvl)}
@@ -136,11 +139,8 @@ def elder_figures(session: Session, filters: Filters, link: Link, labels: dict[i
                        _("享受待遇人数"), _("每月补贴合计（元）")])
     money_levels = sorted({k[1] for k in money.counts})
     for unit in _units(money):
-        own = unit.is_own_level
-        row = [_unit_cell(unit)] + [Cell(money.counts.get((unit.id, lvl), 0),
-                                         None if own else link("assessment.elders", {"org": unit.id, "level": lvl}))
-                                    for lvl in money_levels]
-        row.append(Cell(sum(money.counts.get((unit.id, lvl), 0) for lvl in money_levels)))
+        row = _count_row(money.counts, unit, money_levels,
+                         lambda lvl, unit=unit: link("assessment.elders", {"org": unit.id, "level": lvl}))
         fen = sum(money.extra["fen"].get((unit.id, lvl), 0) for lvl in money_levels)
         row.append(Cell(f"{fen / 100:,.2f}"))
         entitled.rows.append(row)
@@ -157,14 +157,11 @@ def rating_figures(session: Session, filters: Filters, link: Link, font: str) ->
     facilities = Figure("facilities", _("各区县机构等级"), _("每家机构的现行等级（未被取代的最新等级）；未评定指尚无等级。"),
                         [_("区县"), *heads, _("合计")])
     for unit in _units(table):
-        own = unit.is_own_level
-        row = [_unit_cell(unit)]
-        for grade in grades:
-            args = {"org": unit.id, **({"grade": grade} if grade is not None else {"ungraded": 1})}
-            row.append(Cell(table.counts.get((unit.id, grade), 0), None if own else link("rating.facilities", args)))
-        row.append(Cell(sum(table.counts.get((unit.id, g), 0) for g in grades),
-                        None if own else link("rating.facilities", {"org": unit.id})))
-        facilities.rows.append(row)
+        facilities.rows.append(_count_row(
+            table.counts, unit, grades,
+            lambda grade, unit=unit: link("rating.facilities", {"org": unit.id, **(
+                {"grade": grade} if grade is not None else {"ungraded": 1})}),
+            link("rating.facilities", {"org": unit.id})))
     if table.total:
         facilities.chart = count_bars_svg(
             [{"label": head, "value": sum(c for k, c in table.counts.items() if k[1] == g)}
