@@ -51,10 +51,9 @@ def translate(message: Any) -> str:
 
 
 def _is_english() -> bool:
-    from flask_babel import get_locale
+    from core.i18n import page_lang
 
-    locale = get_locale() if has_request_context() else None
-    return locale is not None and locale.language == "en"
+    return page_lang() == "en"
 
 
 class DomainError(Exception):

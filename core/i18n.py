@@ -13,6 +13,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 
+def page_lang() -> str:
+    """The request's language as the definitions name it: "en" on English pages (en, en_US...),
+    "zh" otherwise and outside a request. The one test of "is this page English"."""
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    locale = get_locale() if has_request_context() else None
+    return "en" if locale is not None and locale.language == "en" else "zh"
+
+
 def N_(message: str) -> str:
     """Mark a string for the translation catalog; it is translated where it is shown."""
     return message

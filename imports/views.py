@@ -25,12 +25,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core.auth import current_actor, require_roles
 from core.db import get_session
+from core.i18n import page_lang
 from core.navigation import register_home_card, register_nav
 from core.storage import delete_after_commit, get_storage
 from core.tabular import template
@@ -87,7 +87,7 @@ def download_template(kind: str, fmt: str) -> Any:
     importer = _kind(kind)
     if fmt not in EXTENSIONS:
         abort(404)
-    english = str(get_locale()).startswith("en")
+    english = page_lang() == "en"
     data = template(importer.columns, fmt, labels=[c.english for c in importer.columns] if english else None)
     media = "text/csv; charset=utf-8" if fmt == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from core.auth import require_roles
 from core.db import get_session
+from core.i18n import page_lang as _lang
 from core.navigation import register_nav
 from forms.definition import answers_from_form, attach_errors, build_form_class
 from scoring import AnswerError, Definition, DefinitionError, score
@@ -33,12 +34,6 @@ bp = Blueprint("instruments", __name__, url_prefix="/admin/instruments")
 ADMIN = ("admin",)
 MAX_UPLOAD = 5 * 1024 * 1024
 register_nav("instruments.index", _l("问卷与方案"), roles=ADMIN, order=90)
-
-
-def _lang() -> str:
-    from flask_babel import get_locale
-
-    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
 
 
 def _row_or_404(definition_version_id: int) -> DefinitionVersion:

@@ -10,12 +10,12 @@ from flask import jsonify, request
 
 from core.api import ApiError, api_route
 from core.db import get_session
+from core.i18n import page_lang
 from core.paging import PagingError, page_params
 from core.ratelimit import limit_public
 from rating.documents import short_verify_url
 from rating.register import entry, register_page
 from rating.rewards import scheme_grades
-from rating.schemes import page_lang
 
 ROW = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"},

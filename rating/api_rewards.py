@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from flask import jsonify, request
-from flask_babel import get_locale
 
 from accounts.models import Organisation
 from accounts.queries import subtree_ids, visible_org_ids
@@ -16,6 +15,7 @@ from core.api import ApiError, api_route, json_body, require_fields
 from core.auth import current_actor
 from core.db import get_session, valid_id
 from core.i18n import N_
+from core.i18n import page_lang as _lang
 from rating import operations as ops
 from rating import queries
 from rating.models import GradeReward
@@ -31,10 +31,6 @@ ROW = {"type": "object", "required": ["scheme", "grade_code", "amount", "period"
 TABLE = {"type": "object", "properties": {"organisation_id": {"type": "integer"},
                                           "items": {"type": "array", "items": ROW},
                                           "grades": {"type": "object"}}}
-
-
-def _lang() -> str:
-    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
 
 
 def _organisation(raw: Any) -> Organisation:

@@ -7,13 +7,14 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from flask import abort, current_app
+from flask import abort
 from sqlmodel import Session, select
 
 from accounts.models import User
 from accounts.queries import scoped, subtree_ids, visible_org_ids
 from core.db import valid_id
 from core.timeutil import utcnow
+from core.workflow import separation_of_duties  # noqa: F401  (views and API read it here)
 from rating.models import (
     Certificate,
     CorrectiveAction,
@@ -85,19 +86,11 @@ def facilities(session: Session, user: User, *, kind: str | None = None) -> list
     return rows
 
 
-def separation_of_duties() -> bool:
-    """Whether whoever inspected is kept from approving and certifying (on by default)."""
-    return bool(current_app.config.get("SEPARATION_OF_DUTIES", True))
-
-
 def returns_of(session: Session, inspection: Inspection) -> list[Any]:
     """The times an approver sent this inspection back, newest first, with their reasons."""
-    from audit.models import AuditEvent
+    from audit.queries import events_about
 
-    stmt = select(AuditEvent).where(AuditEvent.target_type == "rating_inspection",
-                                    AuditEvent.target_id == str(inspection.id),
-                                    AuditEvent.action == "rating.inspection.return")
-    return list(session.exec(stmt.order_by(AuditEvent.id.desc())))  # type: ignore[union-attr]
+    return events_about(session, "rating_inspection", inspection.id, "rating.inspection.return")
 
 
 def current_grade(session: Session, facility: Facility) -> Grade | None:
@@ -186,11 +179,12 @@ def dashboard(session: Session, user: User, *, today: date | None = None, shown:
     from flask_babel import gettext as _
     from sqlalchemy import func
 
+    from core.i18n import page_lang
     from core.paging import PageParams
     from rating import lists
     from rating.models import FacilityState
     from rating.rewards import scheme_grades
-    from rating.schemes import grade_name, page_lang
+    from rating.schemes import grade_name
 
     today = today or utcnow().date()
     orgs = visible_org_ids(session, user)

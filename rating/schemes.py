@@ -52,13 +52,6 @@ def scheme_choices() -> list[tuple[str, Any]]:
     return [(d.id, d.title.zh) for d in rating_schemes()]
 
 
-def page_lang() -> str:
-    """The request's language for labels taken from the schemes ("zh" or "en"; "zh" outside a request)."""
-    from flask_babel import get_locale
-
-    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
-
-
 def grade_name(scheme: str | None, code: int | None, label: str | None, lang: str,
                levels: dict[str, dict[int, Any]] | None = None) -> str:
     """The one rule for a grade's name: the stored label (as awarded) in Chinese; in English the

@@ -162,9 +162,10 @@ def facilities(session: Session, filters: Filters) -> Table:
             .where(Facility.organisation_id.in_(filters.orgs))  # type: ignore[attr-defined]
             .group_by(Facility.organisation_id, grade))
     result = _table(session, filters, ("grade",), stmt)
+    from core.i18n import page_lang
     from rating.models import Grade
     from rating.rewards import scheme_grades
-    from rating.schemes import grade_name, page_lang
+    from rating.schemes import grade_name
 
     labels: dict[int, set[str]] = defaultdict(set)
     lang, levels = page_lang(), scheme_grades()

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from accounts.queries import visible_organisations
 from core.auth import current_actor, require_roles
 from core.db import get_session
+from core.i18n import page_lang as _lang
 from core.navigation import register_home_card, register_nav
 from stats import figures, monthly
 from stats.cli import register as register_cli
@@ -24,10 +24,6 @@ ROLES = ("admin", "reviewer")
 
 register_nav("stats.index", _l("统计"), roles=ROLES, order=80)
 register_home_card("stats.index", _l("统计与月报"), _l("按月份、区县、等级的评估与机构统计，打印月报"), roles=ROLES, order=80)
-
-
-def _lang() -> str:
-    return "en" if str(get_locale() or "zh") == "en" else "zh"
 
 
 def _link(endpoint: str, args: dict[str, Any]) -> str:

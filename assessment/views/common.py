@@ -13,6 +13,7 @@ from assessment.cli import register as register_cli
 from assessment.models import Assessment
 from assessment.workflow import ASSESSMENT
 from core.db import get_session
+from core.i18n import page_lang as _lang  # noqa: F401  (the views of the package import it from here)
 from core.navigation import register_home_card, register_nav
 from core.workflow import Context, allowed_actions
 from core.workflow import register as register_workflow
@@ -47,12 +48,6 @@ bp.add_app_template_global(allowed_actions, "allowed_actions")
 
 def _user() -> Any:
     return current_user._get_current_object()
-
-
-def _lang() -> str:
-    from flask_babel import get_locale
-
-    return "en" if str(get_locale() or "zh") == "en" else "zh"
 
 
 # --- elders -------------------------------------------------------------------------------

@@ -90,8 +90,9 @@ def grade_text(grade: Any) -> str:
     rating.schemes.grade_name; the schemes' levels are read once per request."""
     from flask import g
 
+    from core.i18n import page_lang
     from rating.rewards import scheme_grades
-    from rating.schemes import grade_name, page_lang
+    from rating.schemes import grade_name
 
     if grade is None:
         return ""

@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from core.auth import require_roles
 from core.db import get_session
+from core.i18n import page_lang as _lang
 from core.timeutil import utcnow
 from forms.checklist import (
     build_checklist_class,
@@ -75,12 +76,6 @@ def _photos_by_item(inspection: Inspection) -> dict[str, list[EvidencePhoto]]:
     for photo in get_session().exec(select(EvidencePhoto).where(EvidencePhoto.inspection_id == inspection.id)):
         out.setdefault(photo.item_id, []).append(photo)
     return out
-
-
-def _lang() -> str:
-    from flask_babel import get_locale
-
-    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
 
 
 _CHECKLISTS: dict[tuple[str, str, str], type[DefinitionForm]] = {}

@@ -10,11 +10,11 @@ from flask import render_template, request
 
 from core.auth import public
 from core.db import get_session
+from core.i18n import page_lang
 from core.paging import Page, PagingError, page_params
 from core.ratelimit import limit_public
 from rating.register import STATUSES, entry, grade_choices, register_page
 from rating.rewards import scheme_grades
-from rating.schemes import page_lang
 from rating.views.common import bp
 
 
