@@ -25,6 +25,7 @@ from core.crypto import FieldCipher, cipher, mask_id_number, mask_phone
 from core.i18n import N_
 from core.tabular import Column, Row, parse_choice, parse_date
 from core.timeutil import utcnow
+from core.validation import length_problems
 from imports.registry import Checked, Importer, register
 
 COLUMNS = (
@@ -103,9 +104,7 @@ def _row_input(row: Row, problems: list[tuple[str, Any]], context: ElderImport) 
         if column == "birth_date" and not get("birth_date") and problem["message"].startswith("请填写"):
             continue  # no birth date column: the ID number's own problem says it already
         problems.append((column, problem["message"]))
-    for key, limit in (("address", 300), ("contact_name", 100), ("community", 120), ("consent_by", 100)):
-        if len(get(key, "")) > limit:
-            problems.append((key, N_("内容过长。")))
+    problems += length_problems(Elder, values, ("address", "contact_name", "community", "consent_by"))
     return data, org_id
 
 

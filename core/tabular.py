@@ -66,8 +66,15 @@ class Problem:
     column: str
     message: Any  # a Chinese msgid or a lazy string
 
+    @property
+    def text(self) -> str:
+        """The message in the request's language (a msgid is looked up, a lazy string evaluated)."""
+        from core.errors import translate
+
+        return translate(self.message)
+
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": str(self.message)}
+        return {"row": self.row, "column": self.column, "message": self.text}
 
 
 @dataclass

@@ -4,6 +4,7 @@ would silently store it, PostgreSQL would fail the whole request)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -29,21 +30,36 @@ class InputTooLong(DomainError, ValueError):
         return translate(N_("输入内容过长"))
 
 
+def _limit(column: Any) -> int | None:
+    kind = getattr(column.type, "impl", column.type)  # SQLModel's AutoString wraps String
+    limit = getattr(kind, "length", None)
+    return limit if isinstance(kind, String) and limit else None
+
+
 def _too_long(obj: Any) -> list[dict[str, Any]]:
     table = getattr(obj, "__table__", None)
     if table is None:
         return []
     problems = []
     for column in table.columns:
-        kind = getattr(column.type, "impl", column.type)  # SQLModel's AutoString wraps String
-        limit = getattr(kind, "length", None)
-        if not isinstance(kind, String) or not limit:
-            continue
+        limit = _limit(column)
         value = getattr(obj, column.key, None)
-        if isinstance(value, str) and len(value) > limit:
+        if limit and isinstance(value, str) and len(value) > limit:
             problems.append({"item": column.key, "message": _l(
                 "%(field)s 最多 %(limit)s 个字符，现在是 %(length)s 个。", field=column.key, limit=limit,
                 length=len(value))})
+    return problems
+
+
+def length_problems(model: Any, values: Mapping[str, Any], fields: Iterable[str]) -> list[tuple[str, Any]]:
+    """(field, message) for each of `fields` whose text in `values` is longer than the model's column
+    allows: the guard's rule, for writes that do not pass a session flush (the imports' bulk inserts)."""
+    columns = model.__table__.columns  # type: ignore[attr-defined]
+    problems: list[tuple[str, Any]] = []
+    for name in fields:
+        limit, value = _limit(columns[name]), values.get(name)
+        if limit and isinstance(value, str) and len(value) > limit:
+            problems.append((name, _l("最多 %(limit)s 个字符，现在是 %(length)s 个。", limit=limit, length=len(value))))
     return problems
 
 

@@ -20,6 +20,7 @@ from accounts.queries import OrganisationNames
 from core.i18n import N_
 from core.tabular import Column, Row, parse_choice, parse_date
 from core.timeutil import utcnow
+from core.validation import length_problems
 from imports.registry import Checked, Importer, register
 from rating.models import FACILITY_KINDS, FILING_STATUSES, Facility, FacilityState
 from rating.operations.facilities import check_facility
@@ -85,9 +86,7 @@ class FacilityImporter(Importer):
                     "opened_on": opened}
             for error in check_facility(data):
                 problems.append((error["item"], error["message"]))
-            for key, limit in (("name", 200), ("district", 100), ("address", 300), ("operator", 200)):
-                if len(get(key, "")) > limit:
-                    problems.append((key, N_("内容过长。")))
+            problems += length_problems(Facility, values, ("name", "district", "address", "operator"))
             key = f"{org_id}:{name_key(get('name', ''))}" if org_id is not None and get("name") else None
             out.append(Checked(row=row, problems=problems, key=key, key_column="name",
                                record=None if problems else (org_id, data)))

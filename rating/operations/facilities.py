@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from audit import record_event
@@ -58,7 +59,7 @@ def check_facility(data: dict[str, Any]) -> list[dict[str, Any]]:
     if beds is None:
         beds = 0
     if isinstance(beds, bool) or not isinstance(beds, int) or not 0 <= beds <= MAX_BEDS:
-        errors.append({"item": "beds", "message": f"床位数应为 0 到 {MAX_BEDS} 的整数"})
+        errors.append({"item": "beds", "message": _l("床位数应为 0 到 %(max)s 的整数", max=MAX_BEDS)})
     opened = data.get("opened_on")
     if opened is not None and not isinstance(opened, date):
         errors.append({"item": "opened_on", "message": N_("开业日期格式应为 YYYY-MM-DD")})
