@@ -49,6 +49,18 @@ def test_s3_storage_against_a_local_fake(monkeypatch):
         assert [o["Key"] for o in listed] == ["city1/rating_photos/3/x.jpg"]
         with pytest.raises(FileNotFoundError):
             storage.get("rating_photos/3/none.jpg")
+        # listing a folder, and the sweep of unconfirmed import uploads that reads it
+        from datetime import timedelta
+
+        from core.timeutil import utcnow
+        from imports.uploads import storage_key, sweep_uploads
+
+        upload = storage_key(3, "ab" * 32, "csv")
+        storage.put(upload, b"x")
+        assert [k for k, _t in storage.listing("imports")] == [upload]
+        assert sweep_uploads(storage, older_than=timedelta(hours=24), now=utcnow()) == []
+        assert sweep_uploads(storage, older_than=timedelta(hours=24), now=utcnow() + timedelta(hours=25)) == [upload]
+        assert not storage.exists(upload) and storage.exists("rating_photos/3/x.jpg")
         storage.delete("rating_photos/3/x.jpg")
         assert not storage.exists("rating_photos/3/x.jpg")
 

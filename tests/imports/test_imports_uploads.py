@@ -1,6 +1,6 @@
 """Uploads kept for a dry run and never confirmed are swept after YIYANG_IMPORT_UPLOAD_HOURS
-(imports.uploads): older ones go, fresh ones and other folders stay, in the instance folder and in
-an S3-compatible bucket; a swept file asks for the upload again."""
+(imports.uploads): older ones go, fresh ones and other folders stay (in an S3-compatible bucket too:
+tests/core/test_core_storage.py); a swept file asks for the upload again."""
 
 from __future__ import annotations
 
@@ -60,23 +60,3 @@ def test_a_swept_dry_run_file_asks_for_the_upload_again(client, importer, app):
     assert key in sweep_uploads(storage, older_than=upload_age(app), now=utcnow())
     again = client.post("/imports/elders/commit", data=fields)
     assert again.status_code == 422 and "请重新上传" in again.get_data(as_text=True)
-
-
-def test_sweep_in_an_s3_bucket(monkeypatch):
-    moto = pytest.importorskip("moto", reason="moto (dev extra) fakes the S3 API")
-    import boto3
-
-    from core.storage import storage_from_url
-
-    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    with moto.mock_aws():
-        boto3.client("s3").create_bucket(Bucket="yiyang")
-        storage = storage_from_url("s3://yiyang/city1?region=us-east-1", None)  # type: ignore[arg-type]
-        storage.put(storage_key(3, CHECKSUM, "csv"), b"x")
-        storage.put("jobs/1/a.zip", b"x")
-        assert [k for k, _t in storage.listing("imports")] == [storage_key(3, CHECKSUM, "csv")]
-        assert sweep_uploads(storage, older_than=timedelta(hours=24), now=utcnow()) == []
-        swept = sweep_uploads(storage, older_than=timedelta(hours=24), now=utcnow() + timedelta(hours=25))
-        assert swept == [storage_key(3, CHECKSUM, "csv")] and storage.exists("jobs/1/a.zip")
