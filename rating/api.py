@@ -28,7 +28,8 @@ STAFF = ("admin", "inspector")
 
 
 def facility_json(session: Session, facility: Facility, grades: dict[int, Grade] | None = None) -> dict[str, Any]:
-    """`grades`: the current grades of a whole page, read at once (queries.current_grades)."""
+    """`grades`: the current grades of a whole page, read at once (the list pairs each facility
+    with the grade its rating_facility_state row names, core.paging.attach); without it, one query."""
     grade = grades.get(facility.id or 0) if grades is not None else queries.current_grade(session, facility)
     return {
         "id": facility.id, "name": facility.name, "kind": facility.kind, "district": facility.district,
@@ -37,7 +38,7 @@ def facility_json(session: Session, facility: Facility, grades: dict[int, Grade]
         "opened_on": facility.opened_on.isoformat() if facility.opened_on else None,
         "is_disqualified": facility.is_disqualified,
         "disqualified_reason": reason_text(facility.disqualified_reason) or None,
-        "current_grade": grade_json(session, grade) if grade else None,
+        "current_grade": grade_json(session, grade, facility) if grade else None,
     }
 
 
@@ -65,9 +66,10 @@ def action_json(action: CorrectiveAction) -> dict[str, Any]:
     }
 
 
-def grade_json(session: Session, grade: Grade) -> dict[str, Any]:
-    facility = session.get(Facility, grade.facility_id)
-    assert facility is not None
+def grade_json(session: Session, grade: Grade, facility: Facility | None = None) -> dict[str, Any]:
+    """`facility`: the grade's facility when the caller has it (a list reads a page's at once)."""
+    facility = facility if facility is not None else session.get(Facility, grade.facility_id)
+    assert facility is not None and facility.id == grade.facility_id
     return {
         "id": grade.id, "facility_id": grade.facility_id, "inspection_id": grade.inspection_id,
         "scheme": grade.scheme, "code": grade.code, "label": grade.label, "stars": grade.stars,

@@ -8,15 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import jsonify, request
-from sqlmodel import select
 
 from core.api import ApiError, api_route
 from core.auth import current_actor
 from core.db import get_session
-from core.paging import Page, PagingError, page_params, query_params
-from rating import lists, queries
+from core.paging import Page, PagingError, attach, page_params, query_params
+from rating import lists
 from rating.api import action_json, certificate_json, facility_json, grade_json, inspection_json
-from rating.models import Facility
+from rating.models import Facility, Grade
 
 READ = ("admin", "inspector", "operator")  # an operator account: its own facilities' rows (rating.lists)
 PAGED = {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}},
@@ -37,9 +36,10 @@ def _page(finder: Callable[..., tuple[Page, Any]]) -> Page:
            summary="机构列表：名称（?q=）、类型、区、当前等级、机构；分页 / facilities, filtered and paged" + ARGS)
 def list_facilities() -> Any:
     session = get_session()
-    page = _page(lists.facilities_page)
-    grades = queries.current_grades(session, [facility.id for facility, _state in page.items])
-    items = [facility_json(session, facility, grades) for facility, _state in page.items]
+    page = _page(lists.facilities_page)  # (facility, its state row) pairs
+    attach(session, page, Grade, lambda row: row[1].grade_id if row[1] is not None else None)
+    grades = {facility.id: grade for (facility, _state), grade in page.items if grade is not None}
+    items = [facility_json(session, facility, grades) for (facility, _state), _grade in page.items]
     return jsonify({"items": items, "next_cursor": page.next_cursor, "facilities": items})
 
 
@@ -69,9 +69,9 @@ def list_actions() -> Any:
 def list_grades() -> Any:
     session = get_session()
     page = _page(lists.grades_page)
-    ids = {g.facility_id for g, _name in page.items}
-    list(session.exec(select(Facility).where(Facility.id.in_(ids))))  # type: ignore[union-attr]  # grade_json reads them from the session
-    return jsonify({"items": [grade_json(session, g) for g, _name in page.items], "next_cursor": page.next_cursor})
+    attach(session, page, Facility, lambda row: row[0].facility_id)  # the page's facilities, one query
+    return jsonify({"items": [grade_json(session, g, facility) for (g, _name), facility in page.items],
+                    "next_cursor": page.next_cursor})
 
 
 @api_route("/certificates", methods=["GET"], roles=READ, responses={200: PAGED},

@@ -93,3 +93,42 @@ def test_rating_lists_page_and_filter(app, db_session, rating_world, client):
     assert client.get("/rating/actions?which=overdue").status_code == 200
     assert client.get("/rating/inspections?status=nope").status_code == 422
     assert client.get("/rating/certificates").status_code == 200
+
+
+def _graded(db, world, facility, code):
+    """A facility with a current grade written straight to the tables, and its state row."""
+    from datetime import date
+
+    from rating.models import Grade, Inspection
+    from rating.state import refresh_facility_state
+
+    inspection = Inspection(organisation_id=facility.organisation_id, facility_id=facility.id,
+                            scheme="gbt37276-2018", scheme_version="1", status="approved",
+                            created_by_id=world["admin"].id)
+    db.add(inspection)
+    db.flush()
+    db.add(Grade(organisation_id=facility.organisation_id, facility_id=facility.id, inspection_id=inspection.id,
+                 scheme="gbt37276-2018", scheme_version="1", code=code, label=f"{code}级", stars=code,
+                 valid_from=date.today(), valid_until=date.today() + timedelta(days=365)))
+    db.flush()
+    refresh_facility_state(db, facility.id)
+
+
+def test_facility_and_grade_lists_cost_the_same_queries_for_any_page_size(app, db_session, rating_world, client):
+    from tests.statements import statements_per_page
+
+    for n in range(12):
+        facility = FacilityFactory(organisation=rating_world["district1"], name=f"计数机构{n:02d}")
+        _graded(db_session, rating_world, facility, 1 + n % 5)
+    db_session.commit()
+    admin = api_token(client, rating_world["admin"])
+    client.get("/api/v1/facilities?limit=1", headers=admin)  # the token's first use is written once
+    for url in ("/api/v1/facilities?q=计数机构", "/api/v1/grades?current=1"):
+        small = statements_per_page(client, db_session, f"{url}&limit=2", admin)
+        large = statements_per_page(client, db_session, f"{url}&limit=12", admin)
+        assert small == large, f"{url}: {small} statements for 2 rows, {large} for 12"
+    body = client.get("/api/v1/facilities?q=计数机构&limit=12", headers=admin).get_json()
+    assert [(i["name"], i["current_grade"]["code"]) for i in body["items"]] == [
+        (f"计数机构{n:02d}", 1 + n % 5) for n in range(12)]
+    grades = client.get("/api/v1/grades?current=1&limit=50", headers=admin).get_json()["items"]
+    assert {g["code"] for g in grades} >= {1, 2, 3, 4, 5} and all(g["status"] == "active" for g in grades)
