@@ -20,6 +20,7 @@ from accounts.models import User
 from accounts.queries import OrganisationNames
 from assessment.idnumber import birth_date_of, normalise_id_number
 from assessment.models import GENDERS, LEGAL_BASES, Elder, ElderState
+from assessment.names import insert_grams
 from assessment.operations.elders import ElderInput, elder_input_problems
 from core.crypto import FieldCipher, cipher, mask_id_number, mask_phone
 from core.i18n import N_
@@ -157,9 +158,11 @@ class ElderImporter(Importer):
                 "consent_at": data.consent_at if data.legal_basis == "consent" else None,
                 "created_by_id": context.actor.id, "created_at": context.now, "updated_at": context.now,
                 "version": 1})
-        created = context.session.execute(
-            insert(Elder.__table__).returning(Elder.__table__.c.id, Elder.__table__.c.organisation_id),  # type: ignore[attr-defined]
-            rows).all()
+        table = Elder.__table__  # type: ignore[attr-defined]
+        inserted = context.session.execute(insert(table).returning(table.c.id, table.c.organisation_id, table.c.name),
+                                           rows).all()
+        insert_grams(context.session, [(elder_id, name) for elder_id, _org, name in inserted])  # name search
+        created = [(elder_id, org_id) for elder_id, org_id, _name in inserted]
         # A new elder's state: no assessment yet (what assessment.state.compute_states gives).
         context.session.execute(insert(ElderState.__table__), [  # type: ignore[attr-defined]
             {"elder_id": elder_id, "organisation_id": org_id, "latest_assessment_id": None, "instrument_id": None,

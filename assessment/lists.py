@@ -15,7 +15,16 @@ from sqlmodel import Session
 from accounts.models import User
 from accounts.queries import subtree_ids, visible_org_ids
 from assessment.idnumber import normalise_id_number
-from assessment.models import REASONS, STATUSES, Assessment, AssessmentSignature, Elder, ElderState
+from assessment.models import (
+    REASONS,
+    STATUSES,
+    Assessment,
+    AssessmentSignature,
+    Elder,
+    ElderNameGram,
+    ElderState,
+)
+from assessment.names import short_text
 from assessment.queries import DUE_SOON_DAYS
 from core.db import valid_id
 from core.paging import (
@@ -83,11 +92,13 @@ def _day_start(day: date) -> datetime:
 
 def elders_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams, *,
                 count_cap: int | None = COUNT_CAP) -> tuple[Page, tuple[int, bool]]:
-    """Elders by name (then id), with their current state. Filters: q (name contains, literal),
+    """Elders by name (then id), with their current state. Filters: q (name contains, literal;
+    one or two characters through elder_name_gram, see assessment.names),
     org (subtree), community (exact), level (current level code), due_from/due_to (next
     reassessment). `count_cap=None` skips the count (exports page through without it)."""
     orgs = org_scope(session, user, args.get("org"))
     stmt = select(Elder).where(Elder.organisation_id.in_(orgs))  # type: ignore[attr-defined]
+    sort = [Sort(Elder.name), Sort(Elder.id)]
     q = str(args.get("q") or "").strip()
     number = normalise_id_number(q)
     if "*" in number and re.fullmatch(r"[\dX*]+", number):  # a masked ID number as shown in lists
@@ -95,7 +106,11 @@ def elders_page(session: Session, user: User, args: Mapping[str, Any], params: P
         stmt = stmt.where(Elder.id_number_masked.startswith(head, autoescape=True))  # type: ignore[attr-defined]
         if tail.strip("*"):
             stmt = stmt.where(Elder.id_number_masked.endswith(tail.strip("*"), autoescape=True))  # type: ignore[attr-defined]
-    elif q:
+    elif short_text(q):  # one or two characters: the gram index, already in the list's order
+        stmt = stmt.join(ElderNameGram, and_(ElderNameGram.elder_id == Elder.id,  # type: ignore[arg-type]
+                                             ElderNameGram.gram == short_text(q)))
+        sort = [Sort(ElderNameGram.name), Sort(ElderNameGram.elder_id)]  # the same values as name, id
+    elif q:  # three characters or more: the trigram index on PostgreSQL
         stmt = stmt.where(literal_contains(Elder.name, q))
     community = str(args.get("community") or "").strip()
     if community:
@@ -111,8 +126,7 @@ def elders_page(session: Session, user: User, args: Mapping[str, Any], params: P
         if due_to:
             due = due.where(ElderState.next_due_on <= due_to)  # type: ignore[operator]
         stmt = stmt.where(Elder.id.in_(due))  # type: ignore[union-attr]
-    page = paginate(session, stmt, [Sort(Elder.name), Sort(Elder.id)],
-                    key=lambda elder: (elder.name, elder.id), params=params, scalars=True)
+    page = paginate(session, stmt, sort, key=lambda elder: (elder.name, elder.id), params=params, scalars=True)
     attach(session, page, ElderState, lambda elder: elder.id)
     return page, _count(session, stmt, count_cap)
 

@@ -67,6 +67,19 @@ class Elder(SQLModel, table=True):
     version: int = Field(default=1)  # optimistic lock for edits
 
 
+class ElderNameGram(SQLModel, table=True):
+    """Each character and each pair of neighbouring characters of an elder's name (lower case),
+    one row each, with the name: a one- or two-character search (`王`, `秀英`) reads the primary
+    key (gram, name, elder_id) in the elder list's own order and stops after one page, however
+    common the character (assessment.names; written with the name, rebuilt by repair-state)."""
+
+    __tablename__ = "elder_name_gram"
+
+    gram: str = Field(primary_key=True, max_length=2)
+    name: str = Field(primary_key=True, max_length=100)
+    elder_id: int = Field(primary_key=True, foreign_key="elder.id", index=True)
+
+
 class Assessment(SQLModel, table=True):
     """One version of one assessment. An amendment is a new row pointing at the one it amends.
 

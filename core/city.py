@@ -24,7 +24,8 @@ from sqlmodel import Session
 
 from accounts.models import Organisation
 from assessment.idnumber import check_digit
-from assessment.models import Assessment, Elder, ElderState
+from assessment.models import Assessment, Elder, ElderNameGram, ElderState
+from assessment.names import gram_rows
 from assessment.queries import add_months
 from audit.models import AuditEvent
 from core.city_writer import Chain, Writer
@@ -34,7 +35,7 @@ from rating.models import Certificate, CorrectiveAction, Facility, FacilityState
 DISTRICTS = 20
 CHUNK = 5000
 REBUILD_AT = 50_000  # from this many elders (and at least as many as there are), indexes are rebuilt
-BULK = [Elder, ElderState, Assessment, AuditEvent, Facility, FacilityState, Inspection, CorrectiveAction, Grade,
+BULK = [Elder, ElderNameGram, ElderState, Assessment, AuditEvent, Facility, FacilityState, Inspection, CorrectiveAction, Grade,
         Certificate]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "秀英桂兰玉兰建国德明淑珍凤英志强国华丽华秀兰桂英金凤永福文华玉珍淑华振华春花海燕"
@@ -134,7 +135,7 @@ def _elders(rng: random.Random, writer: Writer, chain: Chain, elders: int, field
     """The elders, CHUNK at a time, each with its assessments, state and audit events."""
     for low in range(0, elders, CHUNK):
         size = min(CHUNK, elders - low)
-        e_rows, a_rows, s_rows = [], [], []
+        e_rows, a_rows, s_rows, g_rows = [], [], [], []
         for i in range(low, low + size):
             org = districts[i % len(districts)]
             birth = date(1930, 1, 1) + timedelta(days=elder_id % 9000)  # (birth, serial) unique per id
@@ -153,6 +154,7 @@ def _elders(rng: random.Random, writer: Writer, chain: Chain, elders: int, field
                 "contact_name": name[0] + "家属", "contact_phone_enc": None, "contact_phone_masked": None,
                 "legal_basis": "statutory", "consent_by": "", "consent_at": None, "created_by_id": assessors[0].id,
                 "created_at": created, "updated_at": created, "version": 1})
+            g_rows += gram_rows(elder_id, name)  # name search (assessment.names)
             chain.add(created, assessors[0], "elder.register", "elder", elder_id,
                       {"name": name, "id_number": "***", "legal_basis": "statutory"})
             state = _assessments(rng, chain, a_rows, elder_id, org, created, now, assessment_id, templates,
@@ -161,6 +163,7 @@ def _elders(rng: random.Random, writer: Writer, chain: Chain, elders: int, field
             s_rows.append({"elder_id": elder_id, **state})
             elder_id += 1
         writer.write(Elder, e_rows)
+        writer.write(ElderNameGram, g_rows)
         superseded = [{"i": r["id"], "s": r["superseded_by_id"]} for r in a_rows if r["superseded_by_id"]]
         for r in a_rows:
             r["superseded_by_id"] = None

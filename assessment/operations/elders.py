@@ -16,6 +16,7 @@ from assessment.models import (
     LEGAL_BASES,
     Elder,
 )
+from assessment.names import index_name
 from assessment.operations.errors import AssessmentError, DuplicateElderError
 from assessment.state import refresh_elder_state
 from audit import record_event
@@ -169,6 +170,7 @@ def register_elder(*, session: Session, actor: User, organisation: Organisation,
         raise DuplicateElderError(existing)
     record_event(session=session, action="elder.register", target=elder, actor=actor,
                  changes={"name": elder.name, "id_number": "***", "legal_basis": elder.legal_basis})
+    index_name(session, elder)
     refresh_elder_state(session, elder.id)
     return elder
 
@@ -199,6 +201,8 @@ def update_elder(*, session: Session, actor: User, elder: Elder, data: ElderInpu
     session.flush()
     record_event(session=session, action="elder.update", target=elder, actor=actor,
                  changes={"fields": changed})
+    if "name" in changed:
+        index_name(session, elder)
     refresh_elder_state(session, elder.id)
     return elder
 

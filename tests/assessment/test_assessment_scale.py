@@ -202,3 +202,72 @@ def test_pages_show_filters_count_and_next(app, db_session, people, client):
     assert client.get("/elders?limit=9999").status_code == 422
     assert client.get("/assessments?status=approved").status_code == 200
     assert client.get("/assessments/due?kind=overdue").status_code == 200
+
+
+def test_name_search_of_one_two_or_more_characters_finds_every_name_containing_it(app, db_session, people,
+                                                                                    client):
+    """One or two characters go through elder_name_gram, more through ILIKE: the same answer as
+    `text in name` over every visible elder, in name order, paged without loss while elders are
+    added; a renamed elder is found by its new name only."""
+    names = ["王秀英", "秀王", "王王", "李秀兰", "Wang Li", "wANG", "张国华", "100%_王", "欧阳秀", "王"]
+    made = [_register(app, db_session, people, name, 600 + i, community="和平社区" if i % 2 else "")
+            for i, name in enumerate(names)]
+    outside = _register(app, db_session, people, "王市直", 690, org=people["city"])
+    db_session.commit()
+    assessor, admin = api_token(client, people["assessor1"]), api_token(client, people["admin"])
+    mine = dict(zip(names, made, strict=True))
+    added: list[Any] = []
+
+    def add_one() -> None:
+        added.append(_register(app, db_session, people, f"{'阿王' if len(added) % 2 else '王嘉'}{len(added)}",
+                               700 + len(added)))
+        db_session.commit()
+
+    for text_ in ("王", "秀", "王王", "秀英", "ng", "Wa", "%", "%_", "王秀英", "wang", "国华", "ang L", "无"):
+        query = text_.replace("%", "%25")
+        expected = sorted((e.name, e.id) for e in made if text_.lower() in e.name.lower())
+        body = client.get(f"/api/v1/elders?q={query}&limit=500", headers=assessor).get_json()
+        assert [(i["name"], i["id"]) for i in body["items"]] == expected, text_
+        assert outside.id not in {i["id"] for i in body["items"]}
+    everything = _walk(client, admin, "/api/v1/elders?q=王&limit=2", add_one)
+    assert len(everything) == len(set(everything))
+    assert {mine[n].id for n in names if "王" in n} | {outside.id} <= set(everything)
+    assert set(everything) <= {e.id for e in made + added + [outside]}
+    assert {i["id"] for i in client.get("/api/v1/elders?q=秀&community=和平社区", headers=admin).get_json()["items"]} \
+        == {mine[n].id for i, n in enumerate(names) if "秀" in n and i % 2}
+    assert {i["id"] for i in client.get(f"/api/v1/elders?q=王&org={people['city'].id}&limit=500",
+                                        headers=admin).get_json()["items"]} >= {outside.id, mine["王"].id}
+    with app.test_request_context():
+        renamed = mine["王王"]
+        ops.update_elder(session=db_session, actor=people["assessor1"], elder=renamed,
+                         data=ops.ElderInput(name="赵六", gender="female", birth_date=date(1940, 1, 1),
+                                             id_number=make_id_number("1940-01-01", 602)),
+                         cipher=FieldCipher(app.config["DATA_KEY"]), duplicate_scope=[])
+    db_session.commit()
+    assert renamed.id not in {i["id"] for i in client.get("/api/v1/elders?q=王王", headers=admin).get_json()["items"]}
+    assert [i["id"] for i in client.get("/api/v1/elders?q=赵", headers=admin).get_json()["items"]] == [renamed.id]
+    from tests.conftest import login
+
+    login(client, people["assessor1"])  # the page reads the same list
+    page = client.get("/elders?q=秀英").get_data(as_text=True)
+    assert "王秀英" in page and "李秀兰" not in page and "共 1 条" in page
+
+
+def test_repair_state_rebuilds_the_name_grams(app, db_session, people, runner):
+    from assessment.models import ElderNameGram
+    from assessment.names import name_grams, rebuild_name_grams
+
+    kept = _register(app, db_session, people, "王秀英", 800)
+    lost = _register(app, db_session, people, "李四", 801)
+    db_session.execute(text("DELETE FROM elder_name_gram WHERE elder_id = :e"), {"e": lost.id})
+    db_session.execute(text("UPDATE elder_name_gram SET name = 'x' WHERE elder_id = :e AND gram = '秀'"),
+                       {"e": kept.id})
+    db_session.commit()
+    assert sorted(d[0] for d in rebuild_name_grams(db_session, fix=False)) == sorted([kept.id, lost.id])
+    result = runner.invoke(args=["repair-state"])
+    assert result.exit_code == 1 and f"elder_name_gram #{lost.id}" in result.output, result.output
+    db_session.expire_all()
+    stored = set(db_session.exec(text("SELECT gram FROM elder_name_gram WHERE elder_id = :e").bindparams(e=lost.id)))
+    assert {row[0] for row in stored} == name_grams("李四") == {"李", "四", "李四"}
+    assert db_session.get(ElderNameGram, ("秀", "王秀英", kept.id)) is not None
+    assert "elder_name_gram: 0" in runner.invoke(args=["repair-state", "--check"]).output
