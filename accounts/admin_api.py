@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_babel import gettext as _
 from sqlmodel import select
 
 from accounts import operations as ops
 from accounts import organisations as orgs
 from accounts.models import ORG_KINDS, Organisation, OrganisationContract, User
-from accounts.queries import managed_org_ids, visible_org_ids, visible_organisations
+from accounts.queries import managed_org_ids, users_page, visible_organisations
 from core.api import ApiError, api_route, date_field, json_body, require_fields
 from core.auth import ROLES, current_actor
 from core.db import EditConflict, get_session, valid_id
+from core.paging import PagingError, page_params, query_params
 
 KINDS = sorted(ORG_KINDS)
 ORG_PUBLIC = {
@@ -235,10 +236,22 @@ def create_user() -> Any:
     return jsonify(user_public(user)), 201
 
 
-@api_route("/users", methods=["GET"], roles=("admin",), summary="我管理的用户 / users I administer",
-           responses={200: {"type": "object", "properties": {"items": {"type": "array", "items": USER_PUBLIC}}}})
+USER_QUERY = [{"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
+               "description": "用户名或姓名包含 / username or name contains"},
+              {"name": "role", "in": "query", "required": False, "schema": {"type": "string", "enum": list(ROLES)},
+               "description": "角色 / role"},
+              {"name": "active", "in": "query", "required": False, "schema": {"type": "string", "enum": ["0", "1"]},
+               "description": "1：启用；0：停用 / 1: active, 0: deactivated"}]
+
+
+@api_route("/users", methods=["GET"], roles=("admin",), query=USER_QUERY + query_params("org", "cursor", "limit"),
+           summary="我管理的用户：按用户名排序，机构（含下级）、角色、状态、用户名或姓名；分页 / users, filtered and paged"
+                   " (cursor, limit 1-500, default 50)",
+           responses={200: {"type": "object", "properties": {"items": {"type": "array", "items": USER_PUBLIC},
+                                                             "next_cursor": {"type": ["string", "null"]}}}})
 def list_users() -> Any:
-    db, actor = get_session(), current_actor()
-    rows = db.exec(select(User).where(User.organisation_id.in_(visible_org_ids(db, actor)))  # type: ignore[attr-defined]
-                   .order_by(User.username).limit(2000))
-    return jsonify({"items": [user_public(u) for u in rows]})
+    try:
+        page, _count = users_page(get_session(), current_actor(), request.args, page_params(request.args))
+    except PagingError as error:
+        raise ApiError(422, "invalid_input", error.message, [{"item": error.item, "message": error.message}]) from None
+    return jsonify({"items": [user_public(u) for u in page.items], "next_cursor": page.next_cursor})

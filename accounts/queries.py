@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, TypeVar
 
 from flask import abort, g
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, literal, or_
 from sqlmodel import Session, select
 
 from accounts.models import Organisation, OrganisationContract, User
@@ -75,14 +76,47 @@ def get_scoped_or_404(session: Session, model: type[T], object_id: Any, user: Us
     return obj
 
 
+def org_scope(session: Session, user: User, organisation: Any = None) -> list[int]:
+    """The user's visible organisations, narrowed to one organisation's subtree when a list's
+    `org` filter asks (anything else is a core.paging.PagingError naming `org`)."""
+    from core.paging import PagingError
+
+    visible = visible_org_ids(session, user)
+    if organisation in (None, ""):
+        return visible
+    key = valid_id(organisation)
+    if key is None or key not in visible:
+        raise PagingError("org", "org 应为您可查看的机构编号")
+    allowed = set(visible)
+    return [org_id for org_id in subtree_ids(session, key) if org_id in allowed]
+
+
 def visible_organisations(session: Session, user: User) -> list[Organisation]:
     ids = visible_org_ids(session, user)
     return list(session.exec(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.path)))  # type: ignore[union-attr]
 
 
-def users_of(session: Session, user: User) -> list[User]:
-    stmt = scoped(select(User), User, session, user).order_by(User.username)  # type: ignore[arg-type]
-    return list(session.exec(stmt))  # type: ignore[call-overload]
+def users_page(session: Session, user: User, args: Mapping[str, Any], params: Any, *,
+               count_cap: int | None = None) -> tuple[Any, tuple[int, bool]]:
+    """Users of the visible organisations by username (then id), keyset-paged (core.paging) with
+    a capped count. Filters: org (subtree), role (one of core.auth.ROLES), active (1 active, 0
+    deactivated), q (username or name contains, literally)."""
+    from core.auth import ROLES
+    from core.paging import COUNT_CAP, Sort, capped_count, choice_arg, literal_contains, paginate
+
+    stmt = select(User).where(User.organisation_id.in_(org_scope(session, user, args.get("org"))))  # type: ignore[attr-defined]
+    role = choice_arg(args, "role", ROLES)
+    if role:  # roles are stored space separated: match a whole word
+        stmt = stmt.where((literal(" ") + User.roles + literal(" ")).contains(f" {role} ", autoescape=True))
+    active = choice_arg(args, "active", ("0", "1"))
+    if active is not None:
+        stmt = stmt.where(User.is_active.is_(active == "1"))  # type: ignore[attr-defined]
+    q = str(args.get("q") or "").strip()
+    if q:
+        stmt = stmt.where(or_(literal_contains(User.username, q), literal_contains(User.display_name, q)))
+    page = paginate(session, stmt, [Sort(User.username), Sort(User.id)], key=lambda u: (u.username, u.id),
+                    params=params, scalars=True)
+    return page, capped_count(session, stmt, count_cap or COUNT_CAP)
 
 
 class OrganisationNames:

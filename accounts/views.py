@@ -26,11 +26,12 @@ from accounts.forms import LoginForm, PasswordChangeForm, UserCreateForm, UserEd
 from accounts.models import ROLE_LABELS, User
 from accounts.passwords import verify_password
 from accounts.qualifications import qualifications_of
-from accounts.queries import get_scoped_or_404, managed_org_ids, users_of, visible_organisations
+from accounts.queries import get_scoped_or_404, managed_org_ids, users_page, visible_organisations
 from audit import record_event
 from core.auth import public, require_login, require_roles
 from core.db import EditConflict, get_session, valid_id
 from core.navigation import register_home_card, register_nav
+from core.paging import Page, PagingError, page_params
 from core.timeutil import local_today
 from core.unitofwork import keep_writes
 from forms.common import choices
@@ -185,9 +186,15 @@ def revoke_tokens() -> Any:
 @bp.route("/admin/users")
 @require_roles("admin")
 def users() -> Any:
+    """Users, keyset-paged and filtered like every list (accounts.queries.users_page)."""
     db = get_session()
-    return render_template("accounts/users.html", users=users_of(db, current_user),
-                           role_labels=ROLE_LABELS)
+    page, count, problem, status = Page(items=[]), None, None, 200
+    try:
+        page, count = users_page(db, current_user, request.args, page_params(request.args))
+    except PagingError as error:
+        problem, status = error.message, 422
+    return render_template("accounts/users.html", users=page.items, page=page, count=count, problem=problem,
+                           role_labels=ROLE_LABELS, organisations=visible_organisations(db, current_user)), status
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
 from accounts.models import User
-from accounts.queries import subtree_ids, visible_org_ids
+from accounts.queries import org_scope, visible_org_ids
 from assessment.idnumber import normalise_id_number
 from assessment.models import (
     REASONS,
@@ -26,7 +26,6 @@ from assessment.models import (
 )
 from assessment.names import short_text
 from assessment.queries import DUE_SOON_DAYS
-from core.db import valid_id
 from core.paging import (
     COUNT_CAP,
     Page,
@@ -35,24 +34,13 @@ from core.paging import (
     Sort,
     attach,
     capped_count,
+    choice_arg,
     literal_contains,
     paginate,
 )
 from core.timeutil import day_start, local_today
 
 DUE_KINDS = ("overdue", "soon", "all")
-
-
-def org_scope(session: Session, user: User, organisation: Any = None) -> list[int]:
-    """The user's visible organisations, narrowed to one organisation's subtree when asked."""
-    visible = visible_org_ids(session, user)
-    if organisation in (None, ""):
-        return visible
-    key = valid_id(organisation)
-    if key is None or key not in visible:
-        raise PagingError("org", "org 应为您可查看的机构编号")
-    allowed = set(visible)
-    return [org_id for org_id in subtree_ids(session, key) if org_id in allowed]
 
 
 def date_arg(args: Mapping[str, Any], name: str) -> date | None:
@@ -73,13 +61,6 @@ def int_arg(args: Mapping[str, Any], name: str) -> int | None:
     if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 9):
         raise PagingError(name, f"{name} 应为整数")
     return int(text)
-
-
-def choice_arg(args: Mapping[str, Any], name: str, allowed: Any) -> str | None:
-    value = args.get(name) or None
-    if value is not None and value not in allowed:
-        raise PagingError(name, f"{name} 可选：" + " / ".join(allowed))
-    return value
 
 
 def _day_start(day: date) -> datetime:

@@ -74,6 +74,14 @@ def page_params(args: Mapping[str, Any], *, default_limit: int = DEFAULT_LIMIT) 
     return PageParams(cursor=cursor, limit=limit)
 
 
+def choice_arg(args: Mapping[str, Any], name: str, allowed: Any) -> str | None:
+    """A list filter that takes one of `allowed` (anything else names the field)."""
+    value = args.get(name) or None
+    if value is not None and value not in allowed:
+        raise PagingError(name, f"{name} 可选：" + " / ".join(allowed))
+    return value
+
+
 def _encode_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"t": value.isoformat()}
