@@ -49,10 +49,14 @@ PAGES = [  # (name, url, roles that may open it)
     ("page_home_inbox", "/", "any"),
     ("page_stats", "/stats", "stats"),
     ("page_public_register", "/rating/register", "rating"),
+    ("page_users", "/admin/users", "admin"),
+    ("page_users_filtered", "/admin/users?role=assessor&active=1", "admin"),
 ]
 APIS = [
     ("api_elders", "/api/v1/elders?limit=50", "assessor"),
-    ("api_elders_search", "/api/v1/elders?q=%E7%8E%8B&limit=50", "assessor"),
+    ("api_elders_search", "/api/v1/elders?q=%E7%8E%8B&limit=50", "assessor"),  # 王: one character
+    ("api_elders_search_two", "/api/v1/elders?q=%E7%A7%80%E8%8B%B1&limit=50", "assessor"),  # 秀英
+    ("api_elders_search_three", "/api/v1/elders?q=%E7%8E%8B%E7%A7%80%E8%8B%B1&limit=50", "assessor"),  # 王秀英
     ("api_assessments", "/api/v1/assessments?limit=50", "assessor"),
     ("api_assessments_draft", "/api/v1/assessments?status=draft", "assessor"),
     ("api_due", "/api/v1/assessments/due", "assessor"),
@@ -67,6 +71,8 @@ APIS = [
     ("api_stats_facilities", "/api/v1/stats/facilities?by=district,grade", "stats"),
     ("api_stats_actions", "/api/v1/stats/actions?by=status,month", "stats"),
     ("api_public_register", "/api/v1/public/register?limit=50", "rating"),
+    ("api_users", "/api/v1/users?limit=50", "admin"),
+    ("api_users_filtered", "/api/v1/users?role=assessor&active=1&q=assessor", "admin"),
 ]
 USERS = {"admin": "admin", "district": "assessor1", "inspector": "inspector1", "reviewer": "reviewer1"}
 AUDIENCES = {"assessor": ("admin", "district"), "rating": ("admin", "inspector"), "admin": ("admin",),

@@ -3,8 +3,9 @@
 On top of the demo organisations: 20 districts, N elders spread over them (and the demo's own
 district), about 3 assessments per elder over 3 years (mostly approved; some drafts, submitted,
 signed and amended), and per 1,000 elders about 5 facilities, 20 inspections, 100 corrective
-actions, their grades and certificates. Every record gets its audit events, chained through the
-audit module's own digest, so `yiyang audit verify` passes; the current-state tables are
+actions, their grades and certificates, and 10 staff accounts (assessors, reviewers, inspectors;
+one in eight deactivated; they share the demo assessor's password hash). Every record gets its
+audit events, chained through the audit module's own digest, so `yiyang audit verify` passes; the current-state tables are
 written alongside. PostgreSQL is filled with COPY, SQLite with executemany (how, and what makes a
 million elders fit in 20 minutes: core/city_writer.py and docs/performance.md, "Scale").
 """
@@ -22,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
 from assessment.idnumber import check_digit
 from assessment.models import Assessment, Elder, ElderNameGram, ElderState
 from assessment.names import gram_rows
@@ -104,6 +105,7 @@ def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
               "certificates": 0}
     elder_id, assessment_id = writer.next_id(Elder), writer.next_id(Assessment)
     rating_ids = tuple(writer.next_id(m) for m in (Facility, Inspection, CorrectiveAction, Grade, Certificate))
+    staff_id = writer.next_id(User)
     start = elder_id
     if rebuild_indexes is None:
         rebuild_indexes = elders >= REBUILD_AT and elders >= writer.count(Elder)
@@ -114,6 +116,7 @@ def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
         _elders(rng, writer, chain, elders, field_cipher, districts, now, elder_id, assessment_id, templates,
                 definition, assessors, reviewer, months, counts, progress)
         _rating(rng, writer, chain, districts, elders, now, inspector, admin, counts, rating_ids)
+        counts["users"] = _staff(writer, chain, districts, elders, now, admin, assessors[0].password_hash, staff_id)
         chain.flush()
         writer.drain()
     finally:
@@ -121,8 +124,9 @@ def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
     if dropped:
         progress(f"indexes and foreign keys: {len(dropped)}")
         writer.restore(dropped)
-    writer.reset_sequences([Elder, Assessment, AuditEvent, Facility, Inspection, CorrectiveAction, Grade, Certificate])
-    writer.analyze(BULK)
+    writer.reset_sequences([User, Elder, Assessment, AuditEvent, Facility, Inspection, CorrectiveAction, Grade,
+                            Certificate])
+    writer.analyze([*BULK, User])
     counts["audit_events"] = chain.next_id - 1
     counts["first_elder_id"] = start
     return counts
@@ -246,6 +250,25 @@ def _assessments(rng: random.Random, chain: Chain, rows: list[dict[str, Any]], e
     state["assessment_count"] = next_id - first_id
     state["_count"] = next_id - first_id
     return state
+
+
+def _staff(writer: Writer, chain: Chain, districts: list[Any], elders: int, now: datetime, admin: Any,
+           password_hash: str, first: int) -> int:
+    """10 staff accounts per 1,000 elders over the districts (the users list is measured too)."""
+    count = max(1, elders * 10 // 1000)
+    roles = ("assessor", "assessor", "assessor reviewer", "inspector", "reviewer")
+    rows = []
+    for n in range(count):
+        org, created = districts[n % len(districts)], now - timedelta(days=n % 1000)
+        rows.append({"id": first + n, "username": f"staff{first + n}", "display_name": f"职员{first + n}",
+                     "password_hash": password_hash, "organisation_id": org.id, "roles": roles[n % len(roles)],
+                     "is_active": n % 8 != 7, "password_changed_at": created, "must_change_password": False,
+                     "version": 1, "created_at": created, "last_login_at": None, "email": "",
+                     "notify_channels": "email", "bot_url": ""})
+        chain.add(created, admin, "user.create", "user", first + n,
+                  {"username": rows[-1]["username"], "roles": rows[-1]["roles"], "organisation_id": org.id})
+    writer.write(User, rows)
+    return count
 
 
 def _rating(rng: random.Random, writer: Writer, chain: Chain, districts: list[Any], elders: int, now: datetime,
