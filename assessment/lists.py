@@ -24,7 +24,7 @@ from assessment.models import (
     ElderNameGram,
     ElderState,
 )
-from assessment.names import short_text
+from assessment.names import search_gram
 from assessment.queries import DUE_SOON_DAYS
 from core.paging import (
     COUNT_CAP,
@@ -87,12 +87,13 @@ def elders_page(session: Session, user: User, args: Mapping[str, Any], params: P
         stmt = stmt.where(Elder.id_number_masked.startswith(head, autoescape=True))  # type: ignore[attr-defined]
         if tail.strip("*"):
             stmt = stmt.where(Elder.id_number_masked.endswith(tail.strip("*"), autoescape=True))  # type: ignore[attr-defined]
-    elif short_text(q):  # one or two characters: the gram index, already in the list's order
+    elif q:  # the gram index, already in the list's order (assessment.names)
+        gram, whole_text = search_gram(q)
         stmt = stmt.join(ElderNameGram, and_(ElderNameGram.elder_id == Elder.id,  # type: ignore[arg-type]
-                                             ElderNameGram.gram == short_text(q)))
+                                             ElderNameGram.gram == gram))
         sort = [Sort(ElderNameGram.name), Sort(ElderNameGram.elder_id)]  # the same values as name, id
-    elif q:  # three characters or more: the trigram index on PostgreSQL
-        stmt = stmt.where(literal_contains(Elder.name, q))
+        if whole_text:  # three characters or more: also the whole text (trigram index on PostgreSQL)
+            stmt = stmt.where(literal_contains(Elder.name, q))
     community = str(args.get("community") or "").strip()
     if community:
         stmt = stmt.where(Elder.community == community)
