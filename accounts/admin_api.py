@@ -66,8 +66,11 @@ USER_PUBLIC = {
 }
 
 
-def org_public(org: Organisation) -> dict[str, Any]:
-    return {"id": org.id, "name": org.name, "kind": org.kind, "kind_label": _(ORG_KINDS.get(org.kind, org.kind)),
+def org_public(org: Organisation, kind_labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """`kind_labels`: the kinds already translated, when a whole tree is answered (a lookup in the
+    catalogue per node was most of the time of a tree of 3,000)."""
+    label = kind_labels.get(org.kind, org.kind) if kind_labels is not None else _(ORG_KINDS.get(org.kind, org.kind))
+    return {"id": org.id, "name": org.name, "kind": org.kind, "kind_label": label,
             "parent_id": org.parent_id, "is_active": org.is_active, "version": org.version}
 
 
@@ -95,8 +98,9 @@ def managed_organisation(org_id: Any, item: str) -> Organisation:
 def list_organisations() -> Any:
     db, user = get_session(), current_actor()
     rows = visible_organisations(db, user)
-    nodes = {o.id: {**org_public(o), "children": []} for o in rows}
-    roots = []
+    labels = {kind: _(label) for kind, label in ORG_KINDS.items()}
+    nodes = {o.id: {**org_public(o, labels), "children": []} for o in rows}
+    roots: list[dict[str, Any]] = []
     for org in rows:
         node = nodes[org.id]
         (nodes[org.parent_id]["children"] if org.parent_id in nodes else roots).append(node)

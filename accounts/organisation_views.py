@@ -64,8 +64,12 @@ def organisations() -> Any:
                 flash(_("已新建机构：%(name)s", name=org.name), "success")
                 return redirect(url_for("accounts.organisations"))
     managed = set(managed_org_ids(db, current_user))
+    # Labels and the link are made once, not per row: a province's tree has thousands of rows.
+    labels = {"kinds": {code: _(label) for code, label in ORG_KINDS.items()}, "active": _("启用"),
+              "inactive": _("停用"), "manage": _("管理"), "contracted": _("签约区域"),
+              "link": url_for("accounts.organisation", organisation_id=0)[:-1]}
     return render_template("accounts/organisations.html", tree=_tree(db), kinds=ORG_KINDS, managed=managed,
-                           problems=problems, typed=typed), 422 if problems else 200
+                           labels=labels, problems=problems, typed=typed), 422 if problems else 200
 
 
 @bp.route("/admin/organisations/<int:organisation_id>", methods=["GET", "POST"])
