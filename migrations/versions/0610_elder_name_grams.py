@@ -2,7 +2,7 @@
 two-character name search (assessment.names)
 
 Revision ID: 0610_elder_name_grams
-Revises: 0572_drawn_signatures
+Revises: 0600_visit_end_location
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0610_elder_name_grams"
-down_revision: str | Sequence[str] | None = "0572_drawn_signatures"
+down_revision: str | Sequence[str] | None = "0600_visit_end_location"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
