@@ -74,7 +74,7 @@ def _day_start(day: date) -> datetime:
 def elders_page(session: Session, user: User, args: Mapping[str, Any], params: PageParams, *,
                 count_cap: int | None = COUNT_CAP) -> tuple[Page, tuple[int, bool]]:
     """Elders by name (then id), with their current state. Filters: q (name contains, literal;
-    one or two characters through elder_name_gram, see assessment.names),
+    through elder_name_gram in the list's order, see assessment.names),
     org (subtree), community (exact), level (current level code), due_from/due_to (next
     reassessment). `count_cap=None` skips the count (exports page through without it)."""
     orgs = org_scope(session, user, args.get("org"))

@@ -1,4 +1,5 @@
-"""Name search by one or two characters, served by an index on PostgreSQL and SQLite alike.
+"""Name search through the characters and pairs of characters of names, in the elder list's
+order, served by one index on PostgreSQL and SQLite alike.
 
 pg_trgm cannot narrow `王` or `秀英` (a trigram needs three characters), and the elder list's name
 index, walked in order with `ILIKE '%王%'` as a filter, reads every name that sorts before the
