@@ -106,6 +106,7 @@ def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
     elder_id, assessment_id = writer.next_id(Elder), writer.next_id(Assessment)
     rating_ids = tuple(writer.next_id(m) for m in (Facility, Inspection, CorrectiveAction, Grade, Certificate))
     staff_id = writer.next_id(User)
+    staff_hash = session.scalar(select(User.password_hash).where(User.id == assessors[0].id)) or "!"
     start = elder_id
     if rebuild_indexes is None:
         rebuild_indexes = elders >= REBUILD_AT and elders >= writer.count(Elder)
@@ -116,7 +117,7 @@ def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
         _elders(rng, writer, chain, elders, field_cipher, districts, now, elder_id, assessment_id, templates,
                 definition, assessors, reviewer, months, counts, progress)
         _rating(rng, writer, chain, districts, elders, now, inspector, admin, counts, rating_ids)
-        counts["users"] = _staff(writer, chain, districts, elders, now, admin, assessors[0].password_hash, staff_id)
+        counts["users"] = _staff(writer, chain, districts, elders, now, admin, staff_hash, staff_id)
         chain.flush()
         writer.drain()
     finally:
