@@ -15,14 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlmodel import Session
 
+import accounts.passwords
 from core.db import make_engine, upgrade_database
 
 PG_URL = os.environ.get("YIYANG_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_PASSWORD = "Correct-Horse-42"
+
+# argon2id at its production cost (64 MiB, 3 passes) spends 0.1-0.6 s on every hash and every
+# check, on purpose. The suite signs in over a thousand times and creates users through the
+# pages and imports, so its tests hash with the same algorithm at the lowest cost; a check reads
+# the cost from the stored hash. Set here, before any test module (or tests.factories) hashes.
+# tests/accounts/test_accounts_login.py checks the production cost itself.
+accounts.passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def _private_schema(url: str) -> str:

@@ -22,6 +22,17 @@ def test_login_and_home_page_per_role(client, org_tree):
     assert user.display_name in page
 
 
+def test_passwords_are_hashed_with_argon2id_at_the_production_cost():
+    """The suite hashes cheaply (tests/conftest.py); the application's own hasher made the hash
+    an unknown user is checked against, when the module was imported."""
+    from argon2 import Type, extract_parameters
+
+    from accounts.passwords import DUMMY_HASH
+
+    cost = extract_parameters(DUMMY_HASH)
+    assert cost.type is Type.ID and cost.time_cost >= 3 and cost.memory_cost >= 64 * 1024
+
+
 def test_wrong_password_and_unknown_user_get_the_same_message(client, org_tree, db_session):
     user = UserFactory(organisation=org_tree["city"])
     wrong = client.post("/login", data={"username": user.username, "password": "not-the-password"})
