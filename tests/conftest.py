@@ -34,10 +34,32 @@ TEST_PASSWORD = "Correct-Horse-42"
 accounts.passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
+def shared_extensions(engine: Any) -> None:
+    """pg_trgm (the elder name index of migration 0290) in the public schema of the test database.
+    A migration run in a private schema would otherwise create the extension there, and dropping
+    that schema (CASCADE) would drop it together with every other schema's trigram index, under
+    the feet of the test processes sharing the database (pytest -n, helpers, race databases)."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('yiyang-test-extensions'))"))
+            where = conn.execute(text(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                "WHERE e.extname = 'pg_trgm'")).scalar()
+            if where is None:
+                conn.execute(text("CREATE EXTENSION pg_trgm SCHEMA public"))
+            elif where != "public":
+                conn.execute(text("ALTER EXTENSION pg_trgm SET SCHEMA public"))
+    except DBAPIError:
+        pass  # not allowed to create extensions: the migration then makes a plain index
+
+
 def _private_schema(url: str) -> str:
     """A schema of this test run's own, so runs sharing one database never meet."""
     schema = f"test_{os.getpid()}"
     engine = make_engine(url)
+    shared_extensions(engine)
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))

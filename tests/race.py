@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from core.db import make_engine, upgrade_database
 from tests import factories
+from tests.conftest import shared_extensions
 
 PG_URL = os.environ.get("YIYANG_TEST_DATABASE_URL", "")
 PASSWORD = factories.TEST_PASSWORD
@@ -48,6 +49,7 @@ def race_database(kind: str, tmp_path: Path) -> Iterator[str]:
         pytest.skip("PostgreSQL race skipped: set YIYANG_TEST_DATABASE_URL")
     schema = f"race_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = make_engine(PG_URL)
+    shared_extensions(admin)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in PG_URL else "?"

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from core.crypto import FieldCipher
 from core.db import alembic_config, make_engine
+from tests.conftest import shared_extensions
 
 PREVIOUS_RELEASE = ("0003_idempotency", "0101_facility_version", "0201_elder_version")
 DATA_KEY = "upgrade-test-data-key"
@@ -40,6 +41,7 @@ def old_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
         pytest.skip("PostgreSQL run skipped: set YIYANG_TEST_DATABASE_URL")
     schema = f"upgrade_{os.getpid()}"
     admin = make_engine(PG_URL)
+    shared_extensions(admin)
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))

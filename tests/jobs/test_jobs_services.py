@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from tests.conftest import shared_extensions
 from tests.jobs.conftest import Mailbox, Receiver, free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.postgres]
@@ -63,6 +64,7 @@ def stack() -> Iterator[dict[str, Any]]:
 
     schema = f"svc_{os.getpid()}"
     engine = make_engine(PG_URL)
+    shared_extensions(engine)
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
