@@ -32,8 +32,11 @@ run: $(STAMP)
 	@echo "颐养 Yiyang: http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	YIYANG_PUBLIC_URL="$${YIYANG_PUBLIC_URL:-http://$(HOST):$(PORT)}" $(BIN)/yiyang run --host $(HOST) --port $(PORT)
 
+# Two pytest-xdist workers (CI has two cores); `make test TEST_WORKERS=0` runs in one process.
+# --dist loadgroup: a worker takes one test file's tests on one database at a time (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: $(DEV_STAMP)
 	$(BIN)/python -m pytest -x -q -m "not browser and not slow"

@@ -75,6 +75,36 @@ def _drop_schema(url: str) -> None:
     engine.dispose()
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit `pytest -n` hands to one worker: a test file's tests on one database (the file
+    alone for tests that name none). One worker then builds each module-scoped fixture (a live
+    server, a race database, the services stack) once, and meets the databases in the order
+    pytest sorted them, SQLite then PostgreSQL: it migrates each once instead of at every file."""
+    path, _, rest = nodeid.partition("::")
+    params = rest.partition("[")[2].removesuffix("]")
+    backend = next((part for part in params.split("-") if part in BACKENDS), None)
+    return f"{path}[{backend}]" if backend else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`make test` runs two pytest-xdist workers with `--dist loadgroup`: they are handed the
+    work units of work_unit(), in collection order, whichever worker is free first."""
+    if config.getvalue("dist") != "loadgroup":
+        return None  # an explicit --dist load, loadfile, ... is honoured as it is
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileAndDatabase(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # biggest-first would switch databases at every file
+    return FileAndDatabase(config, log)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if request.param == "sqlite":
