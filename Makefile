@@ -32,9 +32,9 @@ run: $(STAMP)
 	@echo "颐养 Yiyang: http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	YIYANG_PUBLIC_URL="$${YIYANG_PUBLIC_URL:-http://$(HOST):$(PORT)}" $(BIN)/yiyang run --host $(HOST) --port $(PORT)
 
-# Two pytest-xdist workers (CI has two cores); `make test TEST_WORKERS=0` runs in one process.
-# --dist loadgroup: a worker takes one test file's tests on one database at a time (tests/conftest.py).
-TEST_WORKERS ?= 2
+# One process unless TEST_WORKERS is set: `make test TEST_WORKERS=2` runs two pytest-xdist workers
+# (--dist loadgroup: a worker takes one test file's tests on one database at a time, tests/conftest.py).
+TEST_WORKERS ?= 0
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
