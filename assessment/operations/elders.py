@@ -77,34 +77,35 @@ def parse_coordinates(latitude: Any, longitude: Any) -> tuple[float | None, floa
     return lat, lon, []  # type: ignore[return-value]
 
 
-def elder_input_problems(data: ElderInput) -> list[dict[str, str]]:
-    """Every problem with an elder's details as {item, message} (Chinese)."""
-    problems: list[dict[str, str]] = []
+def elder_input_problems(data: ElderInput) -> list[dict[str, Any]]:
+    """Every problem with an elder's details as {item, message}: catalog messages, read in the request's
+    language where they are shown."""
+    problems: list[dict[str, Any]] = []
 
-    def add(item: str, message: str) -> None:
+    def add(item: str, message: Any) -> None:
         problems.append({"item": item, "message": message})
 
     if not data.name.strip():
-        add("name", "请填写姓名。")
+        add("name", N_("请填写姓名。"))
     elif len(data.name) > 100:
-        add("name", "姓名过长（最多 100 字）。")
+        add("name", N_("姓名过长（最多 100 字）。"))
     if data.gender not in GENDERS:
-        add("gender", "性别应为 male（男）或 female（女）。")
+        add("gender", N_("性别应为 male（男）或 female（女）。"))
     if data.birth_date is None:
-        add("birth_date", "请填写出生日期（YYYY-MM-DD）。")
+        add("birth_date", N_("请填写出生日期（YYYY-MM-DD）。"))
     elif data.birth_date > date.today():
-        add("birth_date", "出生日期不能晚于今天。")
+        add("birth_date", N_("出生日期不能晚于今天。"))
     for message in id_number_problems(data.id_number, birth_date=data.birth_date):
         add("id_number", message)
     for key in ("phone", "contact_phone"):
         value = getattr(data, key).strip()
         if value and not (value.replace("-", "").replace(" ", "").isdigit() and 7 <= len(value) <= 20):
-            add(key, "电话号码应为 7-20 位数字。")
+            add(key, N_("电话号码应为 7-20 位数字。"))
     problems.extend(parse_coordinates(data.latitude, data.longitude)[2])
     if data.legal_basis not in LEGAL_BASES:
-        add("legal_basis", "请选择处理个人信息的法律依据：履行法定职责或本人同意。")
+        add("legal_basis", N_("请选择处理个人信息的法律依据：履行法定职责或本人同意。"))
     elif data.legal_basis == "consent" and (not data.consent_by.strip() or data.consent_at is None):
-        add("consent_by", "依据“本人同意”时，请填写同意人和同意日期。")
+        add("consent_by", N_("依据“本人同意”时，请填写同意人和同意日期。"))
     return problems
 
 
