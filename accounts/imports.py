@@ -5,7 +5,8 @@ in clear. Every imported user must change the password at the first sign-in
 (`User.must_change_password`).
 
 A row is checked by accounts.checks.user_input_problems, the same checks as the page, the API and
-`yiyang users create`. A user is the one already registered when the username exists in any case
+`yiyang users create`; its organisation must be one the administrator manages
+(accounts.queries.managed_org_ids, the pages' and the API's rule), not merely one they can see. A user is the one already registered when the username exists in any case
 (usernames are unique across the whole installation, whatever their case).
 """
 
@@ -68,7 +69,7 @@ class UserImporter(Importer):
     duplicate_message = N_("该用户名已被使用，跳过。")
 
     def start(self, *, session: Session, actor: User, commit: bool) -> UserImport:
-        return UserImport(session=session, actor=actor, orgs=OrganisationNames(session, actor), now=utcnow())
+        return UserImport(session=session, actor=actor, orgs=OrganisationNames(session, actor, managed=True), now=utcnow())
 
     def check(self, context: UserImport, rows: list[Row]) -> list[Checked]:
         out: list[Checked] = []

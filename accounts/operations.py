@@ -19,6 +19,7 @@ from accounts.checks import (
 from accounts.models import ApiToken, LoginSession, Organisation, User
 from accounts.organisations import create_organisation  # noqa: F401  (the demo and tests create through ops)
 from accounts.passwords import DUMMY_HASH, hash_password, password_problems, verify_password
+from accounts.queries import managed_org_ids
 from audit import record_event
 from core.db import bump_version
 from core.errors import DomainError
@@ -62,8 +63,9 @@ def create_user(
     from accounts.organisations import lock_organisations
 
     lock_organisations(session, organisation)  # a deactivation in progress finishes first
+    managed = managed_org_ids(session, actor) if actor is not None else None
     problems = user_input_problems(username=username, roles=roles, organisation=organisation,
-                                   display_name=display_name, password=password)
+                                   display_name=display_name, password=password, managed=managed)
     if not any(field == "username" for field, _message in problems) and taken_usernames(session, [username]):
         problems.append(("username", _("用户名已被使用。")))
     if problems:

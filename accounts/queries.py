@@ -40,8 +40,16 @@ def visible_org_ids(session: Session, user: User) -> list[int]:
 
 
 def managed_org_ids(session: Session, user: User) -> list[int]:
-    """Organisations an administrator may change: their own subtree only, never contracted areas."""
+    """Organisations an administrator may change and put users in: their own subtree only, never
+    contracted areas (an agency sees and works in those, it does not staff them). The one rule for
+    every way a user is made or moved: the pages, the API and the bulk import."""
     return subtree_ids(session, user.organisation_id)
+
+
+def managed_organisations(session: Session, user: User) -> list[Organisation]:
+    """The organisations of `managed_org_ids`, in tree order (the pages' choices)."""
+    ids = managed_org_ids(session, user)
+    return list(session.exec(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.path)))  # type: ignore[union-attr]
 
 
 def contracted_areas(session: Session, agency_id: int, on: date | None = None) -> list[int]:
@@ -120,11 +128,12 @@ def users_page(session: Session, user: User, args: Mapping[str, Any], params: An
 
 
 class OrganisationNames:
-    """The organisations a user may see, found by name or id (for imports): loaded once, as
-    (id, name, path) triples; a province has thousands, never millions."""
+    """The organisations a user may see (or, with `managed=True`, manage: managed_org_ids), found by
+    name or id (for imports): loaded once, as (id, name, path) triples; a province has thousands,
+    never millions."""
 
-    def __init__(self, session: Session, user: User) -> None:
-        ids = visible_org_ids(session, user)
+    def __init__(self, session: Session, user: User, *, managed: bool = False) -> None:
+        ids = managed_org_ids(session, user) if managed else visible_org_ids(session, user)
         rows = session.exec(select(Organisation.id, Organisation.name, Organisation.path)  # type: ignore[call-overload]
                             .where(Organisation.id.in_(ids), Organisation.is_active.is_(True)))  # type: ignore[union-attr, attr-defined]
         self.paths: dict[int, str] = {}

@@ -26,7 +26,12 @@ from accounts.forms import LoginForm, PasswordChangeForm, UserCreateForm, UserEd
 from accounts.models import ROLE_LABELS, User
 from accounts.passwords import verify_password
 from accounts.qualifications import qualifications_of
-from accounts.queries import get_scoped_or_404, managed_org_ids, users_page, visible_organisations
+from accounts.queries import (
+    get_scoped_or_404,
+    managed_organisations,
+    users_page,
+    visible_organisations,
+)
 from audit import record_event
 from core.auth import public, require_login, require_roles
 from core.db import EditConflict, get_session, valid_id
@@ -202,7 +207,7 @@ def users() -> Any:
 def create_user() -> Any:
     db = get_session()
     form = UserCreateForm()
-    orgs = visible_organisations(db, current_user)
+    orgs = managed_organisations(db, current_user)
     form.organisation_id.choices = choices((o.id, o.name) for o in orgs)
     problems: list[str] = []
     if form.validate_on_submit():
@@ -225,9 +230,7 @@ def create_user() -> Any:
 
 def _assignable(db: Any, user: User) -> list[Any]:
     """Organisations the user may be placed in: active ones the administrator manages."""
-    managed = set(managed_org_ids(db, current_user))
-    return [o for o in visible_organisations(db, current_user)
-            if o.id in managed and (o.is_active or o.id == user.organisation_id)]
+    return [o for o in managed_organisations(db, current_user) if o.is_active or o.id == user.organisation_id]
 
 
 def user_page(user: User, *, form: UserEditForm | None = None, status: int = 200, **extra: Any) -> Any:

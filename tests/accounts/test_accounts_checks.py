@@ -96,3 +96,66 @@ def test_activate_and_deactivate_are_one_command_body(tmp_path, monkeypatch):
         active = dict(session.exec(select(User.username, User.is_active)).all())
     assert active == {"cli_one": True, "cli_two": False}
     app.extensions["yiyang.engine"].dispose()
+
+
+def test_a_user_goes_only_into_an_organisation_the_administrator_manages_on_every_path(
+        app, client, org_tree, db_session):
+    """An agency sees the areas it holds a contract for, but staffs only its own subtree
+    (accounts.queries.managed_org_ids): the page, the API, the import and the operation agree."""
+    from datetime import timedelta
+
+    from accounts import operations as ops
+    from accounts.models import OrganisationContract
+    from core.timeutil import utcnow
+
+    agency, area = org_tree["other"], org_tree["district2"]
+    db_session.add(OrganisationContract(agency_id=agency.id, organisation_id=area.id,
+                                        valid_from=utcnow().date() - timedelta(days=1)))
+    db_session.flush()
+    admin = UserFactory(organisation=agency, roles="admin", username="agency_admin")
+    headers = api_token(client, admin)
+    seen = {o["id"] for root in client.get("/api/v1/organisations", headers=headers).get_json()["items"]
+            for o in [root, *root["children"]]}
+    assert area.id in seen  # the contract makes the area visible...
+    user = {"password": "Quite-Long-Pass-81", "roles": ["assessor"]}
+
+    api = client.post("/api/v1/users", headers=headers, json={**user, "username": "by_api", "organisation_id": area.id})
+    assert api.status_code == 422 and api.get_json()["errors"][0]["item"] == "organisation_id"
+
+    imported = _import(client, headers, [["by_import", "", area.name, "评估员", "Quite-Long-Pass-81"]]).get_json()
+    assert [e["column"] for e in imported["errors"]] == ["所属机构"], imported
+
+    login(client, admin)
+    form = client.get("/admin/users/new").get_data(as_text=True)
+    assert f'value="{area.id}"' not in form and f'value="{agency.id}"' in form  # ...not a place for users
+    page = client.post("/admin/users/new", data={**user, "username": "by_page", "organisation_id": area.id})
+    assert page.status_code == 422
+
+    with app.test_request_context():
+        try:
+            ops.create_user(session=db_session, username="by_ops", organisation=area, actor=admin, **user)
+        except ops.AccountError as error:
+            assert [e["item"] for e in error.errors] == ["organisation"] and area.name in error.problems[0]
+        else:
+            raise AssertionError("an organisation outside the administrator's subtree was accepted")
+    made = {u.username for u in db_session.exec(select(User).where(User.username.startswith("by_")))}
+    assert made == set()
+    own = client.post("/admin/users/new", data={**user, "username": "by_page", "organisation_id": agency.id})
+    assert own.status_code == 302  # the agency's own subtree stays open
+
+
+def test_text_limits_are_the_user_models_column_lengths(app, monkeypatch):
+    from accounts.checks import user_input_problems
+
+    def limit(name, value):
+        column_type = User.__table__.c[name].type
+        monkeypatch.setattr(getattr(column_type, "impl", column_type), "length", value)
+
+    limit("display_name", 50)
+    limit("username", 30)
+    with app.test_request_context("/?lang=en"):
+        problems = dict(user_input_problems(username="u" * 31, roles=["assessor"], organisation=None,
+                                            display_name="李" * 51, email="a@" + "b" * 190 + ".org"))
+    assert problems.keys() == {"username", "display_name"}, problems  # the e-mail is within its 200
+    assert problems["username"].startswith("Username:") and "30" in problems["username"]
+    assert problems["display_name"].startswith("Name:") and "50" in problems["display_name"]
