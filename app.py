@@ -124,12 +124,14 @@ def configure_jobs(app: Flask) -> None:
 def select_locale() -> str:
     from flask import has_request_context
 
+    from core.errors import wants_json
+
     if not has_request_context():  # a command or a job: the source language, Chinese
         return "zh"
     wanted = request.args.get("lang") or session.get("lang")
     if wanted in ("zh", "en"):
         return wanted
-    if request.path.startswith("/api/"):  # an API client says its language in Accept-Language
+    if wants_json():  # an API client (/api/, or asking for JSON) says its language in Accept-Language
         return request.accept_languages.best_match(["zh", "en"], default="zh")
     return "zh"
 

@@ -26,9 +26,10 @@ FACILITY_DISQUALIFIED = N_("机构已被取消服务提供资格")
 OVERDUE = N_("逾期未整改，已升级处理")
 OLDER_INSPECTION = N_("该检查早于已审批的较新检查，较新的等级继续有效")
 NOT_GENUINE = N_("签名无效或内容被篡改：这不是本系统签发的证书内容")
+UNKNOWN_CERTIFICATE = N_("没有这个编号的证书：请核对链接或二维码。")
 
 SYSTEM_REASONS = (REINSPECTION_FAILED, REINSPECTION_PASSED, FACILITY_DISQUALIFIED, OVERDUE, OLDER_INSPECTION,
-                  NOT_GENUINE)
+                  NOT_GENUINE, UNKNOWN_CERTIFICATE)
 # Stored by earlier versions in other words: read as today's reason.
 _EARLIER = {"逾期未整改": OVERDUE}
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")

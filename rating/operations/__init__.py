@@ -16,6 +16,7 @@ from rating.operations.certificates import (
     issuable_grades,
     issue_batch,
     issue_certificate,
+    public_verification,
     revoke_certificate,
     verification,
 )
@@ -58,7 +59,7 @@ __all__ = [
     "check_token", "create_facility", "create_plan", "create_reinspection", "definition_of", "delete_grade_reward",
     "disqualify_facility", "display_status", "draw", "draw_plan", "eligible_facility_ids", "escalate_overdue",
     "grade_status", "inspector_pool_ids", "is_due_soon", "is_overdue", "issuable_grades",
-    "issue_batch", "issue_certificate", "known_facts", "merge_facts", "publish_plan",
+    "issue_batch", "issue_certificate", "known_facts", "merge_facts", "public_verification", "publish_plan",
     "rectification_days", "return_inspection", "redraw_matches", "revoke_certificate", "save_answers",
     "save_grade_rewards", "save_photo",
     "seed_commitment",

@@ -16,7 +16,7 @@ from accounts.models import Organisation
 from audit import record_event
 from core.i18n import N_
 from core.once import add_once
-from core.reasons import FACILITY_DISQUALIFIED, NOT_GENUINE, system_reason
+from core.reasons import FACILITY_DISQUALIFIED, NOT_GENUINE, UNKNOWN_CERTIFICATE, system_reason
 from core.timeutil import utcnow
 from core.workflow import Context
 from jobs.events import emit
@@ -170,15 +170,17 @@ def check_token(*, certificate: Certificate, payload_text: str | None, signature
 
 def verification(session: Session, code: str, token: str | None) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body) of the public verification of `code` with the QR parameter `token`
-    (None when the short URL was typed). Reads the public key only; never creates a key."""
+    (None when the short URL was typed). Reads the public key only; never creates a key. The label is
+    a msgid and the reason a stored (Chinese) reason: the caller shows them in the request's language
+    (`public_verification`)."""
     from rating.models import CERTIFICATE_STATUSES
     from rating.queries import certificate_by_code
     from rating.signing import unpack_token
 
     item = certificate_by_code(session, code)
     if item is None:
-        return 404, {"status": "unknown", "status_label": "查无此证书", "genuine": False,
-                     "reason": "没有这个编号的证书：请核对链接或二维码。"}
+        return 404, {"status": "unknown", "status_label": N_("查无此证书"), "genuine": False,
+                     "reason": system_reason(UNKNOWN_CERTIFICATE)}
     grade, fac = session.get(Grade, item.grade_id), session.get(Facility, item.facility_id)
     assert grade is not None and fac is not None
     presented = unpack_token(token) if token else (None, None)
@@ -196,6 +198,15 @@ def verification(session: Session, code: str, token: str | None) -> tuple[int, d
                      "scheme": grade.scheme, "issuer": issuer.name if issuer else "",
                      "issued_on": item.issued_on.isoformat(), "valid_until": item.valid_until.isoformat()})
     return 200, body
+
+
+def public_verification(body: dict[str, Any]) -> dict[str, Any]:
+    """The verification's JSON answer in the request's language, as the page shows it: the status
+    label through the catalog, the reason through core.reasons.reason_text."""
+    from core.errors import translate
+    from core.reasons import reason_text
+
+    return {**body, "status_label": translate(body["status_label"]), "reason": reason_text(body["reason"])}
 
 
 def scheme_title(scheme_id: str) -> str:

@@ -142,5 +142,5 @@ def verify(code: str) -> Any:
     limit_public("verify")
     status_code, body = ops.verification(get_session(), code, request.args.get("d"))
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
-        return jsonify(body), status_code
+        return jsonify(ops.public_verification(body)), status_code
     return render_template("rating/verify.html", **body), status_code

@@ -254,3 +254,19 @@ def test_public_pages_never_create_a_key(client, rating_world, db_session, tmp_p
     assert body["status"] == "not_genuine"
     assert client.get("/api/v1/certificates/public-key").status_code == 404
     assert not (tmp_path / KEY_FILE).exists()
+
+
+def test_unknown_code_json_follows_the_request_language(client, rating_world):
+    json_en = {"Accept": "application/json", "Accept-Language": "en"}
+    english = client.get("/verify/no-such-certificate-code", headers=json_en)
+    body = english.get_json()
+    assert english.status_code == 404 and body["status"] == "unknown"
+    assert body["status_label"] == "No such certificate" and "certificate" in body["reason"]
+    assert not any("\u4e00" <= c <= "\u9fff" for c in body["status_label"] + body["reason"])
+    chinese = client.get("/verify/no-such-certificate-code",
+                         headers={"Accept": "application/json", "Accept-Language": "zh-CN"}).get_json()
+    assert chinese["status_label"] == "查无此证书" and chinese["reason"] == "没有这个编号的证书：请核对链接或二维码。"
+    page = client.get("/verify/no-such-certificate-code?lang=en").get_data(as_text=True)
+    assert body["reason"] in page  # the JSON says what the English page says
+    chosen = client.get("/verify/no-such-certificate-code", headers={"Accept": "application/json"}).get_json()
+    assert chosen["status_label"] == "No such certificate"  # the page's choice (?lang=en) holds for JSON too
