@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from assessment import operations as ops
+from assessment.counts import count_approval
 from assessment.idnumber import check_digit
 from assessment.models import AssessmentSignature
 from assessment.state import refresh_elder_state
@@ -104,4 +105,5 @@ def seed_demo(*, session: Session, context: Any) -> None:
         assessment.approved_at = when + timedelta(minutes=20)
         session.add(assessment)
         refresh_elder_state(session, elder.id)
+        count_approval(session, assessment)
     session.flush()

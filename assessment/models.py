@@ -280,6 +280,23 @@ class ElderState(SQLModel, table=True):
     assessment_count: int = Field(default=0)
 
 
+
+NO_LEVEL = -1  # AssessmentDayCount.level_code of approved assessments without a level (a key is never NULL)
+
+
+class AssessmentDayCount(SQLModel, table=True):
+    """Current approved assessments (approved, not superseded by an amendment) per organisation,
+    day of approval in the organisation's time zone and final level: the statistics read these
+    instead of counting assessments. Kept by assessment.counts in the transaction of the approval
+    that moves them; `yiyang repair-state` rebuilds them from history."""
+
+    __tablename__ = "stats_assessment_day"
+
+    organisation_id: int = Field(primary_key=True, foreign_key="organisation.id")
+    approved_on: date = Field(primary_key=True)
+    level_code: int = Field(primary_key=True)  # NO_LEVEL when the assessment has none
+    count: int = Field(default=0)
+
 # Indexes of the lists (core.paging): organisation + sort key, partial where only open or due
 # rows matter. Declared here, after the tables, and created by migration 0300_scale_indexes.
 _DUE_ROWS = sa_text("open_assessment_id IS NULL AND next_due_on IS NOT NULL")

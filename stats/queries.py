@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlmodel import Session
 
 from accounts.models import Organisation
-from assessment.models import Assessment, ElderState, Entitlement
+from assessment.models import NO_LEVEL, AssessmentDayCount, ElderState, Entitlement
 from assessment.queries import DUE_SOON_DAYS
 from core.timeutil import utcnow
 from rating.models import CorrectiveAction, Facility, FacilityState
@@ -88,14 +88,18 @@ def _table(session: Session, filters: Filters, keys: tuple[str, ...], stmt: Any)
 
 def assessments(session: Session, filters: Filters) -> Table:
     """Current approved assessments (not superseded by an amendment) approved in the period, by
-    district, month of approval and final level: index ix_assessment_approved_current."""
-    month = month_case(Assessment.approved_at, filters)
-    stmt = (select(Assessment.organisation_id, month, Assessment.level_code, func.count())
-            .where(Assessment.status == "approved", Assessment.superseded_by_id.is_(None),  # type: ignore[union-attr]
-                   Assessment.organisation_id.in_(filters.orgs),  # type: ignore[attr-defined]
-                   in_period(Assessment.approved_at, filters))
-            .group_by(Assessment.organisation_id, month, Assessment.level_code))
-    return _table(session, filters, ("month", "level"), stmt)
+    district, month of approval and final level: summed from their counter per organisation, day
+    of approval and level (stats_assessment_day, kept by assessment.counts)."""
+    day = AssessmentDayCount.approved_on
+    month = case(*[(day <= m.last, literal(m.key)) for m in filters.months], else_=literal(None))
+    level = case((AssessmentDayCount.level_code == NO_LEVEL, literal(None)), else_=AssessmentDayCount.level_code)
+    stmt = (select(AssessmentDayCount.organisation_id, month, level, func.sum(AssessmentDayCount.count))
+            .where(AssessmentDayCount.organisation_id.in_(filters.orgs),  # type: ignore[attr-defined]
+                   day >= filters.start, day <= filters.end, AssessmentDayCount.count != 0)
+            .group_by(AssessmentDayCount.organisation_id, month, level))
+    units = _units(session, filters)
+    return Table(("month", "level"), units.fold((org, m, lvl, int(n)) for org, m, lvl, n in session.execute(stmt)
+                                                if n), units)
 
 
 def levels_now(session: Session, filters: Filters) -> Table:

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from accounts.models import User
 from accounts.passwords import verify_password
+from assessment.counts import count_approval
 from assessment.models import (
     REASONS,
     Assessment,
@@ -204,6 +205,7 @@ def sign_assessment(*, session: Session, actor: User, assessment: Assessment, pa
                                     role=role, answers_hash=digest, signed_at=utcnow())
     session.add(signature)
     assessment.status = after
+    previous = None
     if role == "reviewer":
         assessment.reviewer_id = actor.id
         assessment.approved_at = signature.signed_at
@@ -214,6 +216,8 @@ def sign_assessment(*, session: Session, actor: User, assessment: Assessment, pa
                 session.add(previous)
     session.add(assessment)
     session.flush()
+    if role == "reviewer":
+        count_approval(session, assessment, previous)
     record_event(session=session, action="assessment.approve" if role == "reviewer" else "assessment.sign",
                  target=assessment, actor=actor, changes={"answers_hash": digest, "role": role})
     emit(session, "assessment.locked", assessment, when=role == "reviewer")

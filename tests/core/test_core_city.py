@@ -18,6 +18,7 @@ SIZE = int(os.environ.get("YIYANG_TEST_SCALE", "60"))
 @pytest.mark.scale
 def test_filled_city_is_consistent(app, db_session):
     from accounts.cli import run_domain_seeders, seed_accounts
+    from assessment.counts import rebuild_day_counts
     from assessment.demo import PEOPLE
     from assessment.state import rebuild_states as elder_drift
     from core.city import fill_city
@@ -47,6 +48,7 @@ def test_filled_city_is_consistent(app, db_session):
         assert checked >= SIZE * 5
         assert list(elder_drift(db_session, fix=False)) == []
         assert list(facility_drift(db_session, fix=False)) == []
+        assert list(rebuild_day_counts(db_session, fix=False)) == []  # the statistics' counters
         again = fill_city(db_session, context, 3)  # a second fill appends after the first
         assert again["first_elder_id"] > counts["first_elder_id"] and verify_chain(db_session)[0]
 

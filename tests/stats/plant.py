@@ -7,6 +7,7 @@ import itertools
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from assessment.counts import count_approval
 from assessment.models import Assessment, AssessmentSignature, Elder, ElderState, Entitlement
 from core.timeutil import utcnow
 from rating.models import CorrectiveAction, Facility, FacilityState, Inspection
@@ -49,6 +50,8 @@ def assessment(org: Any, *, status: str = "approved", level: int | None = 1, app
         row.superseded_by_id = newer.id
         session.add(row)
         session.flush()
+    elif row.status == "approved":
+        count_approval(session, row)  # as the approval does: the statistics read the counter
     return row
 
 
