@@ -26,9 +26,10 @@ STATE_FIELDS = ("organisation_id", "latest_assessment_id", "instrument_id", "lev
 
 
 def _months(session: Session, cache: dict[int, int], organisation_id: int) -> int:
-    if organisation_id not in cache:
-        org = session.get(Organisation, organisation_id)
-        cache[organisation_id] = (org.reassessment_months if org else 0) or DEFAULT_MONTHS
+    if organisation_id not in cache:  # the one column, not the entity: migration 0290 runs this on a
+        # schema where other branches' organisation columns may not exist yet
+        months = session.scalar(select(Organisation.reassessment_months).where(Organisation.id == organisation_id))
+        cache[organisation_id] = months or DEFAULT_MONTHS
     return cache[organisation_id]
 
 
