@@ -106,6 +106,9 @@ def _init_worker(template: str, timeout_s: float, memory_limit_mb: float | None,
     _job["cap"] = limit_memory(memory_limit_mb)
 
 
+_MEMORY_MESSAGE = "PDF 生成失败：文档过大，超出内存上限，已停止。请精简文档内容（如减少表格行数）后重试。"
+
+
 def _render_one(task: Task) -> Result:
     index, path, context = task
     try:
@@ -113,11 +116,13 @@ def _render_one(task: Task) -> Result:
     except RenderMemoryError as exc:
         _job["spent"] = True
         return index, None, str(exc)
+    except MemoryError:  # so short of memory that even the renderer's own handler could not finish
+        _job["spent"] = True
+        return index, None, _MEMORY_MESSAGE
     except RenderError as exc:
         if _near_memory_cap():  # a C library failing to allocate (e.g. SystemError)
             _job["spent"] = True
-            return index, None, str(RenderMemoryError(
-                "PDF 生成失败：文档过大，超出内存上限，已停止。请精简文档内容（如减少表格行数）后重试。"))
+            return index, None, _MEMORY_MESSAGE
         return index, None, str(exc)
     except OSError as exc:
         return index, None, f"写入 PDF 文件失败：{exc.strerror or exc}"

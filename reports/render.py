@@ -13,6 +13,7 @@ and the time bound, which stay private to it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ctypes
 import gc
@@ -254,7 +255,8 @@ def render_html(html: str, *, timeout_s: float = DEFAULT_TIMEOUT_S,
         # Free the half-built document now. The fonts stay: layout only reads them, and
         # reloading them is what a process short of memory could not do.
         gc.collect()
-        log.error("PDF rendering ran out of memory (%s)", template or "html")
+        with contextlib.suppress(MemoryError):  # logging allocates too; the error below must still go up
+            log.error("PDF rendering ran out of memory (%s)", template or "html")
         raise RenderMemoryError(
             "PDF 生成失败：文档过大，超出内存上限，已停止。请精简文档内容（如减少表格行数）后重试。",
             template=template) from None

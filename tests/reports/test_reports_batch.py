@@ -58,6 +58,25 @@ def test_runaway_document_hits_the_memory_cap_and_the_batch_goes_on(tmp_path: Pa
         assert "老年人能力评估报告" in "".join(reader.pages[0].extract_text().split())
 
 
+def test_a_worker_out_of_memory_even_in_the_handler_hands_back_a_memory_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under the cap, the renderer's own MemoryError handler can itself run out of memory (seen
+    once in the full suite: logging allocated): the worker still answers with the memory-cap
+    message and stops taking documents, instead of dying with the bare MemoryError."""
+    from reports import batch
+
+    def exhausted(*_args: object, **_kwargs: object) -> bytes:
+        raise MemoryError
+
+    monkeypatch.setattr(batch, "render_pdf", exhausted)
+    monkeypatch.setattr(batch, "_job", {"template": "assessment_report.html", "timeout_s": 5})
+    index, path, error = batch._render_one((7, tmp_path / "a.pdf", samples.report_context(0)))
+    assert (index, path) == (7, None)
+    assert error is not None and "超出内存上限" in error
+    assert batch._job["spent"] is True
+    assert not (tmp_path / "a.pdf").exists()
+
+
 def test_worker_memory_cap_is_set_in_the_worker_only(tmp_path: Path) -> None:
     import resource
 
