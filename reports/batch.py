@@ -126,6 +126,9 @@ def _render_one(task: Task) -> Result:
         return index, None, str(exc)
     except OSError as exc:
         return index, None, f"写入 PDF 文件失败：{exc.strerror or exc}"
+    except SystemError:  # C code that could not allocate returned an error without setting one
+        _job["spent"] = True
+        return index, None, _MEMORY_MESSAGE
     return index, path, None
 
 
@@ -249,6 +252,14 @@ def render_batch(template: str, contexts: Iterable[dict[str, Any]], out_dir: str
                     try:
                         results = future.result()
                     except BrokenProcessPool:
+                        lost.extend(chunk)
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - e.g. SystemError from C code under the cap
+                        # The worker failed outside any one document's handler (seen: a C
+                        # library returning an error without setting one, once out of
+                        # memory): its chunk is retried in fresh workers like a dead worker's.
+                        log.warning("PDF batch: a worker failed (%s); retrying its documents",
+                                    type(exc).__name__)
                         lost.extend(chunk)
                         continue
                     handed_back = {r[0] for r in results if r[2] == _RETRY}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -75,6 +77,55 @@ def test_a_worker_out_of_memory_even_in_the_handler_hands_back_a_memory_error(
     assert error is not None and "超出内存上限" in error
     assert batch._job["spent"] is True
     assert not (tmp_path / "a.pdf").exists()
+
+
+def test_a_renderer_system_error_is_reported_as_the_memory_cap(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """C code that cannot allocate under the cap may return an error without setting one
+    (SystemError, seen in CI): the document fails with the memory-cap message, the worker stops
+    taking documents."""
+    from reports import batch
+
+    def broken(*_args: object, **_kwargs: object) -> bytes:
+        raise SystemError("error return without exception set")
+
+    monkeypatch.setattr(batch, "render_pdf", broken)
+    monkeypatch.setattr(batch, "_job", {"template": "assessment_report.html", "timeout_s": 5})
+    index, path, error = batch._render_one((3, tmp_path / "a.pdf", samples.report_context(0)))
+    assert (index, path) == (3, None)
+    assert error is not None and "超出内存上限" in error
+    assert batch._job["spent"] is True
+
+
+_FAIL_ONCE: tuple[Path, Any] | None = None
+
+
+def _fails_once(tasks: list[Any]) -> Any:
+    """A chunk function (module level: the pool pickles it by name) that fails the first time,
+    in the forked worker, outside any document's handler."""
+    assert _FAIL_ONCE is not None
+    marker, original = _FAIL_ONCE
+    if not marker.exists():
+        marker.write_text("x")
+        raise SystemError("error return without exception set")
+    return original(tasks)
+
+
+def test_a_worker_failing_outside_any_document_has_its_chunk_retried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception that escapes a worker's chunk (not a dead worker) does not end the batch:
+    the chunk's documents are rendered again in fresh workers, each exactly once."""
+    from reports import batch
+
+    marker = tmp_path / "failed-once"
+    monkeypatch.setattr(sys.modules[__name__], "_FAIL_ONCE", (marker, batch._render_chunk))
+    monkeypatch.setattr(batch, "_render_chunk", _fails_once)
+    out = tmp_path / "out"
+    paths = render_batch("certificate.html", [samples.certificate_context(i) for i in range(3)],
+                         out, workers=1, chunk_size=3)
+    assert [p.name for p in paths] == ["00001.pdf", "00002.pdf", "00003.pdf"]
+    assert marker.exists()
+    assert sorted(p.name for p in out.iterdir()) == ["00001.pdf", "00002.pdf", "00003.pdf"]
 
 
 def test_worker_memory_cap_is_set_in_the_worker_only(tmp_path: Path) -> None:
