@@ -1,33 +1,46 @@
-"""The statistics' counter of approved assessments (table stats_assessment_day): how many current
-approved assessments (approved, not superseded by an amendment) each organisation has per day of
-approval, in the organisation's time zone, and final level. stats.queries sums these few rows
-instead of counting a million assessments.
+"""The statistics' counters of the assessment domain (core.counters moves and rebuilds them):
 
-The approval that moves them (assessment.operations.sign_assessment: +1 for the approved version,
--1 for the version an amendment supersedes) calls `count_approval` in its own transaction; the
-change is an upsert adding to the stored count, so two approvals at once both count.
-`rebuild_day_counts` recomputes the whole table from history for `yiyang repair-state` (and the
-city fill) and yields every drift. The days depend on the TIMEZONE setting: after changing it,
-run `yiyang repair-state`.
+- stats_assessment_day: current approved assessments (approved, not superseded by an amendment)
+  per organisation, day of approval in the organisation's time zone and final level. The approval
+  that moves them (assessment.operations.sign_assessment: +1 for the approved version, -1 for the
+  version an amendment supersedes) calls `count_approval` in its own transaction.
+- stats_elder_level and stats_elder_due: elders per organisation, instrument and current level,
+  and per organisation and month of the next due date (no assessment under way). They count
+  elder_state rows, so they move with them: core.state.refresh calls `move_elder_counts` with the
+  row's fields before and after each change, under the row's lock, in the same transaction.
+
+Each change is an upsert adding to the stored count, so two changes at once both count. The
+`rebuild_*` functions recompute a table from what it counts for `yiyang repair-state` (and the
+city fill) and yield every drift. The days depend on the TIMEZONE setting: after changing it, run
+`yiyang repair-state`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select
 from sqlmodel import Session
 
-from assessment.models import NO_LEVEL, Assessment, AssessmentDayCount
+from assessment.models import (
+    NO_LEVEL,
+    Assessment,
+    AssessmentDayCount,
+    ElderDueCount,
+    ElderLevelCount,
+    ElderState,
+)
+from core import counters
 from core.timeutil import aware, local_zone
 
 Key = tuple[int, date, int]  # (organisation_id, approved_on, level_code)
+DAY_KEYS = ("organisation_id", "approved_on", "level_code")
+LEVEL_KEYS = ("organisation_id", "instrument_id", "level_code")
+DUE_KEYS = ("organisation_id", "due_month")
 
 
 def day_key(organisation_id: int, approved_at: datetime, level_code: int | None, zone: ZoneInfo) -> Key:
@@ -35,27 +48,17 @@ def day_key(organisation_id: int, approved_at: datetime, level_code: int | None,
             NO_LEVEL if level_code is None else level_code)
 
 
-def _add(session: Session, key: Key, delta: int) -> None:
-    """Add `delta` to one key's count, creating the row: one statement, safe under concurrency."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    organisation_id, approved_on, level_code = key
-    stmt = insert(AssessmentDayCount).values(organisation_id=organisation_id, approved_on=approved_on,
-                                             level_code=level_code, count=delta)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["organisation_id", "approved_on", "level_code"],
-        set_={"count": AssessmentDayCount.count + stmt.excluded.count}))  # type: ignore[operator]
-
-
 def count_approval(session: Session, approved: Assessment, superseded: Assessment | None = None) -> None:
     """An assessment was approved (and, for an amendment, the version it replaces superseded):
     count the one, uncount the other. Call once, in the approval's transaction."""
     zone = local_zone()
     if approved.approved_at is not None:
-        _add(session, day_key(approved.organisation_id, approved.approved_at, approved.level_code, zone), 1)
+        counters.add(session, AssessmentDayCount, DAY_KEYS,
+                     day_key(approved.organisation_id, approved.approved_at, approved.level_code, zone), 1)
     if superseded is not None and superseded.status == "approved" and superseded.approved_at is not None:
-        _add(session, day_key(superseded.organisation_id, superseded.approved_at, superseded.level_code, zone), -1)
-    for row in [o for o in session if isinstance(o, AssessmentDayCount)]:
-        session.expire(row)  # loaded rows would hide the count the statement just wrote
+        counters.add(session, AssessmentDayCount, DAY_KEYS,
+                     day_key(superseded.organisation_id, superseded.approved_at, superseded.level_code, zone), -1)
+    counters.forget_loaded(session, AssessmentDayCount)
 
 
 def compute_day_counts(session: Session, zone: ZoneInfo | None = None) -> dict[Key, int]:
@@ -73,25 +76,63 @@ def compute_day_counts(session: Session, zone: ZoneInfo | None = None) -> dict[K
 
 
 def rebuild_day_counts(session: Session, *, fix: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Compare the stored counts with the history; yield each drifted key as (label, {"count":
-    (stored, expected)}) and, when `fix`, correct it. Memory: one entry per key (organisations ×
-    days × levels), never per assessment."""
-    expected = compute_day_counts(session)
-    stored = {(r.organisation_id, r.approved_on, r.level_code): r.count
-              for r in session.execute(select(AssessmentDayCount.organisation_id, AssessmentDayCount.approved_on,  # type: ignore[call-overload]
-                                              AssessmentDayCount.level_code, AssessmentDayCount.count))}
-    drifted = sorted(key for key in expected.keys() | stored.keys() if expected.get(key, 0) != stored.get(key, 0))
-    rows = []
-    for key in drifted:
-        organisation_id, approved_on, level_code = key
-        yield (f"{organisation_id}/{approved_on.isoformat()}/{level_code}",
-               {"count": (stored.get(key), expected.get(key, 0))})
-        if fix and key in stored:
-            session.execute(delete(AssessmentDayCount).where(
-                AssessmentDayCount.organisation_id == organisation_id,  # type: ignore[arg-type]
-                AssessmentDayCount.approved_on == approved_on, AssessmentDayCount.level_code == level_code))  # type: ignore[arg-type]
-        if fix and expected.get(key):
-            rows.append({"organisation_id": organisation_id, "approved_on": approved_on, "level_code": level_code,
-                         "count": expected[key]})
-    if fix and rows:
-        session.execute(insert(AssessmentDayCount), rows)  # one batch, however many keys (the city fill)
+    """stats_assessment_day against the history (memory: one entry per organisation, day and
+    level, never per assessment). A generator like the others: nothing is read until the caller
+    iterates, so `yiyang repair-state` compares with the tables as rebuilt before them."""
+    yield from counters.rebuild(session, AssessmentDayCount, DAY_KEYS, compute_day_counts(session), fix=fix)
+
+
+# --- the elder_state counters ---------------------------------------------------------------------
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _level_key(state: Mapping[str, Any] | None) -> tuple[Any, ...] | None:
+    if state is None or state.get("level_code") is None:
+        return None
+    return (state["organisation_id"], state.get("instrument_id") or "", state["level_code"])
+
+
+def _due_key(state: Mapping[str, Any] | None) -> tuple[Any, ...] | None:
+    if state is None or state.get("open_assessment_id") is not None or state.get("next_due_on") is None:
+        return None
+    return (state["organisation_id"], month_of(state["next_due_on"]))
+
+
+def move_elder_counts(session: Session, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> None:
+    """One elder_state row changed from `before` to `after` (None: no row): move its counts."""
+    for model, keys, key_of in ((ElderLevelCount, LEVEL_KEYS, _level_key), (ElderDueCount, DUE_KEYS, _due_key)):
+        old, new = key_of(before), key_of(after)
+        if old == new:
+            continue
+        if old is not None:
+            counters.add(session, model, keys, old, -1)
+        if new is not None:
+            counters.add(session, model, keys, new, 1)
+        counters.forget_loaded(session, model)
+
+
+def rebuild_level_counts(session: Session, *, fix: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
+    """stats_elder_level against elder_state as stored (one GROUP BY; run after elder_state's own
+    rebuild, as `yiyang repair-state` does)."""
+    instrument = func.coalesce(ElderState.instrument_id, "")
+    rows = session.execute(select(ElderState.organisation_id, instrument, ElderState.level_code, func.count())
+                           .where(ElderState.level_code.is_not(None))  # type: ignore[union-attr]
+                           .group_by(ElderState.organisation_id, instrument, ElderState.level_code))
+    yield from counters.rebuild(session, ElderLevelCount, LEVEL_KEYS, {tuple(r[:3]): r[3] for r in rows}, fix=fix)
+
+
+def rebuild_due_counts(session: Session, *, fix: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
+    """stats_elder_due against elder_state as stored: one pass over the due index, summed here by
+    month (the month is computed in Python so both databases agree)."""
+    expected: dict[tuple[Any, ...], int] = defaultdict(int)
+    rows = session.execute(select(ElderState.organisation_id, ElderState.next_due_on, func.count())
+                           .where(ElderState.open_assessment_id.is_(None),  # type: ignore[union-attr]
+                                  ElderState.next_due_on.is_not(None))  # type: ignore[union-attr]
+                           .group_by(ElderState.organisation_id, ElderState.next_due_on)
+                           .execution_options(yield_per=10_000))
+    for organisation_id, due_on, count in rows:
+        expected[(organisation_id, month_of(due_on))] += count
+    yield from counters.rebuild(session, ElderDueCount, DUE_KEYS, dict(expected), fix=fix)

@@ -297,6 +297,31 @@ class AssessmentDayCount(SQLModel, table=True):
     level_code: int = Field(primary_key=True)  # NO_LEVEL when the assessment has none
     count: int = Field(default=0)
 
+class ElderLevelCount(SQLModel, table=True):
+    """Elders per organisation, instrument and current level (elder_state rows with a level): the
+    statistics' "levels now" and "entitlements" read these few rows. Moved by assessment.counts
+    whenever core.state.refresh changes an elder_state row; `yiyang repair-state` rebuilds them."""
+
+    __tablename__ = "stats_elder_level"
+
+    organisation_id: int = Field(primary_key=True, foreign_key="organisation.id")
+    instrument_id: str = Field(primary_key=True, max_length=64)
+    level_code: int = Field(primary_key=True)
+    count: int = Field(default=0)
+
+
+class ElderDueCount(SQLModel, table=True):
+    """Elders per organisation and month of their next due date, among those with no assessment
+    under way (elder_state's due rows): the statistics sum the months before this one and count
+    only the current window from elder_state. Moved and rebuilt like ElderLevelCount."""
+
+    __tablename__ = "stats_elder_due"
+
+    organisation_id: int = Field(primary_key=True, foreign_key="organisation.id")
+    due_month: date = Field(primary_key=True)  # the first day of the month
+    count: int = Field(default=0)
+
+
 # Indexes of the lists (core.paging): organisation + sort key, partial where only open or due
 # rows matter. Declared here, after the tables, and created by migration 0300_scale_indexes.
 _DUE_ROWS = sa_text("open_assessment_id IS NULL AND next_due_on IS NOT NULL")

@@ -4,6 +4,8 @@ next reassessment date and whether a new assessment is under way.
 Every operation that moves it calls `refresh_elder_state(session, elder_id)` once, in its own
 transaction, so lists and counters read one row per elder instead of walking the history.
 `rebuild_states` recomputes the same thing in batches from history (for `yiyang repair-state`).
+The statistics' counters over these rows (stats_elder_level, stats_elder_due) move with each
+refresh (assessment.counts.move_elder_counts).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from accounts.models import Organisation
+from assessment.counts import move_elder_counts
 from assessment.models import Assessment, Elder, ElderState
 from assessment.queries import add_months
 from core.state import Drift, StateTable, rebuild, refresh
@@ -92,7 +95,7 @@ def compute_states(session: Session, elder_ids: Iterable[int],
 
 
 ELDER_STATE = StateTable(parent=Elder, model=ElderState, key="elder_id", fields=STATE_FIELDS,
-                         compute=compute_states)
+                         compute=compute_states, on_change=move_elder_counts)
 
 
 def refresh_elder_state(session: Session, elder_id: int | None) -> ElderState | None:

@@ -24,9 +24,17 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from accounts.models import Organisation, User
-from assessment.counts import rebuild_day_counts
+from assessment.counts import rebuild_day_counts, rebuild_due_counts, rebuild_level_counts
 from assessment.idnumber import check_digit
-from assessment.models import Assessment, AssessmentDayCount, Elder, ElderNameGram, ElderState
+from assessment.models import (
+    Assessment,
+    AssessmentDayCount,
+    Elder,
+    ElderDueCount,
+    ElderLevelCount,
+    ElderNameGram,
+    ElderState,
+)
 from assessment.names import gram_rows
 from assessment.queries import add_months
 from audit.models import AuditEvent
@@ -128,9 +136,10 @@ def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
         writer.restore(dropped)
     writer.reset_sequences([User, Elder, Assessment, AuditEvent, Facility, Inspection, CorrectiveAction, Grade,
                             Certificate])
-    for _drift in rebuild_day_counts(session):  # the statistics' counters, from the assessments written
-        pass
-    writer.analyze([*BULK, User, AssessmentDayCount])
+    for rebuilt in (rebuild_day_counts, rebuild_level_counts, rebuild_due_counts):
+        for _drift in rebuilt(session):  # the statistics' counters, from the rows written
+            pass
+    writer.analyze([*BULK, User, AssessmentDayCount, ElderLevelCount, ElderDueCount])
     counts["audit_events"] = chain.next_id - 1
     counts["first_elder_id"] = start
     return counts

@@ -1,6 +1,6 @@
 """`yiyang repair-state`: rebuild the current-state tables (elder_state, rating_facility_state),
 the name-search grams (elder_name_gram, assessment.names) and the statistics' counters
-(stats_assessment_day, assessment.counts) from history and report every drift found. Exit code 0: nothing drifted; 1: drift was found
+(stats_assessment_day, stats_elder_level, stats_elder_due: assessment.counts) from history and report every drift found. Exit code 0: nothing drifted; 1: drift was found
 (and fixed, unless --check)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def _show(value: object) -> str:
 @with_appcontext
 def repair_state_command(check: bool) -> None:
     """由历史重建当前状态表并报告偏差 / rebuild the current-state tables from history, report drift."""
-    from assessment.counts import rebuild_day_counts
+    from assessment.counts import rebuild_day_counts, rebuild_due_counts, rebuild_level_counts
     from assessment.names import rebuild_name_grams
     from assessment.state import rebuild_states as rebuild_elders
     from rating.state import rebuild_states as rebuild_facilities
@@ -34,7 +34,10 @@ def repair_state_command(check: bool) -> None:
         for name, drifts in (("elder_state", rebuild_elders(session, fix=not check)),
                              ("rating_facility_state", rebuild_facilities(session, fix=not check)),
                              ("elder_name_gram", rebuild_name_grams(session, fix=not check)),
-                             ("stats_assessment_day", rebuild_day_counts(session, fix=not check))):
+                             ("stats_assessment_day", rebuild_day_counts(session, fix=not check)),
+                             # after elder_state: they count its rows as stored
+                             ("stats_elder_level", rebuild_level_counts(session, fix=not check)),
+                             ("stats_elder_due", rebuild_due_counts(session, fix=not check))):
             count = 0
             for row_id, fields in drifts:
                 count += 1

@@ -3,7 +3,10 @@ per parent record, computed from history by the domain's `compute_states`, refre
 operations in their own transaction and rebuilt in batches by `yiyang repair-state`.
 
 A domain describes its table with a `StateTable` (the parent model, the state model, the key
-column, the compared fields and the compute function); `refresh` and `rebuild` do the rest.
+column, the compared fields, the compute function and, for counters kept over the state rows,
+`on_change`); `refresh` and `rebuild` do the rest. `refresh` takes the state row's lock before it
+reads the history, so two transactions refreshing one row take turns and the second reads what
+the first committed (no stale row, no counter moved twice from the same old value).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ class StateTable:
     key: str  # the state model's key column, the parent's id (elder_id, facility_id)
     fields: tuple[str, ...]  # the stored fields a rebuild compares
     compute: Callable[[Session, Iterable[int]], dict[int, dict[str, Any]]]  # id → wanted fields
+    # called by `refresh` with the row's fields before and after (None: no row), in its transaction
+    on_change: Callable[[Session, dict[str, Any] | None, dict[str, Any] | None], None] | None = None
 
 
 @dataclass
@@ -44,21 +49,26 @@ def refresh(session: Session, table: StateTable, row_id: int | None) -> Any:
     if row_id is None:
         return None
     session.flush()
+    # The lock first (PostgreSQL; SQLite has one writer): the history read below then sees what
+    # a concurrent refresh of the same row committed.
+    row = session.get(table.model, row_id, with_for_update=True, populate_existing=True)
     wanted = table.compute(session, [row_id]).get(row_id)
-    row = session.get(table.model, row_id)
+    before = {name: getattr(row, name) for name in table.fields} if row is not None else None
     if wanted is None:
         if row is not None:
             session.delete(row)
             session.flush()
-        return None
-    if row is None:
-        row = table.model(**{table.key: row_id}, **wanted)
     else:
-        for name, value in wanted.items():
-            setattr(row, name, value)
-    session.add(row)
-    session.flush()
-    return row
+        if row is None:
+            row = table.model(**{table.key: row_id}, **wanted)
+        else:
+            for name, value in wanted.items():
+                setattr(row, name, value)
+        session.add(row)
+        session.flush()
+    if table.on_change is not None and before != wanted:
+        table.on_change(session, before, wanted)
+    return row if wanted is not None else None
 
 
 def _batches(session: Session, parent: Any, size: int) -> Iterator[list[int]]:

@@ -14,7 +14,15 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlmodel import Session
 
 from accounts.models import Organisation
-from assessment.models import NO_LEVEL, AssessmentDayCount, ElderState, Entitlement
+from assessment.counts import month_of
+from assessment.models import (
+    NO_LEVEL,
+    AssessmentDayCount,
+    ElderDueCount,
+    ElderLevelCount,
+    ElderState,
+    Entitlement,
+)
 from assessment.queries import DUE_SOON_DAYS
 from core.timeutil import utcnow
 from rating.models import CorrectiveAction, Facility, FacilityState
@@ -103,33 +111,49 @@ def assessments(session: Session, filters: Filters) -> Table:
 
 
 def levels_now(session: Session, filters: Filters) -> Table:
-    """Elders by their current level (latest approved assessment), by district: elder_state."""
-    stmt = (select(ElderState.organisation_id, ElderState.level_code, func.count())
-            .where(ElderState.organisation_id.in_(filters.orgs), ElderState.level_code.is_not(None))  # type: ignore[attr-defined, union-attr]
-            .group_by(ElderState.organisation_id, ElderState.level_code))
+    """Elders by their current level (latest approved assessment), by district: summed from their
+    counter per organisation, instrument and level (stats_elder_level, kept with elder_state)."""
+    total = func.sum(ElderLevelCount.count)
+    stmt = (select(ElderLevelCount.organisation_id, ElderLevelCount.level_code, total)
+            .where(ElderLevelCount.organisation_id.in_(filters.orgs))  # type: ignore[attr-defined]
+            .group_by(ElderLevelCount.organisation_id, ElderLevelCount.level_code)
+            .having(total != 0))
     return _table(session, filters, ("level",), stmt)
 
 
 def reassessments_due(session: Session, filters: Filters, soon_days: int = DUE_SOON_DAYS) -> Table:
     """Elders whose reassessment is overdue or due within `soon_days` and not under way, by
-    district (as the list assessment.lists.due_page): elder_state's (organisation, due) index."""
+    district (as the list assessment.lists.due_page). The months before this one are summed from
+    their counter (stats_elder_due); only this month's days up to the horizon are counted from
+    elder_state, through its (organisation, due) index."""
     today = filters.today
+    this_month = month_of(today)
+    earlier = (select(ElderDueCount.organisation_id, literal("overdue"), func.sum(ElderDueCount.count))
+               .where(ElderDueCount.organisation_id.in_(filters.orgs),  # type: ignore[attr-defined]
+                      ElderDueCount.due_month < this_month)  # type: ignore[operator]
+               .group_by(ElderDueCount.organisation_id))
     kind = case((ElderState.next_due_on < today, literal("overdue")), else_=literal("soon"))  # type: ignore[operator]
-    stmt = (select(ElderState.organisation_id, kind, func.count())
-            .where(ElderState.organisation_id.in_(filters.orgs),  # type: ignore[attr-defined]
-                   ElderState.open_assessment_id.is_(None), ElderState.next_due_on.is_not(None),  # type: ignore[union-attr]
-                   ElderState.next_due_on <= today + timedelta(days=soon_days))  # type: ignore[operator]
-            .group_by(ElderState.organisation_id, kind))
-    return _table(session, filters, ("kind",), stmt)
+    window = (select(ElderState.organisation_id, kind, func.count())
+              .where(ElderState.organisation_id.in_(filters.orgs),  # type: ignore[attr-defined]
+                     ElderState.open_assessment_id.is_(None),  # type: ignore[union-attr]
+                     ElderState.next_due_on >= this_month,  # type: ignore[operator]
+                     ElderState.next_due_on <= today + timedelta(days=soon_days))  # type: ignore[operator]
+              .group_by(ElderState.organisation_id, kind))
+    units = _units(session, filters)
+    counts = units.fold(row for stmt in (earlier, window) for row in session.execute(stmt) if row[-1])
+    return Table(("kind",), counts, units)
 
 
 def entitlements(session: Session, filters: Filters) -> Table:
     """Elders whose current level has an entitlement row (their organisation's or the nearest
     ancestor's, as assessment.queries.entitlement_for) and the monthly subsidy it pays, by
-    district and level. `counts` holds elders; `extra["fen"]` the subsidy in fen per key."""
-    stmt = (select(ElderState.organisation_id, ElderState.instrument_id, ElderState.level_code, func.count())
-            .where(ElderState.organisation_id.in_(filters.orgs), ElderState.level_code.is_not(None))  # type: ignore[attr-defined, union-attr]
-            .group_by(ElderState.organisation_id, ElderState.instrument_id, ElderState.level_code))
+    district and level, from stats_elder_level. `counts` holds elders; `extra["fen"]` the subsidy
+    in fen per key."""
+    total = func.sum(ElderLevelCount.count)
+    stmt = (select(ElderLevelCount.organisation_id, ElderLevelCount.instrument_id, ElderLevelCount.level_code, total)
+            .where(ElderLevelCount.organisation_id.in_(filters.orgs))  # type: ignore[attr-defined]
+            .group_by(ElderLevelCount.organisation_id, ElderLevelCount.instrument_id, ElderLevelCount.level_code)
+            .having(total != 0))
     rows = list(session.execute(stmt))
     paths = dict(session.execute(select(Organisation.id, Organisation.path)
                                  .where(Organisation.id.in_({r[0] for r in rows}))).all()) if rows else {}  # type: ignore[union-attr]

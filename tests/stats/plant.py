@@ -7,7 +7,7 @@ import itertools
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from assessment.counts import count_approval
+from assessment.counts import count_approval, move_elder_counts
 from assessment.models import Assessment, AssessmentSignature, Elder, ElderState, Entitlement
 from core.timeutil import utcnow
 from rating.models import CorrectiveAction, Facility, FacilityState, Inspection
@@ -24,10 +24,12 @@ def elder(org: Any, *, level: int | None = None, due: date | None = None, open_i
                 id_number_enc="x", id_number_hash=f"hash-{n}-{org.id}", id_number_masked="1101**********0001")
     session.add(row)
     session.flush()
-    session.add(ElderState(elder_id=row.id, organisation_id=org.id, level_code=level,
-                           level_label=None if level is None else f"等级{level}", next_due_on=due,
-                           open_assessment_id=open_id, instrument_id="gbt42195-2022" if level is not None else None))
+    fields = {"organisation_id": org.id, "level_code": level, "level_label": None if level is None else f"等级{level}",
+              "next_due_on": due, "open_assessment_id": open_id,
+              "instrument_id": "gbt42195-2022" if level is not None else None}
+    session.add(ElderState(elder_id=row.id, **fields))
     session.flush()
+    move_elder_counts(session, None, fields)  # as core.state.refresh does: the statistics read the counters
     return row
 
 
