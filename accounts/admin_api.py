@@ -12,7 +12,8 @@ from sqlmodel import select
 from accounts import operations as ops
 from accounts import organisations as orgs
 from accounts.models import ORG_KINDS, Organisation, OrganisationContract, User
-from accounts.queries import managed_org_ids, users_page, visible_organisations
+from accounts.queries import managed_org_ids, users_page
+from accounts.tree import level_page
 from core.api import ApiError, api_route, date_field, json_body, require_fields
 from core.auth import ROLES, current_actor
 from core.db import EditConflict, get_session, valid_id
@@ -23,8 +24,7 @@ ORG_PUBLIC = {
     "type": "object",
     "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"},
                    "kind_label": {"type": "string"}, "parent_id": {"type": "integer", "nullable": True},
-                   "is_active": {"type": "boolean"}, "version": {"type": "integer"},
-                   "children": {"type": "array", "items": {"type": "object"}}},
+                   "is_active": {"type": "boolean"}, "version": {"type": "integer"}},
 }
 ORG_CREATE = {
     "type": "object", "required": ["name", "kind"],
@@ -67,8 +67,8 @@ USER_PUBLIC = {
 
 
 def org_public(org: Organisation, kind_labels: dict[str, str] | None = None) -> dict[str, Any]:
-    """`kind_labels`: the kinds already translated, when a whole tree is answered (a lookup in the
-    catalogue per node was most of the time of a tree of 3,000)."""
+    """`kind_labels`: the kinds already translated, when a list is answered (one catalogue lookup
+    per list, not per organisation)."""
     label = kind_labels.get(org.kind, org.kind) if kind_labels is not None else _(ORG_KINDS.get(org.kind, org.kind))
     return {"id": org.id, "name": org.name, "kind": org.kind, "kind_label": label,
             "parent_id": org.parent_id, "is_active": org.is_active, "version": org.version}
@@ -93,18 +93,37 @@ def managed_organisation(org_id: Any, item: str) -> Organisation:
     return org
 
 
-@api_route("/organisations", methods=["GET"], roles=(), summary="可见的机构树 / the organisation tree I may see",
-           responses={200: {"type": "object", "properties": {"items": {"type": "array", "items": ORG_PUBLIC}}}})
+ORG_QUERY = [{"name": "parent", "in": "query", "required": False, "schema": {"type": "integer"},
+              "description": "上级机构编号：列出它的直接下级（不填：我能看到的最上级机构，即本机构和签约区域）；"
+                             "与 q 同用时在它及其下级中查找 / parent id: its direct children (default: my visible "
+                             "roots); with q, search its subtree"},
+             {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
+              "description": "名称包含（在可见范围内查找，按字面匹配）/ name contains, anywhere I may see"},
+             {"name": "kind", "in": "query", "required": False, "schema": {"type": "string", "enum": KINDS},
+              "description": "类型 / kind"},
+             {"name": "active", "in": "query", "required": False, "schema": {"type": "string", "enum": ["0", "1"]},
+              "description": "1：启用；0：停用 / 1: active, 0: deactivated"}]
+ORG_LISTED = {"type": "object", "properties": {
+    **ORG_PUBLIC["properties"], "child_count": {"type": "integer", "description": "直接下级的数目 / direct children"},
+    "has_children": {"type": "boolean"}}}
+
+
+@api_route("/organisations", methods=["GET"], roles=(), query=ORG_QUERY + query_params("cursor", "limit"),
+           summary="可见的机构，一次一层：某机构的直接下级或按名称查找，按名称排序；分页 / the organisations I may "
+                   "see, one level at a time (parent) or found by name (q), by name; paged (cursor, limit 1-500, "
+                   "default 50)",
+           responses={200: {"type": "object", "properties": {"items": {"type": "array", "items": ORG_LISTED},
+                                                             "next_cursor": {"type": ["string", "null"]}}}})
 def list_organisations() -> Any:
-    db, user = get_session(), current_actor()
-    rows = visible_organisations(db, user)
+    db = get_session()
+    try:
+        level = level_page(db, current_actor(), request.args, page_params(request.args), count_cap=None)
+    except PagingError as error:
+        raise ApiError(422, "invalid_input", error.message, [{"item": error.item, "message": error.message}]) from None
     labels = {kind: _(label) for kind, label in ORG_KINDS.items()}
-    nodes = {o.id: {**org_public(o, labels), "children": []} for o in rows}
-    roots: list[dict[str, Any]] = []
-    for org in rows:
-        node = nodes[org.id]
-        (nodes[org.parent_id]["children"] if org.parent_id in nodes else roots).append(node)
-    return jsonify({"items": roots})
+    items = [{**org_public(o, labels), "child_count": level.child_counts.get(o.id, 0),  # type: ignore[arg-type]
+              "has_children": o.id in level.child_counts} for o in level.page.items]
+    return jsonify({"items": items, "next_cursor": level.page.next_cursor})
 
 
 @api_route("/organisations", methods=["POST"], roles=("admin",), summary="新建机构 / create an organisation",

@@ -47,6 +47,10 @@ class Organisation(SQLModel, table=True):
     version: int = Field(default=1)
 
 
+# One level of the tree in name order (accounts.tree): children of a parent by (name, id).
+Index("ix_organisation_parent_name", Organisation.parent_id, Organisation.name, Organisation.id)
+
+
 class OrganisationContract(SQLModel, table=True):
     """A third-party agency's contract over an area: while it runs, the agency's people see and
     assess the records of that organisation's subtree as if it were their own."""

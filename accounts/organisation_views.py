@@ -14,11 +14,13 @@ from sqlmodel import select
 
 from accounts import organisations as orgs
 from accounts.models import ORG_KINDS, Organisation, OrganisationContract
-from accounts.queries import managed_org_ids, visible_organisations
+from accounts.queries import is_managed
+from accounts.tree import level_page, move_candidates
 from accounts.views import bp
 from core.auth import require_roles
 from core.db import EditConflict, get_session, valid_id
 from core.navigation import register_home_card, register_nav
+from core.paging import PagingError, page_params
 
 register_nav("accounts.organisations", _l("机构"), roles=("admin",), order=89)
 register_home_card("accounts.organisations", _l("机构管理"), _l("建立区县、街道、社区和第三方评估机构，签约服务区域"),
@@ -30,22 +32,16 @@ def _messages(error: orgs.OrganisationError) -> list[str]:
 
 
 def _managed(db: Any, key: Any) -> Organisation | None:
-    org_id = valid_id(key)
-    if org_id is None or org_id not in managed_org_ids(db, current_user):
-        return None
-    return db.get(Organisation, org_id)  # type: ignore[no-any-return]
-
-
-def _tree(db: Any) -> list[tuple[Organisation, int]]:
-    """(organisation, depth) in tree order: paths sort parents before their children."""
-    rows = visible_organisations(db, current_user)
-    base = min((o.path.count("/") for o in rows), default=2)
-    return [(o, o.path.count("/") - base) for o in rows]
+    org_id = valid_id(key.strip() if isinstance(key, str) else key)
+    org = db.get(Organisation, org_id) if org_id is not None else None
+    return org if is_managed(db, current_user, org) else None
 
 
 @bp.route("/admin/organisations", methods=["GET", "POST"])
 @require_roles("admin")
 def organisations() -> Any:
+    """One level of the tree (`parent`, default the user's roots) or a name search (`q`),
+    keyset-paged (accounts.tree.level_page); the form adds an organisation under the level's node."""
     db = get_session()
     problems: list[str] = []
     typed = {"name": "", "kind": "", "parent_id": ""}
@@ -62,14 +58,25 @@ def organisations() -> Any:
                 problems += _messages(error)
             else:
                 flash(_("已新建机构：%(name)s", name=org.name), "success")
-                return redirect(url_for("accounts.organisations"))
-    managed = set(managed_org_ids(db, current_user))
-    # Labels and the link are made once, not per row: a province's tree has thousands of rows.
+                return redirect(url_for("accounts.organisations", parent=parent.id))
+    level, problem, status = None, None, 422 if problems else 200
+    try:
+        level = level_page(db, current_user, request.args, page_params(request.args))
+    except PagingError as error:
+        problem, status = error.message, 422
+    own = db.get(Organisation, current_user.organisation_id)
+    managed = {o.id for o in ([level.node] if level and level.node else []) + (level.page.items if level else [])
+               if own is not None and o.path.startswith(own.path)}
+    # The form's parents: the level's node and the organisations on this page, those managed and active.
+    parents = [] if level is None or level.searching else [
+        o for o in ([level.node] if level.node else []) + level.page.items if o.id in managed and o.is_active]
+    if not typed["parent_id"] and parents:
+        typed["parent_id"] = str(parents[0].id)
     labels = {"kinds": {code: _(label) for code, label in ORG_KINDS.items()}, "active": _("启用"),
-              "inactive": _("停用"), "manage": _("管理"), "contracted": _("签约区域"),
-              "link": url_for("accounts.organisation", organisation_id=0)[:-1]}
-    return render_template("accounts/organisations.html", tree=_tree(db), kinds=ORG_KINDS, managed=managed,
-                           labels=labels, problems=problems, typed=typed), 422 if problems else 200
+              "inactive": _("停用"), "manage": _("管理"), "contracted": _("签约区域"), "none": _("无")}
+    return render_template("accounts/organisations.html", level=level, kinds=ORG_KINDS, managed=managed,
+                           parents=parents, labels=labels, problems=problems, problem=problem,
+                           typed=typed), status
 
 
 @bp.route("/admin/organisations/<int:organisation_id>", methods=["GET", "POST"])
@@ -90,14 +97,16 @@ def organisation(organisation_id: int) -> Any:
             flash(_("已保存。"), "success")
             return redirect(url_for("accounts.organisation", organisation_id=org.id))
         db.refresh(org)  # every refusal comes before a write: show what is stored
-    managed = managed_org_ids(db, current_user)
-    parents = [o for o in visible_organisations(db, current_user)
-               if o.id in managed and not o.path.startswith(org.path) and o.is_active]
+    own = db.get(Organisation, current_user.organisation_id)
+    find = request.args.get("find", "").strip()[:200]
+    candidates = move_candidates(db, org, own, find) if own is not None else []
     contracts = list(db.exec(select(OrganisationContract).where(OrganisationContract.agency_id == org.id)
                              .order_by(OrganisationContract.id)))  # type: ignore[arg-type]
-    areas = {o.id: o for o in visible_organisations(db, current_user)}
-    return render_template("accounts/organisation.html", org=org, kinds=ORG_KINDS, parents=parents,
-                           contracts=contracts, areas=areas, problems=problems,
+    # Only the organisations named on this page: the parent and the contracts' areas.
+    wanted = {c.organisation_id for c in contracts} | ({org.parent_id} if org.parent_id else set())
+    areas = {o.id: o for o in db.exec(select(Organisation).where(Organisation.id.in_(wanted)))} if wanted else {}  # type: ignore[union-attr]
+    return render_template("accounts/organisation.html", org=org, kinds=ORG_KINDS, candidates=candidates,
+                           find=find, contracts=contracts, areas=areas, problems=problems,
                            is_own=org.id == current_user.organisation_id), 422 if problems else 200
 
 
@@ -105,7 +114,7 @@ def _apply(db: Any, org: Organisation, action: str) -> list[str]:
     form = request.form
     try:
         if action == "save":
-            moving = form.get("parent_id", "") != str(org.parent_id or "")
+            moving = form.get("parent_id", "").strip() != str(org.parent_id or "")
             parent = _managed(db, form.get("parent_id")) if moving else None
             if moving and (parent is None or org.id == current_user.organisation_id):
                 return [_("请选择您管理范围内的上级机构；不能移动自己所在的机构。")]

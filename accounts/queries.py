@@ -46,6 +46,34 @@ def managed_org_ids(session: Session, user: User) -> list[int]:
     return subtree_ids(session, user.organisation_id)
 
 
+def visible_roots(session: Session, user: User) -> list[Organisation]:
+    """The tops of what the user may see (visible_org_ids' rule, as subtrees): their own
+    organisation and the areas of running contracts, none inside another, in path order. A few
+    rows, so a level or a search is a prefix test on the path instead of thousands of ids."""
+    ids = [user.organisation_id, *contracted_areas(session, user.organisation_id)]
+    rows = session.exec(select(Organisation).where(Organisation.id.in_(ids))  # type: ignore[union-attr]
+                        .order_by(Organisation.path))
+    roots: list[Organisation] = []
+    for org in rows:  # a path sorts before the paths below it
+        if not any(org.path.startswith(root.path) for root in roots):
+            roots.append(org)
+    return roots
+
+
+def under_any(roots: list[Organisation]) -> Any:
+    """SQL: the organisation lies in one of these subtrees (false for none)."""
+    from sqlalchemy import false
+
+    clauses = [Organisation.path.startswith(root.path) for root in roots]  # type: ignore[attr-defined]
+    return or_(*clauses) if clauses else false()
+
+
+def is_managed(session: Session, user: User, organisation: Organisation | None) -> bool:
+    """`organisation` is in managed_org_ids (the user's own subtree), tested on its path alone."""
+    own = session.get(Organisation, user.organisation_id)
+    return organisation is not None and own is not None and organisation.path.startswith(own.path)
+
+
 def managed_organisations(session: Session, user: User) -> list[Organisation]:
     """The organisations of `managed_org_ids`, in tree order (the pages' choices)."""
     ids = managed_org_ids(session, user)

@@ -1,5 +1,5 @@
 """The users list (page and API): keyset-paged with filters, nothing lost or repeated while users
-are added; the organisation tree costs the same statements for 3 organisations or 40."""
+are added; a level of the organisation tree costs the same statements for 3 organisations or 43."""
 
 from __future__ import annotations
 
@@ -102,12 +102,18 @@ def test_user_and_organisation_lists_cost_the_same_statements_for_any_size(clien
     assert small == large
     page = client.application.test_client()
     login(page, staff["admin"])
-    trees = []
-    for extra in (0, 40):
+    district = staff["district1"]
+    levels = []
+    for extra in (3, 40):  # a small level, then a large one: the same statements
         for n in range(extra):
-            OrganisationFactory(name=f"社区{n}", kind="community", parent=staff["district1" if n % 2 else "district2"])
+            OrganisationFactory(name=f"社区{len(levels)}-{n}", kind="community", parent=district)
         db_session.commit()
-        trees.append((statements_per_page(client, db_session, "/api/v1/organisations", headers),
-                      statements_per_page(page, db_session, "/admin/organisations")))
-        assert ("社区39" in page.get("/admin/organisations").get_data(as_text=True)) == bool(extra)
-    assert trees[0] == trees[1], trees  # no statement per organisation, on the API or the page
+        levels.append([statements_per_page(client, db_session, f"/api/v1/organisations?parent={district.id}&limit=500",
+                                           headers),
+                       statements_per_page(page, db_session, f"/admin/organisations?parent={district.id}&limit=500"),
+                       statements_per_page(client, db_session, "/api/v1/organisations?q=社区&limit=500", headers),
+                       statements_per_page(page, db_session, "/admin/organisations?q=社区&limit=500"),
+                       statements_per_page(page, db_session, "/admin/organisations")])
+        assert ("社区1-39" in page.get(f"/admin/organisations?parent={district.id}&limit=500")
+                .get_data(as_text=True)) == (len(levels) == 2)
+    assert levels[0] == levels[1], levels  # no statement per organisation, on the API or the page

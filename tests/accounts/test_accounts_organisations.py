@@ -24,17 +24,16 @@ def test_a_bureau_builds_its_tree_and_an_agency_works_only_under_contract(client
     agency = _create(client, headers, name="康乐评估公司", kind="agency", parent_id=org_tree["city"].id).get_json()
     assert agency["kind_label"] == "第三方评估机构"
 
-    tree = client.get("/api/v1/organisations", headers=headers).get_json()["items"]
-    city = tree[0]
-    assert city["id"] == org_tree["city"].id
-    names = {child["name"] for child in city["children"]}
-    assert {"新区", "康乐评估公司", "测试一区", "测试二区"} <= names
+    roots = client.get("/api/v1/organisations", headers=headers).get_json()["items"]
+    assert [root["id"] for root in roots] == [org_tree["city"].id] and roots[0]["child_count"] == 4
+    children = client.get(f"/api/v1/organisations?parent={org_tree['city'].id}", headers=headers).get_json()["items"]
+    assert {child["name"] for child in children} == {"新区", "康乐评估公司", "测试一区", "测试二区"}
 
     user = client.post("/api/v1/users", headers=headers, json={
         "username": "kangle1", "organisation_id": agency["id"], "roles": ["assessor"], "password": TEST_PASSWORD})
     assert user.status_code == 201, user.get_json()
     kangle = api_token(client, _user("kangle1"))
-    seen = lambda: {o["id"] for o in _flatten(client.get("/api/v1/organisations", headers=kangle).get_json()["items"])}  # noqa: E731
+    seen = lambda: {o["id"] for o in walk_tree(client, kangle)}  # noqa: E731
     assert seen() == {agency["id"]}
     contract = client.post(f"/api/v1/organisations/{agency['id']}/contracts", headers=headers,
                            json={"organisation_id": new_district["id"]})
@@ -54,11 +53,15 @@ def _user(username: str) -> Any:
     return current_session().exec(select(User).where(User.username == username)).one()
 
 
-def _flatten(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for node in nodes:
-        out.append(node)
-        out += _flatten(node["children"])
+def walk_tree(client: Any, headers: dict[str, str]) -> list[dict[str, Any]]:
+    """Every organisation the API shows, opening each level that has children."""
+    out: list[dict[str, Any]] = []
+    levels = ["/api/v1/organisations?limit=500"]
+    while levels:
+        body = client.get(levels.pop(), headers=headers).get_json()
+        assert body["next_cursor"] is None
+        out += body["items"]
+        levels += [f"/api/v1/organisations?limit=500&parent={o['id']}" for o in body["items"] if o["has_children"]]
     return out
 
 
@@ -122,7 +125,9 @@ def test_the_pages_create_edit_and_contract(client, org_tree):
 
     admin = UserFactory(organisation=org_tree["city"], roles="admin")
     login(client, admin)
-    page = client.get("/admin/organisations")
+    page = client.get("/admin/organisations").get_data(as_text=True)
+    assert "测试市" in page and "测试一区" not in page  # one level at a time: the city, then its districts
+    page = client.get(f"/admin/organisations?parent={org_tree['city'].id}")
     assert page.status_code == 200 and "测试一区" in page.get_data(as_text=True)
     made = client.post("/admin/organisations", data={"name": "北街道", "kind": "street",
                                                      "parent_id": str(org_tree["district1"].id)})

@@ -103,8 +103,9 @@ def test_an_agency_under_contract_sees_and_assesses_only_there(client, org_tree)
     made = client.post("/admin/organisations", data={"name": "康乐评估公司", "kind": "agency",
                                                      "parent_id": str(org_tree["city"].id)})
     assert made.status_code == 302
-    agency = next(o for o in client.get("/api/v1/organisations", headers=headers).get_json()["items"][0]["children"]
-                  if o["name"] == "康乐评估公司")
+    agency = client.get(f"/api/v1/organisations?parent={org_tree['city'].id}&q=康乐",
+                        headers=headers).get_json()["items"][0]
+    assert agency["name"] == "康乐评估公司"
     contract = client.post(f"/admin/organisations/{agency['id']}",
                            data={"action": "contract", "area_id": str(org_tree["district2"].id), "valid_until": ""})
     assert contract.status_code == 302
