@@ -51,6 +51,8 @@ PAGES = [  # (name, url, roles that may open it)
     ("page_public_register", "/rating/register", "rating"),
     ("page_users", "/admin/users", "admin"),
     ("page_users_filtered", "/admin/users?role=assessor&active=1", "admin"),
+    ("page_organisations", "/admin/organisations", "admin"),
+    ("page_organisations_search", "/admin/organisations?q=%E5%8C%BA", "admin"),  # 区: every district
 ]
 APIS = [
     ("api_elders", "/api/v1/elders?limit=50", "assessor"),
@@ -73,6 +75,8 @@ APIS = [
     ("api_public_register", "/api/v1/public/register?limit=50", "rating"),
     ("api_users", "/api/v1/users?limit=50", "admin"),
     ("api_users_filtered", "/api/v1/users?role=assessor&active=1&q=assessor", "admin"),
+    ("api_organisations", "/api/v1/organisations?limit=50", "admin"),
+    ("api_organisations_search", "/api/v1/organisations?q=%E5%8C%BA&limit=50", "admin"),
 ]
 USERS = {"admin": "admin", "district": "assessor1", "inspector": "inspector1", "reviewer": "reviewer1"}
 AUDIENCES = {"assessor": ("admin", "district"), "rating": ("admin", "inspector"), "admin": ("admin",),

@@ -86,6 +86,10 @@ def test_roots_children_counts_and_filters(client, tree):
     assert {o["id"] for o in _get(client, headers, f"q=街道&parent={tree['district2'].id}")["items"]} == \
         {o.id for o in tree["east"]}
     assert _get(client, headers, "q=%25")["items"] == [] and _get(client, headers, "q=无关")["items"] == []
+    documented = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/organisations"]["get"]
+    assert {p["name"] for p in documented["parameters"]} >= {"parent", "q", "kind", "active", "cursor", "limit"}
+    listed = documented["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+    assert {"child_count", "has_children"} <= set(listed["items"]["items"]["properties"]) and "next_cursor" in listed
     for query, item in (("parent=x", "parent"), (f"parent={tree['other'].id}", "parent"),
                         (f"parent={tree['province'].id}", "parent"), ("kind=planet", "kind"),
                         ("active=2", "active"), ("limit=501", "limit"), ("cursor=%21", "cursor")):
@@ -140,7 +144,7 @@ def test_the_level_page_breadcrumb_counts_paging_and_search(client, tree):
     names, url = [], f"/admin/organisations?parent={d1.id}&limit=10"
     while url:
         html = client.get(url).get_data(as_text=True)
-        names += [row.split(">", 1)[1].split("<")[0] for row in html.split(f'<td><a href="/admin/organisations?parent=')[1:]]
+        names += [row.split(">", 1)[1].split("<")[0] for row in html.split('<td><a href="/admin/organisations?parent=')[1:]]
         url = html.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&") if 'rel="next"' in html else ""
     assert names == [o.name for o in streets]  # s00…s22 in order, each once
     assert "共 23 条" in client.get(f"/admin/organisations?parent={d1.id}").get_data(as_text=True)
