@@ -64,12 +64,10 @@ def organisations() -> Any:
         level = level_page(db, current_user, request.args, page_params(request.args))
     except PagingError as error:
         problem, status = error.message, 422
-    own = db.get(Organisation, current_user.organisation_id)
-    managed = {o.id for o in ([level.node] if level and level.node else []) + (level.page.items if level else [])
-               if own is not None and o.path.startswith(own.path)}
+    shown = ([level.node] if level.node else []) + level.page.items if level else []
+    managed = {o.id for o in shown if is_managed(db, current_user, o)}
     # The form's parents: the level's node and the organisations on this page, those managed and active.
-    parents = [] if level is None or level.searching else [
-        o for o in ([level.node] if level.node else []) + level.page.items if o.id in managed and o.is_active]
+    parents = [] if level is None or level.searching else [o for o in shown if o.id in managed and o.is_active]
     if not typed["parent_id"] and parents:
         typed["parent_id"] = str(parents[0].id)
     labels = {"kinds": {code: _(label) for code, label in ORG_KINDS.items()}, "active": _("启用"),
