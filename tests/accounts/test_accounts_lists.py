@@ -113,7 +113,8 @@ def test_user_and_organisation_lists_cost_the_same_statements_for_any_size(clien
                        statements_per_page(page, db_session, f"/admin/organisations?parent={district.id}&limit=500"),
                        statements_per_page(client, db_session, "/api/v1/organisations?q=社区&limit=500", headers),
                        statements_per_page(page, db_session, "/admin/organisations?q=社区&limit=500"),
-                       statements_per_page(page, db_session, "/admin/organisations")])
+                       statements_per_page(page, db_session, "/admin/organisations"),
+                       statements_per_page(page, db_session, f"/admin/organisations/{staff['district2'].id}?find=社区")])
         assert ("社区1-39" in page.get(f"/admin/organisations?parent={district.id}&limit=500")
                 .get_data(as_text=True)) == (len(levels) == 2)
     assert levels[0] == levels[1], levels  # no statement per organisation, on the API or the page
