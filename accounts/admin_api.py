@@ -12,7 +12,7 @@ from sqlmodel import select
 from accounts import operations as ops
 from accounts import organisations as orgs
 from accounts.models import ORG_KINDS, Organisation, OrganisationContract, User
-from accounts.queries import managed_org_ids, users_page
+from accounts.queries import is_managed, users_page
 from accounts.tree import level_page
 from core.api import ApiError, api_route, date_field, json_body, require_fields
 from core.auth import ROLES, current_actor
@@ -85,7 +85,7 @@ def managed_organisation(org_id: Any, item: str) -> Organisation:
     db, user = get_session(), current_actor()
     key = valid_id(org_id)
     org = db.get(Organisation, key) if key is not None else None
-    if org is None or org.id not in managed_org_ids(db, user):
+    if org is None or not is_managed(db, user, org):
         if item == "id":
             raise ApiError(404, "not_found", _("不存在或无权查看。"))
         raise ApiError(422, "invalid_input", _("上级机构不存在或不在您管理的范围内"),

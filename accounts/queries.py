@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from flask import abort, g
-from sqlalchemy import Select, literal, or_
+from sqlalchemy import Select, false, literal, or_
 from sqlmodel import Session, select
 
 from accounts.models import Organisation, OrganisationContract, User
@@ -62,8 +62,6 @@ def visible_roots(session: Session, user: User) -> list[Organisation]:
 
 def under_any(roots: list[Organisation]) -> Any:
     """SQL: the organisation lies in one of these subtrees (false for none)."""
-    from sqlalchemy import false
-
     clauses = [Organisation.path.startswith(root.path) for root in roots]  # type: ignore[attr-defined]
     return or_(*clauses) if clauses else false()
 
