@@ -161,7 +161,7 @@ class ElderImporter(Importer):
         table = Elder.__table__  # type: ignore[attr-defined]
         inserted = context.session.execute(insert(table).returning(table.c.id, table.c.organisation_id, table.c.name),
                                            rows).all()
-        insert_grams(context.session, [(elder_id, name) for elder_id, _org, name in inserted])  # name search
+        insert_grams(context.session, inserted)  # name search
         created = [(elder_id, org_id) for elder_id, org_id, _name in inserted]
         # A new elder's state: no assessment yet (what assessment.state.compute_states gives).
         context.session.execute(insert(ElderState.__table__), [  # type: ignore[attr-defined]

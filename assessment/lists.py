@@ -90,7 +90,8 @@ def elders_page(session: Session, user: User, args: Mapping[str, Any], params: P
     elif q:  # the gram index, already in the list's order (assessment.names)
         gram, whole_text = search_gram(q)
         stmt = stmt.join(ElderNameGram, and_(ElderNameGram.elder_id == Elder.id,  # type: ignore[arg-type]
-                                             ElderNameGram.gram == gram))
+                                             ElderNameGram.gram == gram,
+                                             ElderNameGram.organisation_id.in_(orgs)))  # type: ignore[attr-defined]
         sort = [Sort(ElderNameGram.name), Sort(ElderNameGram.elder_id)]  # the same values as name, id
         if whole_text:  # three characters or more: also the whole text (trigram index on PostgreSQL)
             stmt = stmt.where(literal_contains(Elder.name, q))

@@ -69,15 +69,19 @@ class Elder(SQLModel, table=True):
 
 class ElderNameGram(SQLModel, table=True):
     """Each character and each pair of neighbouring characters of an elder's name (lower case),
-    one row each, with the name: a one- or two-character search (`王`, `秀英`) reads the primary
-    key (gram, name, elder_id) in the elder list's own order and stops after one page, however
-    common the character (assessment.names; written with the name, rebuilt by repair-state)."""
+    one row each, with the name and the elder's organisation: a one- or two-character search
+    (`王`, `秀英`) reads the primary key (gram, name, elder_id) in the elder list's own order and
+    stops after one page, however common the character; a district's search and its count read
+    (gram, organisation_id, name, elder_id) instead of skipping the other districts' elders
+    (assessment.names; written with the name and the organisation, rebuilt by repair-state)."""
 
     __tablename__ = "elder_name_gram"
+    __table_args__ = (Index("ix_elder_name_gram_org", "gram", "organisation_id", "name", "elder_id"),)
 
     gram: str = Field(primary_key=True, max_length=2)
     name: str = Field(primary_key=True, max_length=100)
     elder_id: int = Field(primary_key=True, foreign_key="elder.id", index=True)
+    organisation_id: int  # the elder's (a copy, kept with it: no foreign key of its own)
 
 
 class Assessment(SQLModel, table=True):

@@ -171,7 +171,7 @@ def _elders(rng: random.Random, writer: Writer, chain: Chain, elders: int, field
                 "contact_name": name[0] + "家属", "contact_phone_enc": None, "contact_phone_masked": None,
                 "legal_basis": "statutory", "consent_by": "", "consent_at": None, "created_by_id": assessors[0].id,
                 "created_at": created, "updated_at": created, "version": 1})
-            g_rows += gram_rows(elder_id, name)  # name search (assessment.names)
+            g_rows += gram_rows(elder_id, name, org.id)  # name search (assessment.names)
             chain.add(created, assessors[0], "elder.register", "elder", elder_id,
                       {"name": name, "id_number": "***", "legal_basis": "statutory"})
             state = _assessments(rng, chain, a_rows, elder_id, org, created, now, assessment_id, templates,

@@ -202,8 +202,7 @@ def update_elder(*, session: Session, actor: User, elder: Elder, data: ElderInpu
     session.flush()
     record_event(session=session, action="elder.update", target=elder, actor=actor,
                  changes={"fields": changed})
-    if "name" in changed:
-        index_name(session, elder)
+    index_name(session, elder)  # the name or the organisation (set by the caller) may have changed
     refresh_elder_state(session, elder.id)
     return elder
 

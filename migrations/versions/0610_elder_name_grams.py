@@ -33,17 +33,26 @@ def upgrade() -> None:
 
 
 def _fill() -> None:
-    """The grams of the elders already registered, 2,000 elders at a time (the same code as
-    `yiyang repair-state`), then fresh statistics for the planner."""
-    from sqlmodel import Session
-
-    from assessment.names import rebuild_name_grams
+    """The grams of the elders already registered, 2,000 elders at a time, then fresh statistics
+    for the planner. Written against this revision's columns only (a later revision adds
+    organisation_id and fills it), with the one rule of what a gram is (assessment.names.name_grams)."""
+    from assessment.names import name_grams
 
     bind = op.get_bind()
-    with Session(bind=bind) as session:
-        for _drift in rebuild_name_grams(session, fix=True):
-            pass
-        session.flush()
+    elder = sa.table("elder", sa.column("id", sa.Integer()), sa.column("name", sa.String()))
+    gram_table = sa.table("elder_name_gram", sa.column("gram", sa.String()), sa.column("name", sa.String()),
+                          sa.column("elder_id", sa.Integer()))
+    last = 0
+    while True:
+        elders = bind.execute(sa.select(elder.c.id, elder.c.name).where(elder.c.id > last)
+                              .order_by(elder.c.id).limit(2000)).all()
+        if not elders:
+            break
+        rows = [{"gram": gram, "name": name, "elder_id": elder_id}
+                for elder_id, name in elders for gram in sorted(name_grams(name))]
+        if rows:
+            bind.execute(sa.insert(gram_table), rows)
+        last = elders[-1][0]
     if bind.dialect.name == "postgresql":
         bind.execute(sa.text("ANALYZE elder_name_gram"))
 

@@ -271,3 +271,37 @@ def test_repair_state_rebuilds_the_name_grams(app, db_session, people, runner):
     assert {row[0] for row in stored} == name_grams("李四") == {"李", "四", "李四"}
     assert db_session.get(ElderNameGram, ("秀", "王秀英", kept.id)) is not None
     assert "elder_name_gram: 0" in runner.invoke(args=["repair-state", "--check"]).output
+
+
+def test_name_grams_follow_the_elder_to_another_organisation(app, db_session, people, client, runner):
+    """The grams carry the elder's organisation (a district's search and its count read only its
+    own grams): an elder moved to the city is found there and no longer in the district, and a
+    gram whose organisation drifted is reported and fixed by repair-state."""
+    from assessment.names import rebuild_name_grams
+
+    moved = _register(app, db_session, people, "王迁出", 820)
+    stays = _register(app, db_session, people, "王留下", 821)
+    db_session.commit()
+    assessor, admin = api_token(client, people["assessor1"]), api_token(client, people["admin"])
+    found = client.get("/api/v1/elders?q=王", headers=assessor).get_json()
+    assert {moved.id, stays.id} <= {i["id"] for i in found["items"]}
+    with app.test_request_context():
+        moved.organisation_id = people["city"].id  # as the elder form does before update_elder
+        ops.update_elder(session=db_session, actor=people["admin"], elder=moved,
+                         data=ops.ElderInput(name="王迁出", gender="female", birth_date=date(1940, 1, 1),
+                                             id_number=make_id_number("1940-01-01", 820)),
+                         cipher=FieldCipher(app.config["DATA_KEY"]), duplicate_scope=[])
+    db_session.commit()
+    orgs = {row[0] for row in db_session.exec(
+        text("SELECT DISTINCT organisation_id FROM elder_name_gram WHERE elder_id = :e").bindparams(e=moved.id))}
+    assert orgs == {people["city"].id}
+    district = client.get("/api/v1/elders?q=王", headers=assessor).get_json()
+    assert moved.id not in {i["id"] for i in district["items"]} and stays.id in {i["id"] for i in district["items"]}
+    city = client.get(f"/api/v1/elders?q=王&org={people['city'].id}&limit=500", headers=admin).get_json()
+    assert moved.id in {i["id"] for i in city["items"]}
+    db_session.execute(text("UPDATE elder_name_gram SET organisation_id = :o WHERE elder_id = :e"),
+                       {"o": people["district"].id, "e": moved.id})
+    db_session.commit()
+    assert [d[0] for d in rebuild_name_grams(db_session, fix=False)] == [moved.id]
+    assert runner.invoke(args=["repair-state"]).exit_code == 1
+    assert "elder_name_gram: 0" in runner.invoke(args=["repair-state", "--check"]).output
