@@ -331,7 +331,10 @@ class ElderDueCount(SQLModel, table=True):
 _DUE_ROWS = sa_text("open_assessment_id IS NULL AND next_due_on IS NOT NULL")
 Index("ix_elder_state_due", ElderState.next_due_on, ElderState.elder_id,
       postgresql_where=_DUE_ROWS, sqlite_where=_DUE_ROWS)
-Index("ix_elder_state_org_due", ElderState.organisation_id, ElderState.next_due_on, ElderState.elder_id)
+# Partial like ix_elder_state_due (migration 0740): the due lists and the statistics' current-month
+# window read only due rows, and the window's count is then an index-only scan.
+Index("ix_elder_state_org_due", ElderState.organisation_id, ElderState.next_due_on, ElderState.elder_id,
+      postgresql_where=_DUE_ROWS, sqlite_where=_DUE_ROWS)
 Index("ix_elder_state_level", ElderState.organisation_id, ElderState.level_code, ElderState.elder_id)
 Index("ix_elder_org_name", Elder.organisation_id, Elder.name, Elder.id)
 Index("ix_elder_org_community", Elder.organisation_id, Elder.community, Elder.id)

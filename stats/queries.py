@@ -125,7 +125,7 @@ def reassessments_due(session: Session, filters: Filters, soon_days: int = DUE_S
     """Elders whose reassessment is overdue or due within `soon_days` and not under way, by
     district (as the list assessment.lists.due_page). The months before this one are summed from
     their counter (stats_elder_due); only this month's days up to the horizon are counted from
-    elder_state, through its (organisation, due) index."""
+    elder_state, through its partial (organisation, due) index, without reading the table."""
     today = filters.today
     this_month = month_of(today)
     earlier = (select(ElderDueCount.organisation_id, literal("overdue"), func.sum(ElderDueCount.count))
@@ -136,6 +136,7 @@ def reassessments_due(session: Session, filters: Filters, soon_days: int = DUE_S
     window = (select(ElderState.organisation_id, kind, func.count())
               .where(ElderState.organisation_id.in_(filters.orgs),  # type: ignore[attr-defined]
                      ElderState.open_assessment_id.is_(None),  # type: ignore[union-attr]
+                     ElderState.next_due_on.is_not(None),  # type: ignore[union-attr]  (the partial index's rows)
                      ElderState.next_due_on >= this_month,  # type: ignore[operator]
                      ElderState.next_due_on <= today + timedelta(days=soon_days))  # type: ignore[operator]
               .group_by(ElderState.organisation_id, kind))
