@@ -146,6 +146,11 @@ def demo_command(elders: int | None) -> None:
 
             counts = fill_city(session, context, elders, progress=lambda m: click.echo(f"  {m}", err=True))
             click.echo("城市数据 / city: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    if elders:
+        from core.city import vacuum_after_fill
+
+        click.echo("  vacuum analyze", err=True)
+        vacuum_after_fill(get_engine())
     if created:
         click.echo("示例数据已创建 / demo data created.")
     else:

@@ -81,6 +81,21 @@ def _templates(definition: Any) -> list[tuple[dict[str, Any], dict[str, Any], st
     return out
 
 
+def vacuum_after_fill(engine: Any) -> None:
+    """VACUUM ANALYZE the tables a fill wrote (PostgreSQL; after its commit, outside any
+    transaction): rows written by COPY are not yet marked all-visible, so without it the planner
+    reads the table behind every index-only scan (the statistics' due window: 240 ms instead of
+    14 ms at a million elders) until autovacuum comes by, as it does on a live server."""
+    if engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    tables = [*BULK, User, AssessmentDayCount, ElderLevelCount, ElderDueCount]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for model in tables:
+            conn.execute(text(f"VACUUM ANALYZE {model.__table__.name}"))
+
+
 def fill_city(session: Session, context: Any, elders: int, *, seed: int = 42,
               progress: Callable[[str], None] = lambda _m: None, rebuild_indexes: bool | None = None,
               threaded: bool | None = None) -> dict[str, int]:
