@@ -8,7 +8,9 @@ and list API as the city administrator and as a district assessor (rating lists:
 administrator and a city inspector; the home page's inbox and GET /api/v1/inbox as every role;
 the statistics page and API as the administrator and the reviewer): median of 5 for the first page and for a later page reached
 through the cursor. Prints `name: value` lines and the targets; it never fails on a missed target.
-`--explain FILE` writes the plan PostgreSQL chose for each list query. The exports of the whole
+`--explain FILE` writes the plan PostgreSQL chose for each list query. `--db sqlite:///FILE`
+times the same on SQLite (a small office's database: the file is removed first; the fill's CPU
+is all in the command's process; no plans). The exports of the whole
 city (`yiyang export`, as the city administrator) are timed like the commands: wall time, peak
 memory of the process and rows written (`--exports-only` times only them).
 """
@@ -86,6 +88,11 @@ EXPORTS = [("elders", "csv"), ("assessments", "csv"), ("assessments", "xlsx"), (
 
 
 def prepare(db_url: str) -> None:
+    if db_url.startswith("sqlite"):  # a file of its own: start from nothing
+        path = Path(db_url.split(":///", 1)[1])
+        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        return
     admin_url, name = db_url.rsplit("/", 1)
     engine = create_engine(admin_url + "/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -123,9 +130,11 @@ class BackendCPU:
     def __init__(self, db_url: str) -> None:
         import threading
 
-        admin_url, self.name = db_url.rsplit("/", 1)
-        self.engine = create_engine(admin_url + "/postgres", isolation_level="AUTOCOMMIT")
         self.seen: dict[int, float] = {}
+        self.sqlite = db_url.startswith("sqlite")  # in the command's own process: counted there
+        admin_url, self.name = db_url.rsplit("/", 1)
+        if not self.sqlite:
+            self.engine = create_engine(admin_url + "/postgres", isolation_level="AUTOCOMMIT")
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._poll, daemon=True)
 
@@ -142,10 +151,13 @@ class BackendCPU:
                     self.seen[pid] = (int(fields[11]) + int(fields[12])) / tick
 
     def __enter__(self) -> BackendCPU:
-        self.thread.start()
+        if not self.sqlite:
+            self.thread.start()
         return self
 
     def __exit__(self, *_exc: Any) -> None:
+        if self.sqlite:
+            return
         self.stop.set()
         self.thread.join()
         self.engine.dispose()
@@ -291,7 +303,7 @@ def main() -> int:
         if rows:
             figures[f"cmd_{name}_rows"] = int(rows.group(1))
     if not args.exports_only:
-        figures.update(time_lists(args.db, args.explain))
+        figures.update(time_lists(args.db, None if args.db.startswith("sqlite") else args.explain))
     slow = [k for k, v in figures.items() if k.endswith("_ms") and isinstance(v, float) and v > TARGET_MS]
     heavy = [k for k, v in figures.items() if k.startswith("cmd_") and k.endswith("_peak_mb") and v > TARGET_MB]
     for key, value in figures.items():
