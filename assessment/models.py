@@ -141,7 +141,10 @@ class AssessmentSignature(SQLModel, table=True):
     """A signature by an assessor or the reviewer, bound to the hash of the answers signed."""
 
     __tablename__ = "assessment_signature"
-    __table_args__ = (UniqueConstraint("assessment_id", "user_id", name="uq_signature_once"),)
+    # (user_id, assessment_id): what one person signed, for the inbox's "waiting for my signature"
+    # (assessment.lists), which otherwise reads every signature of the province (migration 0750)
+    __table_args__ = (UniqueConstraint("assessment_id", "user_id", name="uq_signature_once"),
+                      Index("ix_assessment_signature_user", "user_id", "assessment_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     assessment_id: int = Field(foreign_key="assessment.id", index=True)
