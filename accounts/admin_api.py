@@ -102,10 +102,15 @@ ORG_QUERY = [{"name": "parent", "in": "query", "required": False, "schema": {"ty
              {"name": "kind", "in": "query", "required": False, "schema": {"type": "string", "enum": KINDS},
               "description": "类型 / kind"},
              {"name": "active", "in": "query", "required": False, "schema": {"type": "string", "enum": ["0", "1"]},
-              "description": "1：启用；0：停用 / 1: active, 0: deactivated"}]
+              "description": "1：启用；0：停用 / 1: active, 0: deactivated"},
+             {"name": "managed", "in": "query", "required": False, "schema": {"type": "string", "enum": ["0", "1"]},
+              "description": "1：只要本机构及其下级（可在其中建用户的机构，不含签约区域）/ 1: my own subtree only "
+                             "(where users may be placed; no contracted areas)"}]
 ORG_LISTED = {"type": "object", "properties": {
     **ORG_PUBLIC["properties"], "child_count": {"type": "integer", "description": "直接下级的数目 / direct children"},
-    "has_children": {"type": "boolean"}}}
+    "has_children": {"type": "boolean"},
+    "trail": {"type": "array", "items": {"type": "string"},
+              "description": "按名称查找（q）时：其上级机构的名称，自上而下 / with q: the names above it, top first"}}}
 
 
 @api_route("/organisations", methods=["GET"], roles=(), query=ORG_QUERY + query_params("cursor", "limit"),
@@ -122,7 +127,8 @@ def list_organisations() -> Any:
         raise ApiError(422, "invalid_input", error.message, [{"item": error.item, "message": error.message}]) from None
     labels = {kind: _(label) for kind, label in ORG_KINDS.items()}
     items = [{**org_public(o, labels), "child_count": level.child_counts.get(o.id, 0),  # type: ignore[arg-type]
-              "has_children": o.id in level.child_counts} for o in level.page.items]
+              "has_children": o.id in level.child_counts,
+              **({"trail": level.trails.get(o.id, [])} if level.searching else {})} for o in level.page.items]
     return jsonify({"items": items, "next_cursor": level.page.next_cursor})
 
 
@@ -264,7 +270,10 @@ USER_QUERY = [{"name": "q", "in": "query", "required": False, "schema": {"type":
               {"name": "role", "in": "query", "required": False, "schema": {"type": "string", "enum": list(ROLES)},
                "description": "角色 / role"},
               {"name": "active", "in": "query", "required": False, "schema": {"type": "string", "enum": ["0", "1"]},
-               "description": "1：启用；0：停用 / 1: active, 0: deactivated"}]
+               "description": "1：启用；0：停用 / 1: active, 0: deactivated"},
+             {"name": "managed", "in": "query", "required": False, "schema": {"type": "string", "enum": ["0", "1"]},
+              "description": "1：只要本机构及其下级（可在其中建用户的机构，不含签约区域）/ 1: my own subtree only "
+                             "(where users may be placed; no contracted areas)"}]
 
 
 @api_route("/users", methods=["GET"], roles=("admin",), query=USER_QUERY + query_params("org", "cursor", "limit"),

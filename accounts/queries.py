@@ -60,6 +60,14 @@ def visible_roots(session: Session, user: User) -> list[Organisation]:
     return roots
 
 
+def scope_roots(session: Session, user: User, *, managed: bool = False) -> list[Organisation]:
+    """visible_roots, or with `managed` the user's own organisation alone (managed_org_ids' rule)."""
+    if not managed:
+        return visible_roots(session, user)
+    own = session.get(Organisation, user.organisation_id)
+    return [own] if own is not None else []
+
+
 def under_any(roots: list[Organisation]) -> Any:
     """SQL: the organisation lies in one of these subtrees (false for none)."""
     clauses = [Organisation.path.startswith(root.path) for root in roots]  # type: ignore[attr-defined]
@@ -70,12 +78,6 @@ def is_managed(session: Session, user: User, organisation: Organisation | None) 
     """`organisation` is in managed_org_ids (the user's own subtree), tested on its path alone."""
     own = session.get(Organisation, user.organisation_id)
     return organisation is not None and own is not None and organisation.path.startswith(own.path)
-
-
-def managed_organisations(session: Session, user: User) -> list[Organisation]:
-    """The organisations of `managed_org_ids`, in tree order (the pages' choices)."""
-    ids = managed_org_ids(session, user)
-    return list(session.exec(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.path)))  # type: ignore[union-attr]
 
 
 def contracted_areas(session: Session, agency_id: int, on: date | None = None) -> list[int]:
@@ -123,11 +125,6 @@ def org_scope(session: Session, user: User, organisation: Any = None) -> list[in
         raise PagingError("org", "org 应为您可查看的机构编号")
     allowed = set(visible)
     return [org_id for org_id in subtree_ids(session, key) if org_id in allowed]
-
-
-def visible_organisations(session: Session, user: User) -> list[Organisation]:
-    ids = visible_org_ids(session, user)
-    return list(session.exec(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.path)))  # type: ignore[union-attr]
 
 
 def users_page(session: Session, user: User, args: Mapping[str, Any], params: Any, *,

@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from accounts.models import ORG_KINDS, Organisation, User
-from accounts.queries import under_any, visible_roots
+from accounts.queries import scope_roots, under_any
 from core.db import valid_id
 from core.paging import (
     COUNT_CAP,
@@ -59,9 +59,10 @@ def level_page(session: Session, user: User, args: Mapping[str, Any], params: Pa
                count_cap: int | None = COUNT_CAP) -> Level:
     """The children of `parent` (default: the user's roots), or with `q` the organisations whose
     name contains it (literally) in the visible subtree, or in `parent`'s subtree when given;
-    filters `kind` and `active` (1/0). A bad filter is a PagingError naming it. `count_cap=None`
-    leaves the count out (the API answers without it)."""
-    roots = visible_roots(session, user)
+    filters `kind`, `active` (1/0) and `managed` (1: only the user's own subtree, the organisations
+    an administrator may put users in: accounts.queries.managed_org_ids). A bad filter is a
+    PagingError naming it. `count_cap=None` leaves the count out (the API answers without it)."""
+    roots = scope_roots(session, user, managed=choice_arg(args, "managed", ("0", "1")) == "1")
     kind = choice_arg(args, "kind", tuple(ORG_KINDS))
     active = choice_arg(args, "active", ("0", "1"))
     q = " ".join(str(args.get("q") or "").split())

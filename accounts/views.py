@@ -20,18 +20,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from accounts import gate, throttle
+from accounts import gate, picker, throttle
 from accounts import operations as ops
 from accounts.forms import LoginForm, PasswordChangeForm, UserCreateForm, UserEditForm
 from accounts.models import ROLE_LABELS, User
 from accounts.passwords import verify_password
 from accounts.qualifications import qualifications_of
-from accounts.queries import (
-    get_scoped_or_404,
-    managed_organisations,
-    users_page,
-    visible_organisations,
-)
+from accounts.queries import get_scoped_or_404, users_page
 from audit import record_event
 from core.auth import public, require_login, require_roles
 from core.db import EditConflict, get_session, valid_id
@@ -39,7 +34,6 @@ from core.navigation import register_home_card, register_nav
 from core.paging import Page, PagingError, page_params
 from core.timeutil import local_today
 from core.unitofwork import keep_writes
-from forms.common import choices
 
 bp = Blueprint("accounts", __name__)
 bp.before_app_request(gate.page_gate)
@@ -195,11 +189,21 @@ def users() -> Any:
     db = get_session()
     page, count, problem, status = Page(items=[]), None, None, 200
     try:
+        target = picker.filter_target(db, current_user, request.args)
+        if target is not None:
+            return redirect(url_for("accounts.users", **target))
         page, count = users_page(db, current_user, request.args, page_params(request.args))
     except PagingError as error:
         problem, status = error.message, 422
+    org = picker.build(db, current_user, name="org", selected=request.args.get("org"), blank=_("全部"),
+                       typed=request.args.get("org_text") if problem else None)
     return render_template("accounts/users.html", users=page.items, page=page, count=count, problem=problem,
-                           role_labels=ROLE_LABELS, organisations=visible_organisations(db, current_user)), status
+                           role_labels=ROLE_LABELS, org_picker=org), status
+
+
+# Where an administrator may put a user: active organisations of their own subtree (and, editing,
+# the user's current one whatever its state), for the pages, the API and the import alike.
+ASSIGNABLE = picker.Scope(managed=True, active=True)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -207,11 +211,12 @@ def users() -> Any:
 def create_user() -> Any:
     db = get_session()
     form = UserCreateForm()
-    orgs = managed_organisations(db, current_user)
-    form.organisation_id.choices = choices((o.id, o.name) for o in orgs)
+    org_picker = picker.bind(db, current_user, form.organisation_id, ASSIGNABLE, formdata=request.form)
     problems: list[str] = []
     if form.validate_on_submit():
-        org = next(o for o in orgs if o.id == form.organisation_id.data)
+        org = picker.allowed(db, current_user, ASSIGNABLE, form.organisation_id.data)
+        if org is None:  # the field's choices are the same scope: not reached
+            abort(400)
         try:
             ops.create_user(session=db, username=form.username.data.strip(),
                             password=form.password.data, organisation=org, roles=form.roles.data,
@@ -223,26 +228,29 @@ def create_user() -> Any:
             return redirect(url_for("accounts.users"))
     elif request.method == "POST":
         problems = [f"{form[name].label.text}：{'；'.join(errs)}" for name, errs in form.errors.items()]
-    return render_template("accounts/user_new.html", form=form, problems=problems), (
+    return render_template("accounts/user_new.html", form=form, problems=problems, org_picker=org_picker), (
         422 if problems else 200
     )
 
 
-def _assignable(db: Any, user: User) -> list[Any]:
-    """Organisations the user may be placed in: active ones the administrator manages."""
-    return [o for o in managed_organisations(db, current_user) if o.is_active or o.id == user.organisation_id]
+def _assignable(user: User) -> picker.Scope:
+    """Organisations the user may be placed in: active ones the administrator manages, or theirs."""
+    return picker.Scope(managed=True, active=True, keep=user.organisation_id)
 
 
-def user_page(user: User, *, form: UserEditForm | None = None, status: int = 200, **extra: Any) -> Any:
+def user_page(user: User, *, form: UserEditForm | None = None, status: int = 200,
+              org_picker: picker.Picker | None = None, **extra: Any) -> Any:
     """The user's administration page: the edit form, qualifications and password reset."""
     db = get_session()
     if form is None:
         form = UserEditForm(formdata=None, roles=sorted(user.role_set), is_active=user.is_active,
                             display_name=user.display_name, organisation_id=user.organisation_id,
                             version=str(user.version))
-    form.organisation_id.choices = choices((o.id, o.name) for o in _assignable(db, user))
+        org_picker = None
+    if org_picker is None:
+        org_picker = picker.bind(db, current_user, form.organisation_id, _assignable(user))
     return render_template("accounts/user_edit.html", form=form, user=user, today=local_today(),
-                           qualifications=qualifications_of(db, user), **extra), status
+                           qualifications=qualifications_of(db, user), org_picker=org_picker, **extra), status
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -254,21 +262,24 @@ def edit_user(user_id: int) -> Any:
         return user_page(user)
     # A field the form leaves out keeps the stored value (an older page posts roles and is_active only).
     form = UserEditForm(display_name=user.display_name, organisation_id=user.organisation_id)
-    orgs = _assignable(db, user)
-    form.organisation_id.choices = choices((o.id, o.name) for o in orgs)
+    scope = _assignable(user)
+    org_picker = picker.bind(db, current_user, form.organisation_id, scope, formdata=request.form)
     if not form.validate_on_submit():
         problems = [f"{form[name].label.text}：{'；'.join(errs)}" for name, errs in form.errors.items()]
-        return user_page(user, form=form, status=422, problems=problems)
+        return user_page(user, form=form, status=422, problems=problems, org_picker=org_picker)
+    organisation = picker.allowed(db, current_user, scope, form.organisation_id.data)
+    if organisation is None:  # the field's choices are the same scope: not reached
+        abort(400)
     try:
         ops.update_user(session=db, user=user, actor=current_user, version=valid_id(form.version.data),
                         roles=form.roles.data, is_active=form.is_active.data,
                         display_name=form.display_name.data or "",
-                        organisation=next(o for o in orgs if o.id == form.organisation_id.data))
+                        organisation=organisation)
     except ops.AccountError as error:
-        return user_page(user, form=form, status=422, problems=error.problems)
+        return user_page(user, form=form, status=422, problems=error.problems, org_picker=org_picker)
     except EditConflict:
         form.version.data = str(user.version)  # what they typed stays; saving again overrides
-        return user_page(user, form=form, status=409, problems=[
+        return user_page(user, form=form, status=409, org_picker=org_picker, problems=[
             _("用户刚被其他管理员修改过，已显示最新内容；您填写的内容保留在下面，请核对后再保存。")])
     flash(_("已保存。"), "success")
     return redirect(url_for("accounts.edit_user", user_id=user.id))

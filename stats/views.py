@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from accounts.queries import visible_organisations
+from accounts import picker
 from core.auth import current_actor, require_roles
 from core.db import get_session
 from core.i18n import page_lang as _lang
 from core.navigation import register_home_card, register_nav
+from core.paging import PagingError
 from stats import figures, monthly
 from stats.cli import register as register_cli
 from stats.params import StatsError, parse_filters
@@ -34,12 +35,18 @@ def _link(endpoint: str, args: dict[str, Any]) -> str:
 @require_roles(*ROLES)
 def index() -> Any:
     session, user = get_session(), current_actor()
-    organisations = visible_organisations(session, user)
     try:
+        target = picker.filter_target(session, user, request.args)
+        if target is not None:
+            return redirect(url_for("stats.index", **target))
         filters = parse_filters(session, user, request.args)
-    except StatsError as error:
-        return render_template("stats/index.html", problems=[e["message"] for e in error.errors], sections=[],
-                               organisations=organisations, args=request.args), 422
+    except (StatsError, PagingError) as error:
+        problems = [e["message"] for e in error.errors] if isinstance(error, StatsError) else [error.message]
+        organisations = picker.build(session, user, name="org", selected=request.args.get("org"),
+                                     blank=_("我可查看的全部"), typed=request.args.get("org_text"))
+        return render_template("stats/index.html", problems=problems, sections=[],
+                               org_picker=organisations, args=request.args), 422
+    organisations = picker.build(session, user, name="org", selected=filters.org, blank=_("我可查看的全部"))
     labels = figures.level_labels(_lang())
     sections = [
         (_("评估"), figures.assessment_figures(session, filters, _link, labels, "sans-serif")),
@@ -47,7 +54,7 @@ def index() -> Any:
         (_("机构与整改"), figures.rating_figures(session, filters, _link, "sans-serif")),
     ]
     return render_template("stats/index.html", problems=[], sections=sections, filters=filters,
-                           organisations=organisations, args=request.args,
+                           org_picker=organisations, args=request.args,
                            report_month=filters.end.strftime("%Y-%m"))
 
 

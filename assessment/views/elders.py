@@ -8,8 +8,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from accounts import picker
 from accounts.models import Organisation
-from accounts.queries import visible_org_ids, visible_organisations
+from accounts.queries import visible_org_ids
 from assessment import lists, queries
 from assessment import operations as ops
 from assessment.forms import ElderForm, StartForm
@@ -35,19 +36,22 @@ def elders() -> Any:
         page.items = [(e, None) for e in queries.search_elders(db, _user(), q)]
     else:
         try:
+            target = picker.filter_target(db, _user(), request.args)
+            if target is not None and request.method == "GET":
+                return redirect(url_for("assessment.elders", **target))
             page, count = lists.elders_page(db, _user(), {**request.args.to_dict(), "q": q},
                                             page_params(request.args))
         except PagingError as error:
             problem, status = error.message, 422
+    org_picker = picker.build(db, _user(), name="org", selected=request.args.get("org"), blank=_("全部"),
+                              typed=request.args.get("org_text") if problem else None)
     return render_template("assessment/elders.html", elders=[e for e, _s in page.items], rows=page.items,
                            page=page, count=count, problem=problem, q=q, genders=GENDERS,
-                           organisations=visible_organisations(db, _user())), status
+                           org_picker=org_picker), status
 
 
-def _elder_form(db: Any, elder: Elder | None = None) -> ElderForm:
+def _elder_form(db: Any, elder: Elder | None = None) -> tuple[ElderForm, picker.Picker]:
     form = ElderForm(obj=None)
-    orgs = visible_organisations(db, _user())
-    form.organisation_id.choices = choices((o.id, o.name) for o in orgs)
     if request.method == "GET":
         form.organisation_id.data = elder.organisation_id if elder else _user().organisation_id
         if elder is not None:
@@ -56,7 +60,8 @@ def _elder_form(db: Any, elder: Elder | None = None) -> ElderForm:
             form.community.data, form.contact_name.data = elder.community, elder.contact_name
             form.legal_basis.data, form.consent_by.data = elder.legal_basis, elder.consent_by
             form.consent_at.data = elder.consent_at
-    return form
+    # Any organisation the user may see (active or not), as the <select> always offered.
+    return form, picker.bind(db, _user(), form.organisation_id, picker.VISIBLE, formdata=request.form)
 
 
 def _elder_input(form: ElderForm, elder: Elder | None) -> ops.ElderInput:
@@ -95,7 +100,7 @@ def elder_edit(elder_id: int) -> Any:
 
 def _elder_edit(elder: Elder | None) -> Any:
     db = get_session()
-    form = _elder_form(db, elder)
+    form, org_picker = _elder_form(db, elder)
     problems: list[dict[str, str]] = []
     duplicate: Elder | None = None
     conflict = False
@@ -137,7 +142,7 @@ def _elder_edit(elder: Elder | None) -> Any:
                 target.errors = [*target.errors, problem["message"]]
     status = 409 if conflict else 422 if problems else 200
     return render_template("assessment/elder_form.html", form=form, elder=elder, duplicate=duplicate,
-                           problems=[p["message"] for p in problems]), status
+                           problems=[p["message"] for p in problems], org_picker=org_picker), status
 
 
 @bp.route("/elders/<int:elder_id>")

@@ -8,8 +8,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from accounts import picker
 from accounts.models import Organisation
-from accounts.queries import visible_organisations
 from assessment import lists, queries
 from assessment import operations as ops
 from assessment.models import REASONS, STATUSES
@@ -29,6 +29,9 @@ def index() -> Any:
     db, user = get_session(), _user()
     problem, status = None, 200
     try:
+        target = picker.filter_target(db, user, request.args)
+        if target is not None:
+            return redirect(url_for("assessment.index", **target))
         page, count = lists.assessments_page(db, user, request.args, page_params(request.args))
     except PagingError as error:
         page, count, problem, status = Page(items=[]), None, error.message, 422
@@ -36,7 +39,7 @@ def index() -> Any:
     return render_template("assessment/index.html", rows=page.items, page=page, count=count, problem=problem,
                            statuses=STATUSES, reasons=REASONS, status=request.args.get("status"),
                            due_count=counts["soon"], overdue_count=counts["overdue"],
-                           organisations=visible_organisations(db, user),
+                           org_picker=_org_filter(db, user, problem),
                            definitions=queries.assessment_definitions()), status
 
 
@@ -46,12 +49,21 @@ def due() -> Any:
     db, user = get_session(), _user()
     problem, status = None, 200
     try:
+        target = picker.filter_target(db, user, request.args)
+        if target is not None:
+            return redirect(url_for("assessment.due", **target))
         page = lists.due_page(db, user, request.args, page_params(request.args))
     except PagingError as error:
         page, problem, status = Page(items=[]), error.message, 422
     return render_template("assessment/due.html", page=page, counts=lists.due_counts(db, user),
                            kind=request.args.get("kind") or "all", problem=problem,
-                           organisations=visible_organisations(db, user), today=local_today()), status
+                           org_picker=_org_filter(db, user, problem), today=local_today()), status
+
+
+def _org_filter(db: Any, user: Any, problem: str | None) -> picker.Picker:
+    """The lists' `org` filter; after a refusal the box keeps what was typed."""
+    return picker.build(db, user, name="org", selected=request.args.get("org"), blank=_("全部"),
+                        typed=request.args.get("org_text") if problem else None)
 
 
 @bp.route("/assessments/entitlements", methods=["GET", "POST"])

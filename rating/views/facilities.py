@@ -16,7 +16,8 @@ from flask import (
 from flask_babel import gettext as _
 from sqlmodel import col, select
 
-from accounts.queries import visible_org_ids, visible_organisations
+from accounts import picker
+from accounts.queries import visible_org_ids
 from core.auth import require_roles
 from core.db import EditConflict, get_session, valid_id
 from rating import lists, queries
@@ -33,10 +34,11 @@ def _facility_data(form: Any) -> tuple[dict[str, Any], list[str]]:
     problems = []
     data: dict[str, Any] = {k: (form.get(k) or "").strip() for k in
                             ("name", "kind", "district", "address", "operator", "filing_status")}
-    operator_org = (form.get("operator_organisation_id") or "").strip()
-    data["operator_organisation_id"] = int(operator_org) if operator_org.isdigit() else None
-    if data["operator_organisation_id"] is not None and data["operator_organisation_id"] not in {
-            o.id for o in _operator_orgs()}:
+    value, operator, problem = picker.read(get_session(), _actor(), form, "operator_organisation_id", OPERATORS)
+    data["operator_organisation_id"] = operator.id if operator is not None else None
+    if problem is not None:
+        problems.append(problem)
+    elif value and operator is None:
         problems.append(_("运营方账号所属机构不在可选范围内"))
     beds = (form.get("beds") or "0").strip()
     data["beds"] = int(beds) if beds.isdigit() else -1
@@ -50,9 +52,23 @@ def _facility_data(form: Any) -> tuple[dict[str, Any], list[str]]:
     return data, problems
 
 
-def _operator_orgs() -> list[Any]:
-    """Operator organisations (kind operator) the user may link a facility to."""
-    return [o for o in visible_organisations(get_session(), _actor()) if o.kind == "operator"]
+OPERATORS = picker.Scope(kind="operator")  # whom a facility's operator accounts belong to: visible, active or not
+
+
+def _pickers(form: Any, *, new: bool) -> dict[str, picker.Picker | None]:
+    """The form's organisation fields: the supervising organisation (a new facility only; any the
+    user may see, theirs by default) and the operator organisation (kind operator, or none). After a
+    refusal a search box keeps what was typed."""
+    session, actor = get_session(), _actor()
+
+    def one(name: str, scope: picker.Scope, default: Any, blank: str | None) -> picker.Picker:
+        value, _org, problem = picker.read(session, actor, form, name, scope)
+        typed = form.get(name + picker.SUFFIX) if problem else None
+        return picker.build(session, actor, name=name, scope=scope, selected=value or default, typed=typed,
+                            blank=blank, problem=problem)
+
+    organisation = one("organisation_id", picker.VISIBLE, actor.organisation_id, None) if new else None
+    return {"org_picker": organisation, "operator_picker": one("operator_organisation_id", OPERATORS, None, _("无"))}
 
 
 @bp.route("/rating/facilities")
@@ -69,11 +85,13 @@ def facilities() -> Any:
 @require_roles(*STAFF)
 def facility_new() -> Any:
     session = get_session()
-    orgs = visible_organisations(session, _actor())
     problems: list[str] = []
     if request.method == "POST":
         data, problems = _facility_data(request.form)
-        org_id = valid_id(request.form.get("organisation_id") or _actor().organisation_id)
+        value, _org, problem = picker.read(session, _actor(), request.form, "organisation_id")
+        if problem is not None:
+            problems.append(problem)
+        org_id = valid_id(value or _actor().organisation_id)
         if org_id not in visible_org_ids(session, _actor()):
             abort(404)
         if not problems:
@@ -84,8 +102,8 @@ def facility_new() -> Any:
             else:
                 flash(_("已登记机构：%(name)s", name=facility.name))
                 return redirect(url_for("rating.facility", facility_id=facility.id))
-    return render_template("rating/facility_edit.html", facility=None, form=request.form,
-                           organisations=orgs, operator_orgs=_operator_orgs(), problems=problems), 422 if problems else 200
+    return render_template("rating/facility_edit.html", facility=None, form=request.form, problems=problems,
+                           **_pickers(request.form, new=True)), 422 if problems else 200
 
 
 @bp.route("/rating/facilities/<int:facility_id>")
@@ -130,8 +148,8 @@ def facility_edit(facility_id: int) -> Any:
         "beds": item.beds, "operator": item.operator, "filing_status": item.filing_status,
         "opened_on": item.opened_on.isoformat() if item.opened_on else "",
         "operator_organisation_id": item.operator_organisation_id or ""}
-    return render_template("rating/facility_edit.html", facility=item, form=form, organisations=[],
-                           operator_orgs=_operator_orgs(), problems=problems), status if status != 200 else (
+    return render_template("rating/facility_edit.html", facility=item, form=form, problems=problems,
+                           **_pickers(form, new=False)), status if status != 200 else (
                                422 if problems else 200)
 
 

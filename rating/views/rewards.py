@@ -10,8 +10,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from accounts import picker
 from accounts.models import Organisation
-from accounts.queries import subtree_ids, visible_org_ids, visible_organisations
+from accounts.queries import subtree_ids, visible_org_ids
 from core.auth import require_roles
 from core.db import EditConflict, get_session
 from core.navigation import register_nav
@@ -25,16 +26,18 @@ from rating.views.common import _actor, _problems, bp
 register_nav("rating.rewards", _l("等级奖补"), roles=("admin",), order=45)
 
 
-def _organisation() -> Organisation:
+def _organisation() -> tuple[Organisation, str | None]:
+    """The organisation whose table is shown (`org`, typed as `org_text` without JavaScript; the
+    user's own by default), and why a typed name was not taken."""
     session = get_session()
-    raw = request.values.get("org") or ""
+    raw, _org, problem = picker.read(session, _actor(), request.values, "org")
     org_id = int(raw) if raw.isdigit() else _actor().organisation_id
     if org_id not in visible_org_ids(session, _actor()):
         abort(404)
     organisation = session.get(Organisation, org_id)
     if organisation is None:
         abort(404)
-    return organisation
+    return organisation, problem
 
 
 def _form_rows(scheme: str, levels: dict[int, Any], current: dict[int, GradeReward]) -> list[dict[str, Any]]:
@@ -62,7 +65,7 @@ def _form_rows(scheme: str, levels: dict[int, Any], current: dict[int, GradeRewa
 @require_roles("admin")
 def rewards() -> Any:
     session = get_session()
-    organisation = _organisation()
+    organisation, org_problem = _organisation()
     grades = scheme_grades()
     schemes = [d for d in rating_schemes() if d.id in grades]
     scheme = request.values.get("scheme") or (schemes[0].id if schemes else "")
@@ -75,8 +78,8 @@ def rewards() -> Any:
     for row in history:  # newest start first: the row in force today, else the next one to start
         if row.grade_code not in current or (row.valid_from <= today < current[row.grade_code].valid_from):
             current[row.grade_code] = row
-    problems: list[str] = []
-    status = 200
+    problems: list[str] = [org_problem] if org_problem else []
+    status = 422 if org_problem else 200
     if request.method == "POST":
         try:
             ops.save_grade_rewards(session=session, actor=_actor(), organisation=organisation,
@@ -104,7 +107,9 @@ def rewards() -> Any:
     return render_template("rating/rewards.html", organisation=organisation, schemes=schemes, scheme=scheme,
                            levels=levels, history=history, current=current, form=form, problems=problems,
                            totals=totals, year=year, years=range(today.year, today.year - 6, -1), money=money,
-                           organisations=visible_organisations(session, _actor()), today=today), status
+                           org_picker=picker.build(session, _actor(), name="org", selected=organisation.id,
+                                                   typed=request.args.get("org_text") if org_problem else None),
+                           today=today), status
 
 
 @bp.route("/rating/rewards/<int:grade_reward_id>/delete", methods=["POST"])
