@@ -69,6 +69,11 @@ class Picker:
     def is_search(self) -> bool:
         return self.options is None
 
+    @property
+    def is_invalid(self) -> bool:
+        """The box shows a refused text (only a refusal keeps what was typed)."""
+        return self.problem is not None or self.text != (self.selected.name if self.selected else "")
+
 
 def _where(scope: Scope, roots: list[Organisation]) -> list[Any]:
     clauses = [under_any(roots)]
@@ -183,24 +188,25 @@ def filter_target(session: Session, user: User, args: Any, name: str = "org") ->
 
 def bind(session: Session, user: User, select_field: Any, scope: Scope, *, formdata: Mapping[str, Any] | None = None,
          blank: str | None = None) -> Picker:
-    """A form's SelectField and its picker: all the scope's organisations as its choices (the
-    <select>), or, for the search box, the one organisation the submission means (from the typed
-    text when it was sent), so WTForms' choice check refuses anything else as before."""
-    posted = formdata is not None and select_field.name + SUFFIX in formdata
-    picker = build(session, user, name=select_field.name, scope=scope, selected=select_field.data, blank=blank)
-    if not picker.is_search:
-        select_field.choices = choices((o.id, o.name) for o in picker.options or [])
-        return picker
-    if posted and formdata is not None:
-        _value, org, problem = read(session, user, formdata, select_field.name, scope)
+    """A form's SelectField and its picker. The field's choices are the <select>'s organisations,
+    or (the search box, or a name typed into it) the one organisation the submission means, so
+    WTForms' choice check refuses anything outside the scope as it always did."""
+    text_name = select_field.name + SUFFIX
+    typed = formdata is not None and text_name in formdata
+    problem = None
+    if typed:
+        _value, org, problem = read(session, user, formdata or {}, select_field.name, scope)
         if org is None and problem is None and blank is None:
             problem = _("请填写机构名称或编号，或从查找结果中选择。")
         select_field.process_errors = []  # the id was read from the text, not coerced from the hidden input
         select_field.data = org.id if org is not None else None
-        picker.selected, picker.problem = org, problem
-        picker.text = org.name if org is not None else str(formdata.get(select_field.name + SUFFIX) or "")
-        if problem is not None:
-            select_field.invalid_choice_message = problem
-    chosen = picker.selected
-    select_field.choices = choices([(chosen.id, chosen.name)]) if chosen is not None else []
+    picker = build(session, user, name=select_field.name, scope=scope, selected=select_field.data, blank=blank)
+    if problem is not None:  # the box keeps the refused text, the field says why
+        select_field.invalid_choice_message = picker.problem = problem
+        picker.text = str((formdata or {}).get(text_name) or "")
+    if picker.options is not None and not typed:
+        select_field.choices = choices((o.id, o.name) for o in picker.options)
+    else:
+        chosen = picker.selected
+        select_field.choices = choices([(chosen.id, chosen.name)]) if chosen is not None else []
     return picker
