@@ -104,7 +104,7 @@ def build(session: Session, user: User, *, name: str, scope: Scope = VISIBLE, se
     organisation's name (or, after a refusal, what was typed)."""
     roots = scope_roots(session, user, managed=scope.managed)
     stmt = select(Organisation).where(*_where(scope, roots))
-    count, more = capped_count(session, stmt, THRESHOLD)
+    _count, more = capped_count(session, stmt, THRESHOLD)
     options = None if more else list(session.exec(stmt.order_by(Organisation.path)))  # type: ignore[arg-type]
     key = valid_id(selected.strip() if isinstance(selected, str) else selected)
     chosen = None
