@@ -35,6 +35,7 @@ from core.paging import (
     attach,
     capped_count,
     choice_arg,
+    in_ids,
     literal_contains,
     paginate,
 )
@@ -78,7 +79,7 @@ def elders_page(session: Session, user: User, args: Mapping[str, Any], params: P
     org (subtree), community (exact), level (current level code), due_from/due_to (next
     reassessment). `count_cap=None` skips the count (exports page through without it)."""
     orgs = org_scope(session, user, args.get("org"))
-    stmt = select(Elder).where(Elder.organisation_id.in_(orgs))  # type: ignore[attr-defined]
+    stmt = select(Elder).where(in_ids(session, Elder.organisation_id, orgs))  # type: ignore[attr-defined]
     sort = [Sort(Elder.name), Sort(Elder.id)]
     q = str(args.get("q") or "").strip()
     number = normalise_id_number(q)
@@ -91,7 +92,7 @@ def elders_page(session: Session, user: User, args: Mapping[str, Any], params: P
         gram, whole_text = search_gram(q)
         stmt = stmt.join(ElderNameGram, and_(ElderNameGram.elder_id == Elder.id,  # type: ignore[arg-type]
                                              ElderNameGram.gram == gram,
-                                             ElderNameGram.organisation_id.in_(orgs)))  # type: ignore[attr-defined]
+                                             in_ids(session, ElderNameGram.organisation_id, orgs)))  # type: ignore[attr-defined]
         sort = [Sort(ElderNameGram.name), Sort(ElderNameGram.elder_id)]  # the same values as name, id
         if whole_text:  # three characters or more: also the whole text (trigram index on PostgreSQL)
             stmt = stmt.where(literal_contains(Elder.name, q))
@@ -125,7 +126,7 @@ def assessments_page(session: Session, user: User, args: Mapping[str, Any], para
     approved_from/approved_to (day of approval, inclusive), unsigned_by (a user id: submitted and
     not yet signed by them)."""
     orgs = org_scope(session, user, args.get("org"))
-    stmt = select(Assessment).where(Assessment.organisation_id.in_(orgs))  # type: ignore[attr-defined]
+    stmt = select(Assessment).where(in_ids(session, Assessment.organisation_id, orgs))  # type: ignore[attr-defined]
     status = choice_arg(args, "status", list(STATUSES) + ["open"])
     if status == "open":
         stmt = stmt.where(Assessment.status != "approved")
@@ -154,7 +155,7 @@ def assessments_page(session: Session, user: User, args: Mapping[str, Any], para
     community = str(args.get("community") or "").strip()
     if community:
         stmt = stmt.where(Assessment.elder_id.in_(  # type: ignore[attr-defined]
-            select(Elder.id).where(Elder.organisation_id.in_(orgs), Elder.community == community)))  # type: ignore[attr-defined]
+            select(Elder.id).where(in_ids(session, Elder.organisation_id, orgs), Elder.community == community)))  # type: ignore[attr-defined]
     stmt = _assessment_filters(stmt, args)
     page = paginate(session, stmt, [Sort(Assessment.updated_at, desc=True), Sort(Assessment.id, desc=True)],
                     key=lambda a: (a.updated_at, a.id), params=params, scalars=True)
@@ -192,9 +193,9 @@ class DueRow:
     days_left: int
 
 
-def _due_statement(orgs: list[int], kind: str, today: date, soon_days: int) -> Any:
+def _due_statement(session: Session, orgs: list[int], kind: str, today: date, soon_days: int) -> Any:
     stmt = (select(ElderState)
-            .where(ElderState.organisation_id.in_(orgs),  # type: ignore[attr-defined]
+            .where(in_ids(session, ElderState.organisation_id, orgs),  # type: ignore[attr-defined]
                    ElderState.open_assessment_id.is_(None),  # type: ignore[union-attr]
                    ElderState.next_due_on.is_not(None)))  # type: ignore[union-attr]
     horizon = today + timedelta(days=soon_days)
@@ -211,7 +212,7 @@ def due_page(session: Session, user: User, args: Mapping[str, Any], params: Page
     or either (`all`), earliest first; no assessment may be under way. Filters: org, level."""
     today = today or local_today()
     kind = choice_arg(args, "kind", DUE_KINDS) or "all"
-    stmt = _due_statement(org_scope(session, user, args.get("org")), kind, today, soon_days)
+    stmt = _due_statement(session, org_scope(session, user, args.get("org")), kind, today, soon_days)
     level = int_arg(args, "level")
     if level is not None:
         stmt = stmt.where(ElderState.level_code == level)
@@ -231,7 +232,7 @@ def due_counts(session: Session, user: User, *, today: date | None = None, soon_
     orgs = visible_org_ids(session, user)
     out = {}
     for kind in ("overdue", "soon"):
-        stmt = _due_statement(orgs, kind, today, soon_days)
+        stmt = _due_statement(session, orgs, kind, today, soon_days)
         if cap is None:
             out[kind] = (session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one(), False)
         else:
@@ -242,7 +243,7 @@ def due_counts(session: Session, user: User, *, today: date | None = None, soon_
 def stream_due(session: Session, organisation_ids: list[int], *, today: date, soon_days: int,
                kind: str = "all", batch: int = 1000) -> Any:
     """Every due row, earliest first, read batch by batch through the keyset (bounded memory)."""
-    stmt = _due_statement(organisation_ids, kind, today, soon_days)
+    stmt = _due_statement(session, organisation_ids, kind, today, soon_days)
     params = PageParams(limit=batch)
     while True:
         page = paginate(session, stmt, [Sort(ElderState.next_due_on), Sort(ElderState.elder_id)],

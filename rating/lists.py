@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from accounts.models import User
 from assessment.lists import _count, _day_start, choice_arg, date_arg, int_arg, org_scope
-from core.paging import COUNT_CAP, Page, PageParams, Sort, literal_contains, paginate
+from core.paging import COUNT_CAP, Page, PageParams, Sort, in_ids, literal_contains, paginate
 from core.timeutil import local_today, utcnow
 from rating.models import (
     ACTION_STATUSES,
@@ -41,11 +41,11 @@ def _scope(session: Session, user: User, args: Mapping[str, Any], model: Any) ->
     facility_column = model.id if model is Facility else model.facility_id
     if is_operator_only(user):
         own = facility_column.in_(operator_facility_ids(session, user))
-        return and_(own, model.organisation_id.in_(orgs)) if args.get("org") else own
+        return and_(own, in_ids(session, model.organisation_id, orgs)) if args.get("org") else own
     own_ids = operator_facility_ids(session, user) if not args.get("org") else []
     if own_ids:
-        return or_(model.organisation_id.in_(orgs), facility_column.in_(own_ids))
-    return model.organisation_id.in_(orgs)
+        return or_(in_ids(session, model.organisation_id, orgs), facility_column.in_(own_ids))
+    return in_ids(session, model.organisation_id, orgs)
 
 
 def _facility_filter(stmt: Any, args: Mapping[str, Any], column: Any) -> Any:

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from accounts.models import Organisation
+from core.paging import in_ids
 
 BREAKDOWN = {"bureau": "district", "province": "district", "city": "district", "district": "street",
              "street": "community"}
@@ -68,7 +69,7 @@ def units_for(session: Session, org_ids: list[int]) -> Units:
         return Units(None, {})
     rows = list(session.execute(select(Organisation.id, Organisation.name, Organisation.kind, Organisation.path,
                                        Organisation.parent_id)
-                                .where(Organisation.id.in_(org_ids))))  # type: ignore[union-attr]
+                                .where(in_ids(session, Organisation.id, org_ids))))  # type: ignore[union-attr]
     by_id = {row.id: row for row in rows}
     # The scope's tops: an agency sees its own subtree and its contracted areas, each a tree.
     tops = {row.id: BREAKDOWN.get(row.kind) for row in rows if row.parent_id not in by_id}

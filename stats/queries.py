@@ -24,6 +24,7 @@ from assessment.models import (
     Entitlement,
 )
 from assessment.queries import DUE_SOON_DAYS
+from core.paging import in_ids
 from core.timeutil import utcnow
 from rating.models import CorrectiveAction, Facility, FacilityState
 from stats.districts import Units, units_for
@@ -102,7 +103,7 @@ def assessments(session: Session, filters: Filters) -> Table:
     month = case(*[(day <= m.last, literal(m.key)) for m in filters.months], else_=literal(None))
     level = case((AssessmentDayCount.level_code == NO_LEVEL, literal(None)), else_=AssessmentDayCount.level_code)
     stmt = (select(AssessmentDayCount.organisation_id, month, level, func.sum(AssessmentDayCount.count))
-            .where(AssessmentDayCount.organisation_id.in_(filters.orgs),  # type: ignore[attr-defined]
+            .where(in_ids(session, AssessmentDayCount.organisation_id, filters.orgs),  # type: ignore[attr-defined]
                    day >= filters.start, day <= filters.end, AssessmentDayCount.count != 0)
             .group_by(AssessmentDayCount.organisation_id, month, level))
     units = _units(session, filters)
@@ -115,7 +116,7 @@ def levels_now(session: Session, filters: Filters) -> Table:
     counter per organisation, instrument and level (stats_elder_level, kept with elder_state)."""
     total = func.sum(ElderLevelCount.count)
     stmt = (select(ElderLevelCount.organisation_id, ElderLevelCount.level_code, total)
-            .where(ElderLevelCount.organisation_id.in_(filters.orgs))  # type: ignore[attr-defined]
+            .where(in_ids(session, ElderLevelCount.organisation_id, filters.orgs))  # type: ignore[attr-defined]
             .group_by(ElderLevelCount.organisation_id, ElderLevelCount.level_code)
             .having(total != 0))
     return _table(session, filters, ("level",), stmt)
@@ -129,12 +130,12 @@ def reassessments_due(session: Session, filters: Filters, soon_days: int = DUE_S
     today = filters.today
     this_month = month_of(today)
     earlier = (select(ElderDueCount.organisation_id, literal("overdue"), func.sum(ElderDueCount.count))
-               .where(ElderDueCount.organisation_id.in_(filters.orgs),  # type: ignore[attr-defined]
+               .where(in_ids(session, ElderDueCount.organisation_id, filters.orgs),  # type: ignore[attr-defined]
                       ElderDueCount.due_month < this_month)  # type: ignore[operator]
                .group_by(ElderDueCount.organisation_id))
     kind = case((ElderState.next_due_on < today, literal("overdue")), else_=literal("soon"))  # type: ignore[operator]
     window = (select(ElderState.organisation_id, kind, func.count())
-              .where(ElderState.organisation_id.in_(filters.orgs),  # type: ignore[attr-defined]
+              .where(in_ids(session, ElderState.organisation_id, filters.orgs),  # type: ignore[attr-defined]
                      ElderState.open_assessment_id.is_(None),  # type: ignore[union-attr]
                      ElderState.next_due_on.is_not(None),  # type: ignore[union-attr]  (the partial index's rows)
                      ElderState.next_due_on >= this_month,  # type: ignore[operator]
@@ -152,7 +153,7 @@ def entitlements(session: Session, filters: Filters) -> Table:
     in fen per key."""
     total = func.sum(ElderLevelCount.count)
     stmt = (select(ElderLevelCount.organisation_id, ElderLevelCount.instrument_id, ElderLevelCount.level_code, total)
-            .where(ElderLevelCount.organisation_id.in_(filters.orgs))  # type: ignore[attr-defined]
+            .where(in_ids(session, ElderLevelCount.organisation_id, filters.orgs))  # type: ignore[attr-defined]
             .group_by(ElderLevelCount.organisation_id, ElderLevelCount.instrument_id, ElderLevelCount.level_code)
             .having(total != 0))
     rows = list(session.execute(stmt))
@@ -188,7 +189,7 @@ def facilities(session: Session, filters: Filters) -> Table:
     grade = FacilityState.grade_code
     stmt = (select(Facility.organisation_id, grade, func.count())
             .select_from(Facility).outerjoin(FacilityState, FacilityState.facility_id == Facility.id)  # type: ignore[arg-type]
-            .where(Facility.organisation_id.in_(filters.orgs))  # type: ignore[attr-defined]
+            .where(in_ids(session, Facility.organisation_id, filters.orgs))  # type: ignore[attr-defined]
             .group_by(Facility.organisation_id, grade))
     result = _table(session, filters, ("grade",), stmt)
     from core.i18n import page_lang
@@ -201,7 +202,7 @@ def facilities(session: Session, filters: Filters) -> Table:
     for code, scheme, label in session.execute(
             select(FacilityState.grade_code, Grade.scheme, FacilityState.grade_label).distinct()
             .join(Grade, Grade.id == FacilityState.grade_id)  # type: ignore[arg-type]
-            .where(FacilityState.organisation_id.in_(filters.orgs), FacilityState.grade_code.is_not(None))):  # type: ignore[attr-defined, union-attr]
+            .where(in_ids(session, FacilityState.organisation_id, filters.orgs), FacilityState.grade_code.is_not(None))):  # type: ignore[attr-defined, union-attr]
         labels[code].add(grade_name(scheme, code, label, lang, levels))
     result.extra["labels"] = {code: " / ".join(sorted(names)) for code, names in labels.items()}
     return result
@@ -234,7 +235,7 @@ def actions_by_month(session: Session, filters: Filters) -> Table:
                                                       CorrectiveAction.due_at < now))):  # type: ignore[operator]
         month = month_case(column, filters)
         stmt = (select(CorrectiveAction.organisation_id, month, literal(what), func.count())
-                .where(CorrectiveAction.organisation_id.in_(filters.orgs), in_period(column, filters))  # type: ignore[attr-defined]
+                .where(in_ids(session, CorrectiveAction.organisation_id, filters.orgs), in_period(column, filters))  # type: ignore[attr-defined]
                 .group_by(CorrectiveAction.organisation_id, month))
         if condition is not None:
             stmt = stmt.where(condition)
@@ -247,7 +248,7 @@ def actions_by_status(session: Session, filters: Filters) -> Table:
     """Corrective actions opened in the period by month of opening and current status."""
     month = month_case(CorrectiveAction.created_at, filters)
     stmt = (select(CorrectiveAction.organisation_id, month, CorrectiveAction.status, func.count())
-            .where(CorrectiveAction.organisation_id.in_(filters.orgs),  # type: ignore[attr-defined]
+            .where(in_ids(session, CorrectiveAction.organisation_id, filters.orgs),  # type: ignore[attr-defined]
                    in_period(CorrectiveAction.created_at, filters))
             .group_by(CorrectiveAction.organisation_id, month, CorrectiveAction.status))
     return _table(session, filters, ("month", "status"), stmt)

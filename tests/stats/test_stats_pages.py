@@ -42,6 +42,42 @@ def test_every_figure_links_to_a_list_with_the_same_count(client: Any, world: di
     assert "测试市（本级）" in html  # the city's own record: a row of its own, without a link
 
 
+def test_a_scope_sent_as_one_array_gives_the_same_figures_and_lists(client: Any, world: dict[str, Any],
+                                                                   monkeypatch: Any) -> None:
+    """A province's scope (more than core.paging.IN_ARRAY_AT organisations) goes to PostgreSQL as
+    one array parameter instead of one parameter per id: the same cells, and each linked list
+    counts the same, whichever way the ids travel."""
+    from core import paging
+
+    login(client, world["admin"])
+    before = CELL.findall(client.get("/stats?from=2026-03&to=2026-05").get_data(as_text=True))
+    monkeypatch.setattr(paging, "IN_ARRAY_AT", 0)  # every scope as an array (on PostgreSQL)
+    after = CELL.findall(client.get("/stats?from=2026-03&to=2026-05").get_data(as_text=True))
+    assert after == before and len(after) > 30
+    for url, value in after:
+        assert _listed(client, htmllib.unescape(url)) == int(value.replace(",", "")), url
+    for url in ("/rating/inspections", "/rating/certificates", "/api/v1/elders?q=老", "/assessments/due?kind=soon"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_in_ids_is_an_array_on_postgresql_only_for_long_scopes(app: Any, db_session: Any) -> None:
+    from sqlalchemy import select
+
+    from accounts.models import Organisation
+    from core.paging import IN_ARRAY_AT, in_ids
+
+    def sql(ids: list[int]) -> str:
+        stmt = select(Organisation.id).where(in_ids(db_session, Organisation.id, ids))
+        return str(stmt.compile(dialect=db_session.get_bind().dialect))
+
+    postgres = db_session.get_bind().dialect.name == "postgresql"
+    assert "IN" in sql(list(range(IN_ARRAY_AT)))
+    assert ("ANY" in sql(list(range(IN_ARRAY_AT + 1)))) is postgres
+    long = list(range(1, IN_ARRAY_AT + 40))
+    assert set(db_session.execute(select(Organisation.id).where(in_ids(db_session, Organisation.id, long))).scalars()) \
+        == set(db_session.execute(select(Organisation.id).where(Organisation.id.in_(long))).scalars())
+
+
 def test_figures_count_the_planted_records(client: Any, world: dict[str, Any]) -> None:
     login(client, world["admin"])
     html = client.get("/stats?from=2026-03&to=2026-05").get_data(as_text=True)
