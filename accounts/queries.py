@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from accounts.models import Organisation, OrganisationContract, User
 from core.db import valid_id
 from core.i18n import N_
+from core.paging import in_ids
 from core.timeutil import utcnow
 
 T = TypeVar("T")
@@ -98,7 +99,7 @@ def _in_request() -> bool:
 
 def scoped(statement: Select[Any], model: Any, session: Session, user: User) -> Select[Any]:
     """Restrict a select to rows whose organisation_id lies in the user's subtree."""
-    return statement.where(model.organisation_id.in_(visible_org_ids(session, user)))
+    return statement.where(in_ids(session, model.organisation_id, visible_org_ids(session, user)))
 
 
 def get_scoped_or_404(session: Session, model: type[T], object_id: Any, user: User) -> T:
@@ -135,7 +136,7 @@ def users_page(session: Session, user: User, args: Mapping[str, Any], params: An
     from core.auth import ROLES
     from core.paging import COUNT_CAP, Sort, capped_count, choice_arg, literal_contains, paginate
 
-    stmt = select(User).where(User.organisation_id.in_(org_scope(session, user, args.get("org"))))  # type: ignore[attr-defined]
+    stmt = select(User).where(in_ids(session, User.organisation_id, org_scope(session, user, args.get("org"))))  # type: ignore[attr-defined]
     role = choice_arg(args, "role", ROLES)
     if role:  # roles are stored space separated: match a whole word
         stmt = stmt.where((literal(" ") + User.roles + literal(" ")).contains(f" {role} ", autoescape=True))

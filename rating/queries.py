@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from accounts.models import User
 from accounts.queries import scoped, subtree_ids, visible_org_ids
 from core.db import valid_id
+from core.paging import in_ids
 from core.timeutil import utcnow
 from core.workflow import separation_of_duties  # noqa: F401  (views and API read it here)
 from rating.models import (
@@ -41,7 +42,7 @@ def operator_facility_ids(session: Session, user: User) -> list[int]:
     if not user.has_role("operator"):
         return []
     orgs = subtree_ids(session, user.organisation_id)  # never contracted areas
-    rows = session.exec(select(Facility.id).where(Facility.operator_organisation_id.in_(orgs)))  # type: ignore[union-attr]
+    rows = session.exec(select(Facility.id).where(in_ids(session, Facility.operator_organisation_id, orgs)))  # type: ignore[union-attr]
     return [r for r in rows if r is not None]
 
 
@@ -138,9 +139,9 @@ def actions(session: Session, user: User, *, which: str = "open", facility_id: i
     if is_operator_only(user):
         stmt = stmt.where(CorrectiveAction.facility_id.in_(own))  # type: ignore[attr-defined]
     elif own:
-        stmt = stmt.where(CorrectiveAction.organisation_id.in_(orgs) | CorrectiveAction.facility_id.in_(own))  # type: ignore[attr-defined]
+        stmt = stmt.where(in_ids(session, CorrectiveAction.organisation_id, orgs) | CorrectiveAction.facility_id.in_(own))  # type: ignore[attr-defined]
     else:
-        stmt = stmt.where(CorrectiveAction.organisation_id.in_(orgs))  # type: ignore[attr-defined]
+        stmt = stmt.where(in_ids(session, CorrectiveAction.organisation_id, orgs))  # type: ignore[attr-defined]
     if facility_id:
         stmt = stmt.where(CorrectiveAction.facility_id == facility_id)
     if inspection_id:
@@ -194,7 +195,7 @@ def dashboard(session: Session, user: User, *, today: date | None = None, shown:
                FacilityState.grade_code, Grade.scheme, expired, func.count())
         .select_from(Facility).outerjoin(FacilityState, FacilityState.facility_id == Facility.id)  # type: ignore[arg-type]
         .outerjoin(Grade, Grade.id == FacilityState.grade_id)  # type: ignore[arg-type]
-        .where(Facility.organisation_id.in_(orgs))  # type: ignore[attr-defined]
+        .where(in_ids(session, Facility.organisation_id, orgs))  # type: ignore[attr-defined]
         .group_by(Facility.is_disqualified, FacilityState.grade_id, FacilityState.grade_label,
                   FacilityState.grade_code, Grade.scheme, expired))
     by_grade: Counter[str] = Counter()
@@ -219,7 +220,7 @@ def dashboard(session: Session, user: User, *, today: date | None = None, shown:
     expiring = list(session.exec(  # type: ignore[call-overload]
         select(Grade, Facility.name).join(FacilityState, FacilityState.grade_id == Grade.id)  # type: ignore[arg-type]
         .join(Facility, Facility.id == Grade.facility_id)  # type: ignore[arg-type]
-        .where(Grade.organisation_id.in_(orgs), Grade.code > 0,  # type: ignore[attr-defined]
+        .where(in_ids(session, Grade.organisation_id, orgs), Grade.code > 0,  # type: ignore[attr-defined]
                Grade.valid_until >= today, Grade.valid_until <= horizon)  # type: ignore[operator]
         .order_by(Grade.valid_until, Grade.id).limit(shown)))
     names = {a.facility_id: n for page in (overdue, due_soon) for a, n in page.items}
