@@ -388,7 +388,8 @@
       var waiting = r[0].length, last = r[1], records = r[2];
       var conflicts = records.filter(function (x) { return x.conflict; }).length;
       var parts = [];
-      if (waiting) { parts.push(say("waiting", { n: waiting })); } else if (records.length) { parts.push(say("all_sent")); }
+      // "all sent" only when nothing waits to be settled either: a conflict's kept value is not sent yet
+      if (waiting) { parts.push(say("waiting", { n: waiting })); } else if (records.length && !conflicts) { parts.push(say("all_sent")); }
       if (conflicts) { parts.push(say("conflicts", { n: conflicts })); }
       if (last) { parts.push(say("last_sync", { time: clock(last) })); }
       if (!navigator.onLine) { parts.unshift(say("offline")); }
