@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -306,3 +307,24 @@ def test_unexpected_weasyprint_internals_fall_back_with_a_warning(
     assert not installed
     assert OtherFont.subset.__name__ == "subset" and not hasattr(OtherFont.subset, "_yiyang")
     assert any("WeasyPrint's own subsetting" in r.getMessage() for r in caplog.records)
+
+
+def test_the_deadline_is_not_reported_as_unraisable_while_rendering() -> None:
+    """While a deadline is armed, our own _Deadline landing in a finaliser is dropped (the
+    deadline repeats, and reporting it runs other code it could strike again); any other
+    unraisable exception still reaches the previous hook, and the hook is restored after."""
+    import sys
+    from types import SimpleNamespace
+
+    from reports import render
+
+    seen: list[Any] = []
+    before = sys.unraisablehook
+    hook = render._quiet_deadline_hook(seen.append)
+    hook(SimpleNamespace(exc_type=render._Deadline, exc_value=render._Deadline()))
+    other = SimpleNamespace(exc_type=ValueError, exc_value=ValueError("x"))
+    hook(other)
+    assert seen == [other]
+    with render._deadline(5):
+        assert sys.unraisablehook is not before
+    assert sys.unraisablehook is before
