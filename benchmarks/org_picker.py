@@ -15,12 +15,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from benchmarks.org_tree import add_streets
-from benchmarks.scale import PASSWORD, TARGET_MS, _median_ms, prepare, run_command
+from benchmarks.org_tree import add_streets, demo_city
+from benchmarks.scale import PASSWORD, TARGET_MS, _median_ms
 
 PAGES = [("users", "/admin/users"), ("user_new", "/admin/users/new"), ("elders", "/elders"),
          ("elder_new", "/elders/new"), ("assessments", "/assessments"), ("due", "/assessments/due"),
@@ -48,22 +46,7 @@ def main() -> int:
     parser.add_argument("--elders", type=int, default=1000)
     parser.add_argument("--db", default=None, help="a PostgreSQL database of its own (dropped and created again)")
     args = parser.parse_args()
-    instance = Path(tempfile.mkdtemp(prefix="yiyang-orgpicker-"))
-    db_url = args.db or f"sqlite:///{instance / 'orgpicker.sqlite'}"
-    if db_url.rsplit("/", 1)[-1].startswith("yiyang_bench"):
-        print("refused: yiyang_bench* databases belong to make bench-scale", file=sys.stderr)
-        return 2
-    env = {**os.environ, "YIYANG_DATABASE_URL": db_url, "YIYANG_INSTANCE_PATH": str(instance),
-           "YIYANG_SECRET_KEY": "bench-secret-" + "x" * 32, "YIYANG_DATA_KEY": "bench-data-" + "y" * 32,
-           "YIYANG_DEMO_PASSWORD": PASSWORD, "YIYANG_ENV": "development"}
-    os.environ.update({k: v for k, v in env.items() if k.startswith("YIYANG_")})
-    if db_url.startswith("postgresql"):
-        prepare(db_url)
-    run_command(env, ["init"])
-    _seconds, _mb, code, tail, _cpu = run_command(env, ["demo", "--elders", str(args.elders)])
-    if code:
-        print(f"demo failed: {tail}", file=sys.stderr)
-        return 1
+    db_url = demo_city("orgpicker", args.db, args.elders)
     ids = add_streets(db_url, args.streets) if args.streets else {"organisations": "demo"}
     figures: dict[str, Any] = {"database": db_url.split(":")[0], "organisations": ids["organisations"],
                                "load_average": round(os.getloadavg()[0], 1)}

@@ -90,18 +90,15 @@ def time_tree(db_url: str, ids: dict[str, int]) -> dict[str, Any]:
     return figures
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--streets", type=int, default=3000)
-    parser.add_argument("--elders", type=int, default=1000)
-    parser.add_argument("--db", default=None, help="a PostgreSQL database of its own (dropped and created again)")
-    parser.add_argument("--one-district", action="store_true", help="every street under one district")
-    args = parser.parse_args()
-    instance = Path(tempfile.mkdtemp(prefix="yiyang-orgtree-"))
-    db_url = args.db or f"sqlite:///{instance / 'orgtree.sqlite'}"
+def demo_city(name: str, db: str | None, elders: int) -> str:
+    """A demo city of `elders` elders in a database of its own (`db`, PostgreSQL, dropped and
+    created again; else SQLite in a temporary instance folder), with this process's settings
+    pointing at it: its URL. Exits 2 for a yiyang_bench* database, 1 when the demo fails."""
+    instance = Path(tempfile.mkdtemp(prefix=f"yiyang-{name}-"))
+    db_url = db or f"sqlite:///{instance / (name + '.sqlite')}"
     if db_url.rsplit("/", 1)[-1].startswith("yiyang_bench"):
         print("refused: yiyang_bench* databases belong to make bench-scale", file=sys.stderr)
-        return 2
+        raise SystemExit(2)
     env = {**os.environ, "YIYANG_DATABASE_URL": db_url, "YIYANG_INSTANCE_PATH": str(instance),
            "YIYANG_SECRET_KEY": "bench-secret-" + "x" * 32, "YIYANG_DATA_KEY": "bench-data-" + "y" * 32,
            "YIYANG_DEMO_PASSWORD": PASSWORD, "YIYANG_ENV": "development"}
@@ -109,10 +106,21 @@ def main() -> int:
     if db_url.startswith("postgresql"):
         prepare(db_url)
     run_command(env, ["init"])
-    seconds, _mb, code, tail, _cpu = run_command(env, ["demo", "--elders", str(args.elders)])
+    _seconds, _mb, code, tail, _cpu = run_command(env, ["demo", "--elders", str(elders)])
     if code:
         print(f"demo failed: {tail}", file=sys.stderr)
-        return 1
+        raise SystemExit(1)
+    return db_url
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--streets", type=int, default=3000)
+    parser.add_argument("--elders", type=int, default=1000)
+    parser.add_argument("--db", default=None, help="a PostgreSQL database of its own (dropped and created again)")
+    parser.add_argument("--one-district", action="store_true", help="every street under one district")
+    args = parser.parse_args()
+    db_url = demo_city("orgtree", args.db, args.elders)
     ids = add_streets(db_url, args.streets, one_district=args.one_district)
     figures: dict[str, Any] = {"database": db_url.split(":")[0], "organisations": ids["organisations"],
                                "load_average": round(os.getloadavg()[0], 1)}
@@ -123,7 +131,6 @@ def main() -> int:
     print(f"target_list_ms: {TARGET_MS}")
     print(f"lists_over_target: {len(slow)}" + (f"  ({', '.join(slow)})" if slow else ""))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
